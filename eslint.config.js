@@ -1,0 +1,95 @@
+// Flat config: typescript-eslint's type-aware rules for the project, plus the architecture rule that keeps
+// the sync core (shared/domain, shared/sync) free of SDKs and I/O so it stays a pure, fast, testable planner.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Modules the pure core must never import (SPEC §5 "pure sync core with no SDK imports"). */
+const forbiddenInCore = [
+  {
+    group: ['@google-cloud/*', '@googleapis/*', 'googleapis', 'google-auth-library', 'gaxios'],
+    message: 'The sync core imports no SDK: put this in shared/adapters.',
+  },
+  {
+    group: ['axios', 'node-fetch', 'undici', 'got', 'superagent', 'ky'],
+    message: 'The sync core does no I/O: put HTTP in shared/adapters.',
+  },
+  {
+    group: [
+      'node:http',
+      'node:https',
+      'node:net',
+      'node:fs',
+      'node:fs/*',
+      'node:child_process',
+      'http',
+      'https',
+      'net',
+      'fs',
+      'fs/*',
+      'child_process',
+    ],
+    message: 'The sync core does no I/O.',
+  },
+  {
+    group: ['**/adapters/**', '**/functions/**', '**/app/**'],
+    message: 'The sync core depends only on domain types and ports.',
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'build/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'scripts/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use an `as const` array and a derived union.' },
+      ],
+    },
+  },
+  {
+    files: ['shared/domain/**/*.ts', 'shared/sync/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: forbiddenInCore }],
+      // The core reads no clock: time is always passed in.
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Pass `now` in: the core reads no clock.' },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
+      ],
+    },
+  },
+);

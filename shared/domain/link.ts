@@ -1,0 +1,39 @@
+import type { EntryContent } from './entry.js';
+
+/** Where a link's pair came from: created from Severa, created from Google, or matched at initial sync (S6). */
+export const LINK_ORIGINS = ['severa', 'google', 'matched'] as const;
+export type LinkOrigin = (typeof LINK_ORIGINS)[number];
+
+/** A side's version stamp (Severa `lastUpdatedDateTime`, Google `etag`) and content hash as last synced. */
+export interface SideVersion {
+  readonly version: string;
+  readonly hash: string;
+}
+
+/**
+ * The sync's memory of one pair: a Severa activity ⇄ a Google event in one syncing user's calendar. Per side it keeps
+ * the version and content hash of the last state we synced, so a change is "version differs **and** hash differs"
+ * (SPEC §6) and our own writes' echoes are recognised. `base` is the last agreed content, the common ancestor for
+ * the field-level three-way merge (B6).
+ */
+export interface Link {
+  /** Severa guid of the syncing user whose calendar holds `googleId`. */
+  readonly user: string;
+  readonly severaGuid: string;
+  readonly googleId: string;
+  /** The Google event's `iCalUID`, indexed org-wide so a shared meeting maps to one activity (B5). */
+  readonly iCalUID: string | null;
+  readonly origin: LinkOrigin;
+  /** Severa `lastUpdatedDateTime` and content hash of the activity as last synced. */
+  readonly severa: SideVersion;
+  /** Google `etag` and content hash of the event as last synced. */
+  readonly google: SideVersion;
+  readonly base: EntryContent;
+  /** Canonical instant of the last successful sync of this pair. */
+  readonly syncedAt: string;
+}
+
+/** The store key of a link: one per (user, Severa activity). */
+export function linkKey(user: string, severaGuid: string): string {
+  return `${user}|${severaGuid}`;
+}

@@ -1,0 +1,47 @@
+import type { EntryContent, GoogleChange, GoogleRecord, SyncUser } from '../domain/index.js';
+
+/** A listing request: incremental from a saved sync token, or a full listing from `timeMin` (google-calendar.md §1). */
+export type CalendarListRequest = { readonly syncToken: string } | { readonly timeMin: string };
+
+export interface CalendarListResult {
+  /** Masters and exceptions folded into series records; cancelled events as deletions. */
+  readonly changes: readonly GoogleChange[];
+  /** Present only after the last page: saved by the runner after every action succeeded. */
+  readonly nextSyncToken: string;
+}
+
+/** What the sync writes on a Google event. */
+export interface CalendarWrite {
+  readonly content: EntryContent;
+  /** Stored in `extendedProperties.private.severaGuid` (B4). */
+  readonly severaGuid: string;
+}
+
+/**
+ * One user's primary Google calendar, impersonated through domain-wide delegation. Writes are conditional and
+ * idempotent (SPEC §6 "Google").
+ */
+export interface CalendarPort {
+  /**
+   * Lists changes (`singleEvents=false`, all pages). Throws {@link SyncTokenExpiredError} on 410 so the runner can
+   * fall back to a full listing.
+   */
+  list(user: SyncUser, request: CalendarListRequest): Promise<CalendarListResult>;
+  /** The live event (series folded), or null when missing or cancelled. */
+  get(user: SyncUser, id: string): Promise<GoogleRecord | null>;
+  /** The live event with this iCalUID in the user's calendar (a meeting copy, B5), if any. */
+  findByICalUID(user: SyncUser, iCalUID: string): Promise<GoogleRecord | null>;
+  /**
+   * Idempotent create with a deterministic id: a 409 means an earlier attempt created it, so the existing event is
+   * returned (`created: false`), undeleted with `write` if it had been cancelled.
+   */
+  insert(
+    user: SyncUser,
+    id: string,
+    write: CalendarWrite,
+  ): Promise<{ readonly created: boolean; readonly record: GoogleRecord }>;
+  /** Replaces the synced fields with `If-Match: expectedEtag`; throws {@link PreconditionFailedError} on 412. */
+  update(user: SyncUser, id: string, expectedEtag: string, write: CalendarWrite): Promise<GoogleRecord>;
+  /** Deletes with `If-Match`; an event already gone (404/410) counts as deleted. */
+  delete(user: SyncUser, id: string, expectedEtag: string): Promise<void>;
+}

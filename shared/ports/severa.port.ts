@@ -1,0 +1,45 @@
+import type { EntryContent, SeveraRecord } from '../domain/index.js';
+
+export interface SeveraWindow {
+  /** Activities ending after this instant (`startDateTime` filter semantics, severa-api.md §6). */
+  readonly from: string;
+  /** Activities starting on or before this instant (`endDateTime` filter semantics). */
+  readonly to: string;
+}
+
+export interface SeveraCreate {
+  readonly content: EntryContent;
+  readonly activityTypeGuid: string;
+  readonly ownerGuid: string;
+}
+
+export interface SeveraUpdate {
+  readonly content: EntryContent;
+  /** Set when the activity type must change (privacy changed, S4). */
+  readonly activityTypeGuid?: string;
+}
+
+/**
+ * The organisation's Severa, through one API credential. Severa has no ETag: updates and deletes are
+ * read-check-write on `lastUpdatedDateTime` (SPEC §6 "Severa").
+ */
+export interface SeveraPort {
+  /** Every activity added or changed at or after `since` (`changedSince` is ≥; deleted rows never appear). */
+  listChangedSince(since: string): Promise<readonly SeveraRecord[]>;
+  /** The user's activities (owner or participant) overlapping the window: the reconcile listing. */
+  listForUser(userGuid: string, window: SeveraWindow): Promise<readonly SeveraRecord[]>;
+  /** The activity, or null on 404. */
+  get(guid: string): Promise<SeveraRecord | null>;
+  create(input: SeveraCreate): Promise<SeveraRecord>;
+  /** Throws {@link PreconditionFailedError} when `lastUpdatedDateTime` is no longer `expectedVersion`. */
+  update(guid: string, expectedVersion: string, input: SeveraUpdate): Promise<SeveraRecord>;
+  /** Read-check-write delete; a 404 counts as deleted. */
+  delete(guid: string, expectedVersion: string): Promise<void>;
+  /** Adds a user participant; adding one who is already there is a no-op. */
+  addParticipant(guid: string, userGuid: string): Promise<SeveraRecord>;
+  /**
+   * Takes a user off an activity: a participant is removed; an owner first hands the activity to `newOwnerGuid` (a
+   * shared meeting stays for the others, B5). Returns the activity after, or null if it is gone.
+   */
+  removeParticipant(guid: string, userGuid: string, newOwnerGuid?: string): Promise<SeveraRecord | null>;
+}

@@ -1,0 +1,64 @@
+import type { Link, SeveraRecord } from '../domain/index.js';
+
+/** What a person sees about their sync (B7): one of these states plus progress and the last error in plain words. */
+export const USER_SYNC_STATES = ['off', 'initial', 'healthy', 'error', 'held'] as const;
+export type UserSyncState = (typeof USER_SYNC_STATES)[number];
+
+export interface UserSyncStatus {
+  readonly state: UserSyncState;
+  /** Canonical instant of the last run that completed without failures. */
+  readonly lastSuccessAt: string | null;
+  /** Plain words a person can act on; null when healthy. */
+  readonly message: string | null;
+  /** Items that failed in the last run and will be retried. */
+  readonly pendingRetries: number;
+}
+
+/** A Severa change routed to a user by the org-wide poll, waiting for that user's next run. */
+export interface InboxItem {
+  readonly record: SeveraRecord;
+}
+
+/**
+ * Written before a Severa create and removed when its link is saved: Severa has no idempotency key, so after a
+ * crash between the create and the link the runner looks for the activity it may have created (no duplicates).
+ */
+export interface CreateIntent {
+  readonly googleId: string;
+  readonly ownerGuid: string;
+  /** Window around the entry to search in. */
+  readonly from: string;
+  readonly to: string;
+  readonly at: string;
+}
+
+/** Durable state of the sync (Firestore in production, memory in tests and the local stack). */
+export interface SyncStore {
+  listLinks(user: string): Promise<readonly Link[]>;
+  /** Saves `link`; when `replaces` is given (a pair re-created on one side), removes it in the same atomic write. */
+  putLink(link: Link, replaces?: Link): Promise<void>;
+  deleteLink(link: Link): Promise<void>;
+  /** Links of every user to a meeting with this iCalUID (B5). */
+  findLinksByICalUID(iCalUID: string): Promise<readonly Link[]>;
+  /** Links of every user to this Severa activity (routing changes to users who are no longer participants). */
+  findLinksBySeveraGuid(severaGuid: string): Promise<readonly Link[]>;
+
+  getSyncToken(user: string): Promise<string | null>;
+  saveSyncToken(user: string, token: string | null): Promise<void>;
+
+  /** Adds or replaces (by guid, newer version wins) routed Severa changes. */
+  addToInbox(user: string, records: readonly SeveraRecord[]): Promise<void>;
+  readInbox(user: string): Promise<readonly InboxItem[]>;
+  /** Removes the processed items, unless a newer version of one arrived meanwhile. */
+  ackInbox(user: string, processed: readonly InboxItem[]): Promise<void>;
+
+  putIntent(user: string, intent: CreateIntent): Promise<void>;
+  listIntents(user: string): Promise<readonly CreateIntent[]>;
+  deleteIntent(user: string, googleId: string): Promise<void>;
+
+  getWatermark(): Promise<string | null>;
+  setWatermark(watermark: string): Promise<void>;
+
+  getStatus(user: string): Promise<UserSyncStatus>;
+  setStatus(user: string, status: UserSyncStatus): Promise<void>;
+}
