@@ -1,6 +1,7 @@
 // Flat config: typescript-eslint's type-aware rules for the project, plus the architecture rule that keeps
 // the sync core (shared/domain, shared/sync) free of SDKs and I/O so it stays a pure, fast, testable planner.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Modules the pure core must never import (SPEC §5 "pure sync core with no SDK imports"). */
@@ -36,8 +37,8 @@ const forbiddenInCore = [
   },
 ];
 
-export default tseslint.config(
-  { ignores: ['node_modules/**', 'build/**', 'coverage/**'] },
+export default defineConfig(
+  { ignores: ['node_modules/**', 'build/**', 'coverage/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

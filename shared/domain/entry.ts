@@ -58,6 +58,10 @@ export interface SeveraRecord {
   readonly participantGuids: readonly string[];
   /** Category `Task`, or `phase` / `projectTaskStatus` set: never synced (S3). */
   readonly isProjectTask: boolean;
+  /** `createdDateTime`, canonical instant, when known: finds an activity a crashed run created (no idempotency key). */
+  readonly createdAt: string | null;
+  /** `createdBy.guid`, when known: tells the activities this integration created from people's own. */
+  readonly createdBy: string | null;
 }
 
 /** A Google event in one user's primary calendar: a single event or a series (master + exceptions folded in). */

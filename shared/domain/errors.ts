@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'configuration',
   'deletion-held',
   'crash-injected',
+  'deferred',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -93,6 +94,12 @@ export class PermanentError extends SyncError {
   ) {
     super(userMessage, options);
   }
+}
+
+/** An item waits for another user's run (a shared meeting another attendee is creating, B5): retried later. */
+export class DeferredError extends SyncError {
+  readonly code = 'deferred';
+  readonly transient = true;
 }
 
 /** Raised by tests' fault injection to simulate a worker dying between two steps. */

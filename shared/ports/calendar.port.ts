@@ -13,8 +13,11 @@ export interface CalendarListResult {
 /** What the sync writes on a Google event. */
 export interface CalendarWrite {
   readonly content: EntryContent;
-  /** Stored in `extendedProperties.private.severaGuid` (B4). */
-  readonly severaGuid: string;
+  /**
+   * Stored in `extendedProperties.private.severaGuid` on the events we create (B4). Null leaves the property as it
+   * is: a person's own event is never stamped, or it would later be taken for our copy.
+   */
+  readonly severaGuid: string | null;
 }
 
 /**

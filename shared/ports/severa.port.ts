@@ -24,6 +24,11 @@ export interface SeveraUpdate {
  * read-check-write on `lastUpdatedDateTime` (SPEC §6 "Severa").
  */
 export interface SeveraPort {
+  /**
+   * The Severa user our API credential writes as (`createdBy` of what we create), when known. Used after a crash to
+   * tell an activity we created from a person's own.
+   */
+  apiUserGuid(): Promise<string | null>;
   /** Every activity added or changed at or after `since` (`changedSince` is ≥; deleted rows never appear). */
   listChangedSince(since: string): Promise<readonly SeveraRecord[]>;
   /** The user's activities (owner or participant) overlapping the window: the reconcile listing. */

@@ -1,4 +1,4 @@
-import type { Link, SeveraRecord } from '../domain/index.js';
+import type { EntryContent, Link, SeveraRecord } from '../domain/index.js';
 
 /** What a person sees about their sync (B7): one of these states plus progress and the last error in plain words. */
 export const USER_SYNC_STATES = ['off', 'initial', 'healthy', 'error', 'held'] as const;
@@ -25,6 +25,9 @@ export interface InboxItem {
  */
 export interface CreateIntent {
   readonly googleId: string;
+  /** The Google event's iCalUID and content at the time: what the created activity will match. */
+  readonly iCalUID: string;
+  readonly content: EntryContent;
   readonly ownerGuid: string;
   /** Window around the entry to search in. */
   readonly from: string;
@@ -55,6 +58,18 @@ export interface SyncStore {
   putIntent(user: string, intent: CreateIntent): Promise<void>;
   listIntents(user: string): Promise<readonly CreateIntent[]>;
   deleteIntent(user: string, googleId: string): Promise<void>;
+  /** Every user's open intents for a meeting (B5: another attendee may have just created its activity). */
+  findIntentsByICalUID(
+    iCalUID: string,
+  ): Promise<readonly { readonly user: string; readonly intent: CreateIntent }[]>;
+
+  /**
+   * Atomically claims the right to create the one Severa activity of a meeting (B5), unless another user holds a
+   * claim made at or after `staleBefore`. Returns the holder after the call.
+   */
+  claimMeeting(iCalUID: string, user: string, at: string, staleBefore: string): Promise<string>;
+  /** Drops the claim if `user` holds it (the meeting's link now answers for it). */
+  releaseMeeting(iCalUID: string, user: string): Promise<void>;
 
   getWatermark(): Promise<string | null>;
   setWatermark(watermark: string): Promise<void>;

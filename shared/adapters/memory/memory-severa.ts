@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+
+import {
+  NotFoundError,
+  PreconditionFailedError,
+  type ActivityType,
+  type EntryContent,
+  type SeveraRecord,
+} from '../../domain/index.js';
+import type { Clock, SeveraCreate, SeveraPort, SeveraUpdate, SeveraWindow } from '../../ports/index.js';
+import { hasOccurrenceEndingAfter } from '../../sync/recurrence/index.js';
+import { timingEndMs, timingStartMs } from '../../domain/index.js';
+import { FaultQueue } from './faults.js';
+
+interface StoredActivity {
+  readonly guid: string;
+  version: string;
+  content: EntryContent;
+  activityType: ActivityType;
+  ownerGuid: string;
+  participantGuids: string[];
+  isProjectTask: boolean;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+export interface MemorySeveraOptions {
+  readonly clock: Clock;
+  readonly activityTypes: readonly ActivityType[];
+  /** Deterministic guids for tests; defaults to random UUIDs. */
+  readonly newGuid?: () => string;
+  /** The user the API credential acts as (`createdBy` of activities created through the port). */
+  readonly apiUserGuid?: string;
+}
+
+/**
+ * Severa in memory, faithful in what the sync relies on (reference/severa-api.md): `lastUpdatedDateTime` moves on
+ * every write (strictly increasing, millisecond resolution), `changedSince` is "greater or equal", deleted
+ * activities vanish without a trace (no deleted feed), there is no ETag (the port's read-check-write is done here
+ * the way the real adapter does it), and write calls can be made to fail before or after their effect.
+ */
+export class MemorySevera implements SeveraPort {
+  readonly faults = new FaultQueue();
+  readonly calls = { reads: 0, writes: 0 };
+  readonly #activities = new Map<string, StoredActivity>();
+  readonly #clock: Clock;
+  readonly #types: readonly ActivityType[];
+  readonly #newGuid: () => string;
+  readonly #apiUser: string;
+  #lastVersionMs = 0;
+
+  constructor(options: MemorySeveraOptions) {
+    this.#clock = options.clock;
+    this.#types = options.activityTypes;
+    this.#newGuid = options.newGuid ?? randomUUID;
+    this.#apiUser = options.apiUserGuid ?? 'user-api-integration';
+  }
+
+  async apiUserGuid(): Promise<string | null> {
+    await Promise.resolve();
+    return this.#apiUser;
+  }
+
+  // ---- SeveraPort
+
+  async listChangedSince(since: string): Promise<readonly SeveraRecord[]> {
+    await Promise.resolve();
+    this.calls.reads += 1;
+    const sinceMs = Date.parse(since);
+    return [...this.#activities.values()].filter((a) => Date.parse(a.version) >= sinceMs).map(toRecord);
+  }
+
+  async listForUser(userGuid: string, window: SeveraWindow): Promise<readonly SeveraRecord[]> {
+    await Promise.resolve();
+    this.calls.reads += 1;
+    const from = Date.parse(window.from);
+    const to = Date.parse(window.to);
+    return [...this.#activities.values()]
+      .filter((a) => a.ownerGuid === userGuid || a.participantGuids.includes(userGuid))
+      .filter((a) => {
+        if (timingStartMs(a.content.timing) > to) return false;
+        return a.content.recurrence === null
+          ? timingEndMs(a.content.timing) > from
+          : hasOccurrenceEndingAfter(a.content, from);
+      })
+      .map(toRecord);
+  }
+
+  async get(guid: string): Promise<SeveraRecord | null> {
+    await Promise.resolve();
+    this.calls.reads += 1;
+    const a = this.#activities.get(guid);
+    return a ? toRecord(a) : null;
+  }
+
+  create(input: SeveraCreate): Promise<SeveraRecord> {
+    return this.faults.run('severa.create', () => {
+      this.calls.writes += 1;
+      return toRecord(
+        this.#insert(input.content, this.#type(input.activityTypeGuid), input.ownerGuid, [], this.#apiUser),
+      );
+    });
+  }
+
+  update(guid: string, expectedVersion: string, input: SeveraUpdate): Promise<SeveraRecord> {
+    return this.faults.run('severa.update', () => {
+      this.calls.writes += 1;
+      const a = this.#checked(guid, expectedVersion);
+      a.content = input.content;
+      if (input.activityTypeGuid !== undefined) a.activityType = this.#type(input.activityTypeGuid);
+      this.#bump(a);
+      return toRecord(a);
+    });
+  }
+
+  delete(guid: string, expectedVersion: string): Promise<void> {
+    return this.faults.run('severa.delete', () => {
+      this.calls.writes += 1;
+      if (!this.#activities.has(guid)) return; // 404: already deleted
+      this.#checked(guid, expectedVersion);
+      this.#activities.delete(guid);
+    });
+  }
+
+  addParticipant(guid: string, userGuid: string): Promise<SeveraRecord> {
+    return this.faults.run('severa.addParticipant', () => {
+      this.calls.writes += 1;
+      const a = this.#activities.get(guid);
+      if (!a) throw new NotFoundError(`activity ${guid} not found`);
+      if (a.ownerGuid !== userGuid && !a.participantGuids.includes(userGuid)) {
+        a.participantGuids = [...a.participantGuids, userGuid].sort();
+        this.#bump(a);
+      }
+      return toRecord(a);
+    });
+  }
+
+  removeParticipant(guid: string, userGuid: string, newOwnerGuid?: string): Promise<SeveraRecord | null> {
+    return this.faults.run('severa.removeParticipant', () => {
+      this.calls.writes += 1;
+      const a = this.#activities.get(guid);
+      if (!a) return null;
+      if (a.ownerGuid === userGuid && newOwnerGuid !== undefined && newOwnerGuid !== userGuid) {
+        a.ownerGuid = newOwnerGuid;
+        a.participantGuids = a.participantGuids.filter((p) => p !== newOwnerGuid && p !== userGuid);
+        this.#bump(a);
+      } else if (a.participantGuids.includes(userGuid)) {
+        a.participantGuids = a.participantGuids.filter((p) => p !== userGuid);
+        this.#bump(a);
+      }
+      return toRecord(a);
+    });
+  }
+
+  // ---- What people do in Severa's UI (tests, demo)
+
+  humanCreate(input: {
+    readonly ownerGuid: string;
+    readonly content: EntryContent;
+    readonly activityTypeGuid: string;
+    readonly participantGuids?: readonly string[];
+    readonly isProjectTask?: boolean;
+  }): SeveraRecord {
+    const a = this.#insert(
+      input.content,
+      this.#type(input.activityTypeGuid),
+      input.ownerGuid,
+      input.participantGuids ?? [],
+      input.ownerGuid,
+    );
+    a.isProjectTask = input.isProjectTask ?? false;
+    return toRecord(a);
+  }
+
+  humanUpdate(
+    guid: string,
+    change: {
+      readonly content?: Partial<EntryContent>;
+      readonly activityTypeGuid?: string;
+      readonly participantGuids?: readonly string[];
+      readonly isProjectTask?: boolean;
+    },
+  ): SeveraRecord {
+    const a = this.#activities.get(guid);
+    if (!a) throw new NotFoundError(`activity ${guid} not found`);
+    if (change.content) a.content = { ...a.content, ...change.content };
+    if (change.activityTypeGuid !== undefined) a.activityType = this.#type(change.activityTypeGuid);
+    if (change.participantGuids)
+      a.participantGuids = [...new Set(change.participantGuids)].filter((p) => p !== a.ownerGuid).sort();
+    if (change.isProjectTask !== undefined) a.isProjectTask = change.isProjectTask;
+    this.#bump(a);
+    return toRecord(a);
+  }
+
+  /** A save that changes nothing the sync cares about: only the version moves. */
+  humanTouch(guid: string): void {
+    const a = this.#activities.get(guid);
+    if (a) this.#bump(a);
+  }
+
+  humanDelete(guid: string): void {
+    this.#activities.delete(guid);
+  }
+
+  /** Every activity, as the tests' oracle sees them. */
+  all(): SeveraRecord[] {
+    return [...this.#activities.values()].map(toRecord);
+  }
+
+  // ---- internals
+
+  #type(guid: string): ActivityType {
+    const t = this.#types.find((x) => x.guid === guid);
+    if (!t) throw new NotFoundError(`activity type ${guid} not found`);
+    return t;
+  }
+
+  #checked(guid: string, expectedVersion: string): StoredActivity {
+    const a = this.#activities.get(guid);
+    if (!a) throw new NotFoundError(`activity ${guid} not found`);
+    // Severa has no ETag: the adapter re-reads `lastUpdatedDateTime` right before writing (severa-api.md §15).
+    if (a.version !== expectedVersion)
+      throw new PreconditionFailedError(`activity ${guid} changed meanwhile`);
+    return a;
+  }
+
+  #insert(
+    content: EntryContent,
+    type: ActivityType,
+    ownerGuid: string,
+    participants: readonly string[],
+    createdBy: string,
+  ): StoredActivity {
+    const a: StoredActivity = {
+      guid: this.#newGuid(),
+      version: '',
+      content,
+      activityType: type,
+      ownerGuid,
+      participantGuids: [...new Set(participants)].filter((p) => p !== ownerGuid).sort(),
+      isProjectTask: false,
+      createdAt: new Date(this.#clock.now().getTime()).toISOString(),
+      createdBy,
+    };
+    this.#bump(a);
+    this.#activities.set(a.guid, a);
+    return a;
+  }
+
+  #bump(a: StoredActivity): void {
+    const ms = Math.max(this.#clock.now().getTime(), this.#lastVersionMs + 1);
+    this.#lastVersionMs = ms;
+    a.version = new Date(ms).toISOString();
+  }
+}
+
+function toRecord(a: StoredActivity): SeveraRecord {
+  return {
+    guid: a.guid,
+    version: a.version,
+    content: { ...a.content, isPrivate: a.activityType.category === 'Personal' },
+    activityType: { guid: a.activityType.guid, name: a.activityType.name, category: a.activityType.category },
+    ownerGuid: a.ownerGuid,
+    participantGuids: [...a.participantGuids],
+    isProjectTask: a.isProjectTask,
+    createdAt: a.createdAt,
+    createdBy: a.createdBy,
+  };
+}

@@ -1,0 +1,164 @@
+import { linkKey, type Link, type SeveraRecord } from '../../domain/index.js';
+import type { CreateIntent, InboxItem, SyncStore, UserSyncStatus } from '../../ports/index.js';
+import { FaultQueue } from './faults.js';
+
+const OFF: UserSyncStatus = { state: 'off', lastSuccessAt: null, message: null, pendingRetries: 0 };
+
+/**
+ * The sync's state in memory: the same contract as the Firestore store (one link per user and Severa activity, an
+ * atomic replace, an inbox that keeps the newest version of each routed activity).
+ */
+export class MemorySyncStore implements SyncStore {
+  readonly faults = new FaultQueue();
+  readonly #links = new Map<string, Link>();
+  readonly #tokens = new Map<string, string>();
+  readonly #inbox = new Map<string, Map<string, InboxItem>>();
+  readonly #intents = new Map<string, Map<string, CreateIntent>>();
+  readonly #status = new Map<string, UserSyncStatus>();
+  readonly #claims = new Map<string, { user: string; at: string }>();
+  #watermark: string | null = null;
+
+  async listLinks(user: string): Promise<readonly Link[]> {
+    await Promise.resolve();
+    return [...this.#links.values()].filter((l) => l.user === user);
+  }
+
+  putLink(link: Link, replaces?: Link): Promise<void> {
+    return this.faults.run('store.putLink', () => {
+      if (replaces) this.#links.delete(linkKey(replaces.user, replaces.severaGuid));
+      // One Google event is linked once per user: a new pair for the same event supersedes the old one.
+      for (const [key, l] of this.#links) {
+        if (l.user === link.user && l.googleId === link.googleId && l.severaGuid !== link.severaGuid) {
+          this.#links.delete(key);
+        }
+      }
+      this.#links.set(linkKey(link.user, link.severaGuid), link);
+    });
+  }
+
+  deleteLink(link: Link): Promise<void> {
+    return this.faults.run('store.deleteLink', () => {
+      this.#links.delete(linkKey(link.user, link.severaGuid));
+    });
+  }
+
+  async findLinksByICalUID(iCalUID: string): Promise<readonly Link[]> {
+    await Promise.resolve();
+    return [...this.#links.values()].filter((l) => l.iCalUID === iCalUID);
+  }
+
+  async findLinksBySeveraGuid(severaGuid: string): Promise<readonly Link[]> {
+    await Promise.resolve();
+    return [...this.#links.values()].filter((l) => l.severaGuid === severaGuid);
+  }
+
+  async getSyncToken(user: string): Promise<string | null> {
+    await Promise.resolve();
+    return this.#tokens.get(user) ?? null;
+  }
+
+  saveSyncToken(user: string, token: string | null): Promise<void> {
+    return this.faults.run('store.saveSyncToken', () => {
+      if (token === null) this.#tokens.delete(user);
+      else this.#tokens.set(user, token);
+    });
+  }
+
+  async addToInbox(user: string, records: readonly SeveraRecord[]): Promise<void> {
+    await Promise.resolve();
+    const box = this.#inbox.get(user) ?? new Map<string, InboxItem>();
+    for (const record of records) {
+      const current = box.get(record.guid);
+      if (!current || Date.parse(current.record.version) <= Date.parse(record.version))
+        box.set(record.guid, { record });
+    }
+    this.#inbox.set(user, box);
+  }
+
+  async readInbox(user: string): Promise<readonly InboxItem[]> {
+    await Promise.resolve();
+    return [...(this.#inbox.get(user)?.values() ?? [])];
+  }
+
+  ackInbox(user: string, processed: readonly InboxItem[]): Promise<void> {
+    return this.faults.run('store.ackInbox', () => {
+      const box = this.#inbox.get(user);
+      if (!box) return;
+      for (const item of processed) {
+        if (box.get(item.record.guid)?.record.version === item.record.version) box.delete(item.record.guid);
+      }
+    });
+  }
+
+  async putIntent(user: string, intent: CreateIntent): Promise<void> {
+    await Promise.resolve();
+    const m = this.#intents.get(user) ?? new Map<string, CreateIntent>();
+    m.set(intent.googleId, intent);
+    this.#intents.set(user, m);
+  }
+
+  async listIntents(user: string): Promise<readonly CreateIntent[]> {
+    await Promise.resolve();
+    return [...(this.#intents.get(user)?.values() ?? [])];
+  }
+
+  async deleteIntent(user: string, googleId: string): Promise<void> {
+    await Promise.resolve();
+    this.#intents.get(user)?.delete(googleId);
+  }
+
+  async findIntentsByICalUID(iCalUID: string): Promise<readonly { user: string; intent: CreateIntent }[]> {
+    await Promise.resolve();
+    const found: { user: string; intent: CreateIntent }[] = [];
+    for (const [user, intents] of this.#intents) {
+      for (const intent of intents.values()) if (intent.iCalUID === iCalUID) found.push({ user, intent });
+    }
+    return found;
+  }
+
+  claimMeeting(iCalUID: string, user: string, at: string, staleBefore: string): Promise<string> {
+    // One atomic step, as the Firestore transaction does it.
+    return this.faults.run('store.claimMeeting', () => {
+      const current = this.#claims.get(iCalUID);
+      if (
+        current === undefined ||
+        current.user === user ||
+        Date.parse(current.at) < Date.parse(staleBefore)
+      ) {
+        this.#claims.set(iCalUID, { user, at });
+        return user;
+      }
+      return current.user;
+    });
+  }
+
+  async releaseMeeting(iCalUID: string, user: string): Promise<void> {
+    await Promise.resolve();
+    if (this.#claims.get(iCalUID)?.user === user) this.#claims.delete(iCalUID);
+  }
+
+  async getWatermark(): Promise<string | null> {
+    await Promise.resolve();
+    return this.#watermark;
+  }
+
+  async setWatermark(watermark: string): Promise<void> {
+    await Promise.resolve();
+    this.#watermark = watermark;
+  }
+
+  async getStatus(user: string): Promise<UserSyncStatus> {
+    await Promise.resolve();
+    return this.#status.get(user) ?? OFF;
+  }
+
+  async setStatus(user: string, status: UserSyncStatus): Promise<void> {
+    await Promise.resolve();
+    this.#status.set(user, status);
+  }
+
+  /** Every link, for the tests' oracle. */
+  allLinks(): Link[] {
+    return [...this.#links.values()];
+  }
+}

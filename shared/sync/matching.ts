@@ -1,0 +1,15 @@
+import { canonicalContent, normaliseTitle, stableStringify, type EntryContent } from '../domain/index.js';
+
+/**
+ * The initial-sync match key (S6): name, start date and time, end date and time, and recurrence. Names compare
+ * case-insensitively after white-space normalisation; times compare as instants (so equivalent encodings match);
+ * recurrence compares by rule only (exceptions are content that merges after linking).
+ */
+export function matchKey(content: EntryContent): string {
+  const canonical = canonicalContent(content) as { timing: unknown; recurrence: { pattern: unknown } | null };
+  return stableStringify({
+    name: normaliseTitle(content.title).toLocaleLowerCase('en'),
+    timing: canonical.timing,
+    rule: canonical.recurrence === null ? null : canonical.recurrence.pattern,
+  });
+}

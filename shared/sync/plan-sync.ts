@@ -1,0 +1,667 @@
+import {
+  contentHash,
+  googleEventIdFor,
+  sameContent,
+  timingEndMs,
+  type EntryContent,
+  type GoogleChange,
+  type GoogleRecord,
+  type Link,
+  type LinkOrigin,
+  type SeveraChange,
+  type SeveraRecord,
+  type SyncUser,
+} from '../domain/index.js';
+import { matchKey } from './matching.js';
+import { mergeContent, type FieldDecision } from './merge.js';
+import {
+  expandSeriesToInstances,
+  hasOccurrenceEndingAfter,
+  parseInstanceId,
+  severaCanExpress,
+} from './recurrence/index.js';
+import {
+  activityTypeForGoogleEntry,
+  defaultActivityType,
+  missingTypeMessage,
+  personalActivityType,
+  severaExclusion,
+  type Exclusion,
+} from './rules.js';
+import type { SyncSettings } from './settings.js';
+
+const DAY_MS = 86_400_000;
+
+/** Everything the planner knows for one user's run. No I/O happens inside {@link planSync}. */
+export interface PlanInput {
+  readonly user: SyncUser;
+  /** This user's links. */
+  readonly links: readonly Link[];
+  /**
+   * Google changes. `complete` means a full listing of the window (first sync or after a 410): then a linked event
+   * that is absent was deleted. Otherwise (sync-token delta) absence means "unchanged".
+   */
+  readonly google: { readonly complete: boolean; readonly changes: readonly GoogleChange[] };
+  /**
+   * Severa changes routed to this user. Severa never reports deletions (severa-api.md §11): `deleted` entries are
+   * only those the runner confirmed with a 404.
+   */
+  readonly severa: { readonly changes: readonly SeveraChange[] };
+  /** Other users' links to the Severa activities and meetings (iCalUIDs) in this run: for B5. */
+  readonly peerLinks: readonly Link[];
+  readonly settings: SyncSettings;
+  /** Canonical instant: the core reads no clock. */
+  readonly now: string;
+  /** The user confirmed a held mass deletion (B3). */
+  readonly confirmDeletions: boolean;
+}
+
+/** The state of one side of a pair, for {@link UpdateAction}: the version to write against and the stored hash. */
+export interface SideState {
+  readonly version: string;
+  readonly hash: string;
+}
+
+/**
+ * Write the merged content to the side(s) that differ, then save the link. With `link: null` this pairs two items
+ * that were not linked (matched at initial sync, or recovered after a crash).
+ */
+export interface UpdateAction {
+  readonly kind: 'update';
+  readonly link: Link | null;
+  readonly origin: LinkOrigin;
+  readonly severaGuid: string;
+  readonly googleId: string;
+  readonly iCalUID: string | null;
+  readonly content: EntryContent;
+  readonly severa: SideState & { readonly write: null | { readonly activityTypeGuid?: string } };
+  readonly google: SideState & { readonly write: boolean };
+  readonly decisions: readonly FieldDecision[];
+  readonly why: string;
+}
+
+/** Create the Google copy of a Severa activity with a deterministic id (B4). */
+export interface CreateGoogleAction {
+  readonly kind: 'create-google';
+  readonly severa: SeveraRecord;
+  readonly googleId: string;
+  /** A meeting copy with this iCalUID may already be in the calendar (B5): adopt it instead of inserting. */
+  readonly adoptICalUID: string | null;
+  /** The link this re-creates (deleted in Google while changed in Severa). */
+  readonly replaces: Link | null;
+  readonly why: string;
+}
+
+/** Create the Severa activity for a Google event. */
+export interface CreateSeveraAction {
+  readonly kind: 'create-severa';
+  readonly google: GoogleRecord;
+  readonly activityTypeGuid: string;
+  readonly replaces: Link | null;
+  readonly why: string;
+}
+
+/** Add the user as a participant of the Severa activity that already represents this meeting (B5). */
+export interface JoinSeveraAction {
+  readonly kind: 'join-severa';
+  readonly google: GoogleRecord;
+  readonly severaGuid: string;
+  readonly replaces: Link | null;
+  readonly why: string;
+}
+
+export interface DeleteGoogleAction {
+  readonly kind: 'delete-google';
+  readonly link: Link | null;
+  readonly googleId: string;
+  readonly etag: string;
+  readonly why: string;
+}
+
+/**
+ * Delete the Severa activity (the user owns it) or take the user off it (`participation`: the user removed a
+ * meeting someone else owns from their own calendar, which must not delete it for everyone).
+ */
+export interface DeleteSeveraAction {
+  readonly kind: 'delete-severa';
+  readonly link: Link;
+  readonly mode: 'activity' | 'participation';
+  /** With `participation` by the owner: who keeps the activity. */
+  readonly newOwnerGuid?: string;
+  readonly version: string;
+  readonly why: string;
+}
+
+/** Forget a pair without touching either side. */
+export interface UnlinkAction {
+  readonly kind: 'unlink';
+  readonly link: Link;
+  readonly why: string;
+}
+
+export type Action =
+  | UpdateAction
+  | CreateGoogleAction
+  | CreateSeveraAction
+  | JoinSeveraAction
+  | DeleteGoogleAction
+  | DeleteSeveraAction
+  | UnlinkAction;
+
+export interface Plan {
+  readonly actions: readonly Action[];
+  /** B3: set when the run would delete too much; then `actions` is empty and nothing is applied. */
+  readonly held: null | { readonly reason: string; readonly deletions: number; readonly links: number };
+  /** Things only a person can fix, in plain words (shown on the user's status). */
+  readonly problems: readonly string[];
+}
+
+type SideChange<T> =
+  | { readonly state: 'absent' }
+  | { readonly state: 'deleted' }
+  | { readonly state: 'same' | 'churn' | 'changed'; readonly record: T };
+
+function classify<T>(
+  stored: SideState,
+  record: T | undefined,
+  deleted: boolean,
+  version: (r: T) => string,
+  content: (r: T) => EntryContent,
+): SideChange<T> {
+  if (deleted) return { state: 'deleted' };
+  if (record === undefined) return { state: 'absent' };
+  // SPEC §6: changed = version differs AND content hash differs. A new version with the same content is churn
+  // (our own write's echo, or an edit that changed nothing we sync): the link just learns the new version.
+  if (version(record) === stored.version) return { state: 'same', record };
+  if (contentHash(content(record)) === stored.hash) return { state: 'churn', record };
+  return { state: 'changed', record };
+}
+
+/**
+ * Plans one user's sync: the decision table of SPEC §6 over the user's links and the changes of both sides.
+ * Pure: the same input always gives the same plan.
+ */
+export function planSync(input: PlanInput): Plan {
+  const { user, settings } = input;
+  const userGuid = user.severaUserGuid;
+  const nowMs = Date.parse(input.now);
+  const cutoffMs = nowMs - settings.pastDays * DAY_MS;
+  const horizonMs = nowMs + settings.futureDays * DAY_MS;
+  const actions: Action[] = [];
+  const problems: string[] = [];
+
+  // ---- Severa side.
+  const severaLive = new Map<string, SeveraRecord>();
+  const severaDeleted = new Set<string>();
+  for (const change of input.severa.changes) {
+    if (change.kind === 'deleted') severaDeleted.add(change.guid);
+    else severaLive.set(change.record.guid, change.record);
+  }
+
+  // ---- Google side: live records by id, deletions, and the fallback expansion of series Severa cannot express.
+  const googleLive = new Map<string, GoogleRecord>();
+  const googleDeleted = new Set<string>();
+  const linksByGoogleId = new Map(input.links.map((l) => [l.googleId, l]));
+  const instanceLinksOf = (masterId: string) =>
+    input.links.filter((l) => parseInstanceId(l.googleId)?.masterId === masterId);
+
+  for (const change of input.google.changes) {
+    if (change.kind === 'deleted') {
+      googleDeleted.add(change.id);
+      for (const l of instanceLinksOf(change.id)) googleDeleted.add(l.googleId);
+      continue;
+    }
+    const record = change.record;
+    // Status events (out of office, focus time, working location), birthdays and Gmail events are not entries.
+    if (record.eventType !== 'default') continue;
+    // Severa expands a series in its owner's zone: that of the linked activity, else this user's (the future owner).
+    const linked = linksByGoogleId.get(record.id);
+    const severaSide = record.severaGuid === null ? undefined : severaLive.get(record.severaGuid);
+    const severaZone = zoneOf(linked?.base ?? severaSide?.content) ?? user.timeZone;
+    // An unlinked copy of ours came from a Severa series: it is paired (or removed) whole, never expanded.
+    const ourCopy = record.severaGuid !== null && linked === undefined;
+    if (record.content.recurrence !== null && !ourCopy && !severaCanExpress(record.content, severaZone)) {
+      // S9 fallback: a series Severa cannot express syncs as its occurrences inside the window, one activity each.
+      const instances = expandSeriesToInstances(record, { fromMs: cutoffMs, toMs: horizonMs });
+      const ids = new Set(instances.map((i) => i.id));
+      for (const i of instances) googleLive.set(i.id, i);
+      for (const l of instanceLinksOf(record.id)) {
+        if (!ids.has(l.googleId) && endsAfter(l.base, cutoffMs)) googleDeleted.add(l.googleId);
+      }
+      // The series used to be expressible and was linked whole: that pair is replaced by the occurrences.
+      if (linked) googleDeleted.add(record.id);
+      continue;
+    }
+    googleLive.set(record.id, record);
+    // The series became expressible again: its expanded occurrences give way to the series.
+    for (const l of instanceLinksOf(record.id)) googleDeleted.add(l.googleId);
+  }
+
+  if (input.google.complete) {
+    // A full listing covers every event ending after now − pastDays: a linked event inside that window and absent
+    // from the listing was deleted. Outside the window, absence says nothing.
+    const absent = input.links.filter(
+      (l) => !googleLive.has(l.googleId) && !googleDeleted.has(l.googleId) && endsAfter(l.base, cutoffMs),
+    );
+    if (googleLive.size === 0 && absent.length > 0 && !input.confirmDeletions) {
+      // B3: an empty listing is never taken as "everything was deleted".
+      return {
+        actions: [],
+        held: { reason: 'google-listing-empty', deletions: absent.length, links: input.links.length },
+        problems: [
+          `Google returned an empty calendar for ${user.email} while ${absent.length} synced entries exist. ` +
+            'Nothing was deleted. If the calendar really was emptied, confirm the deletion on the status page.',
+        ],
+      };
+    }
+    for (const l of absent) googleDeleted.add(l.googleId);
+  }
+
+  const consumedGoogle = new Set<string>();
+  const consumedSevera = new Set<string>();
+  const typeChangeFor = (merged: EntryContent, currentlyPrivate: boolean) =>
+    privacyTypeChange(merged, currentlyPrivate, user, settings);
+
+  const peerByICalUID = new Map<string, Link>();
+  const peerBySevera = new Map<string, Link>();
+  for (const l of input.peerLinks) {
+    if (l.user === userGuid) continue;
+    // Occurrences of a fallback series share the series' iCalUID but are not the meeting itself.
+    const isInstance = parseInstanceId(l.googleId) !== null;
+    if (l.iCalUID !== null && !isInstance && !peerByICalUID.has(l.iCalUID)) peerByICalUID.set(l.iCalUID, l);
+    if (!peerBySevera.has(l.severaGuid)) peerBySevera.set(l.severaGuid, l);
+  }
+
+  // ---- Per link: the decision table (SPEC §6).
+  for (const link of input.links) {
+    consumedGoogle.add(link.googleId);
+    consumedSevera.add(link.severaGuid);
+    const g = classify(
+      link.google,
+      googleLive.get(link.googleId),
+      googleDeleted.has(link.googleId),
+      (r) => r.etag,
+      (r) => r.content,
+    );
+    const s = classify(
+      link.severa,
+      severaLive.get(link.severaGuid),
+      severaDeleted.has(link.severaGuid),
+      (r) => r.version,
+      (r) => r.content,
+    );
+    const exclusion: Exclusion | null = 'record' in s ? severaExclusion(s.record, userGuid, settings) : null;
+    const gChanged = g.state === 'changed';
+    const sChanged = s.state === 'changed';
+
+    if (exclusion !== null && !(exclusion === 'type-not-synced' && link.origin !== 'severa')) {
+      // Case: a filter newly excludes the activity (user taken off it, it became a project task, its type was
+      // deselected). Our own Google copy is removed; an event the user made in Google is left alone and unlinked.
+      if (link.origin === 'severa' && g.state !== 'deleted') {
+        actions.push(deleteGoogle(link, g, `excluded: ${exclusion}`));
+      } else {
+        actions.push({ kind: 'unlink', link, why: `excluded: ${exclusion}` });
+      }
+      continue;
+    }
+    if (g.state === 'deleted' && s.state === 'deleted') {
+      // Case: gone from both sides → drop the link.
+      actions.push({ kind: 'unlink', link, why: 'deleted on both sides' });
+      continue;
+    }
+    if (g.state === 'deleted') {
+      if (sChanged) {
+        // Case: deleted in Google but changed in Severa → the change wins: re-create the Google copy.
+        actions.push(
+          createGoogle(s.record, link, null, 'deleted in Google but changed in Severa: re-created'),
+        );
+      } else {
+        // Case: deleted in Google, unchanged in Severa → delete in Severa; but a person who only takes part leaves
+        // it, and a shared Google meeting (B5) stays for the other syncing attendees, handed to one of them.
+        const record = 'record' in s ? s.record : null;
+        const peer = peerBySevera.get(link.severaGuid);
+        const owner = record === null || record.ownerGuid === userGuid;
+        const handOver = owner && link.origin === 'google' && peer !== undefined;
+        actions.push({
+          kind: 'delete-severa',
+          link,
+          mode: owner && !handOver ? 'activity' : 'participation',
+          ...(handOver ? { newOwnerGuid: peer.user } : {}),
+          version: record?.version ?? link.severa.version,
+          why: handOver ? 'deleted in Google by one attendee of a shared meeting' : 'deleted in Google',
+        });
+      }
+      continue;
+    }
+    if (s.state === 'deleted') {
+      const peer = gChanged ? peerByICalUID.get(g.record.iCalUID) : undefined;
+      if (
+        gChanged &&
+        peer &&
+        peer.severaGuid !== link.severaGuid &&
+        parseInstanceId(link.googleId) === null
+      ) {
+        // Case: deleted in Severa but changed in Google, and another attendee already re-created the meeting →
+        // join that activity rather than making a second one (B5).
+        actions.push({
+          kind: 'join-severa',
+          google: g.record,
+          severaGuid: peer.severaGuid,
+          replaces: link,
+          why: 'deleted in Severa but changed in Google: joined the re-created meeting (B5)',
+        });
+      } else if (gChanged) {
+        // Case: deleted in Severa but changed in Google → the change wins: re-create the Severa activity.
+        const type = activityTypeForGoogleEntry(g.record.content.isPrivate, user, settings);
+        if (type === undefined) problems.push(missingTypeMessage(user));
+        else
+          actions.push({
+            kind: 'create-severa',
+            google: g.record,
+            activityTypeGuid: type.guid,
+            replaces: link,
+            why: 'deleted in Severa but changed in Google: re-created',
+          });
+      } else {
+        // Case: deleted in Severa, unchanged in Google → delete the Google event.
+        actions.push(deleteGoogle(link, g, 'deleted in Severa'));
+      }
+      continue;
+    }
+
+    const gRecord = 'record' in g ? g.record : null;
+    const sRecord = 'record' in s ? s.record : null;
+    const gContent = gRecord?.content ?? link.base;
+    const sContent = sRecord?.content ?? link.base;
+    let merged: EntryContent;
+    let decisions: readonly FieldDecision[] = [];
+    let why: string;
+    if (gChanged && sChanged) {
+      // Case: changed on both sides → field-level three-way merge, conflicts by policy (B6).
+      const result = mergeContent({
+        base: link.base,
+        google: gContent,
+        severa: sContent,
+        googleModified: g.record.updated,
+        severaModified: s.record.version,
+        policy: settings.conflictPolicy,
+      });
+      merged = result.content;
+      decisions = result.decisions;
+      why = 'changed on both sides: merged';
+    } else if (gChanged) {
+      // Case: changed in Google only → update Severa.
+      merged = gContent;
+      why = 'changed in Google';
+    } else if (sChanged) {
+      // Case: changed in Severa only → update Google.
+      merged = sContent;
+      why = 'changed in Severa';
+    } else if (g.state === 'churn' || s.state === 'churn') {
+      // Case: a new version with unchanged content (an echo of our own write) → only the link learns the version.
+      merged = link.base;
+      why = 'new version, same content';
+    } else {
+      // Case: unchanged on both sides → nothing to do.
+      continue;
+    }
+    actions.push(
+      updateAction({
+        link,
+        origin: link.origin,
+        severaGuid: link.severaGuid,
+        googleId: link.googleId,
+        iCalUID: gRecord?.iCalUID ?? link.iCalUID,
+        merged,
+        severaState: sRecord ? { version: sRecord.version, hash: contentHash(sRecord.content) } : link.severa,
+        severaContent: sContent,
+        googleState: gRecord ? { version: gRecord.etag, hash: contentHash(gRecord.content) } : link.google,
+        googleContent: gContent,
+        typeChange: typeChangeFor(merged, sContent.isPrivate),
+        decisions,
+        why,
+      }),
+    );
+  }
+
+  // ---- Items without a link.
+  const unlinkedSevera = [...severaLive.values()]
+    .filter((r) => !consumedSevera.has(r.guid) && severaExclusion(r, userGuid, settings) === null)
+    .sort((a, b) => (a.guid < b.guid ? -1 : 1));
+  const unlinkedGoogle = [...googleLive.values()]
+    .filter((r) => !consumedGoogle.has(r.id))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  const severaByGuid = new Map(unlinkedSevera.map((r) => [r.guid, r]));
+  const severaByKey = new Map<string, SeveraRecord[]>();
+  for (const r of unlinkedSevera) {
+    const k = matchKey(r.content);
+    severaByKey.set(k, [...(severaByKey.get(k) ?? []), r]);
+  }
+  const takeSevera = (r: SeveraRecord) => {
+    consumedSevera.add(r.guid);
+    const k = matchKey(r.content);
+    severaByKey.set(
+      k,
+      (severaByKey.get(k) ?? []).filter((x) => x.guid !== r.guid),
+    );
+  };
+
+  const pair = (s: SeveraRecord, g: GoogleRecord, origin: LinkOrigin, why: string) => {
+    takeSevera(s);
+    consumedGoogle.add(g.id);
+    actions.push(pairAction(s, g, origin, why, user, settings));
+  };
+
+  for (const g of unlinkedGoogle) {
+    const isInstance = parseInstanceId(g.id) !== null;
+    if (g.severaGuid !== null) {
+      const s = severaByGuid.get(g.severaGuid);
+      if (s && !consumedSevera.has(s.guid)) {
+        // Case: our own copy whose link was lost (crash between insert and link) → pair, never duplicate (B4).
+        pair(s, g, 'severa', 'recovered our copy by its severaGuid');
+        continue;
+      }
+      if (severaDeleted.has(g.severaGuid)) {
+        // Case: our copy of an activity that no longer exists → remove the copy.
+        consumedGoogle.add(g.id);
+        actions.push({
+          kind: 'delete-google',
+          link: null,
+          googleId: g.id,
+          etag: g.etag,
+          why: 'copy of a deleted Severa activity',
+        });
+        continue;
+      }
+    }
+    const peer = isInstance ? undefined : peerByICalUID.get(g.iCalUID);
+    if (peer) {
+      const s = severaByGuid.get(peer.severaGuid);
+      if (s && !consumedSevera.has(s.guid)) {
+        // Case: the shared meeting's activity already lists this user → pair with it.
+        pair(s, g, 'google', 'meeting already in Severa (B5)');
+      } else {
+        // Case: a meeting that another syncing attendee already brought to Severa → join it, don't copy it (B5).
+        consumedGoogle.add(g.id);
+        actions.push({
+          kind: 'join-severa',
+          google: g,
+          severaGuid: peer.severaGuid,
+          replaces: null,
+          why: 'meeting already in Severa (B5)',
+        });
+      }
+      continue;
+    }
+    const candidates = severaByKey.get(matchKey(g.content)) ?? [];
+    const match = candidates.find((s) => !consumedSevera.has(s.guid));
+    if (match) {
+      // Case: the same entry exists on both sides without a link (initial sync, S6) → link them, don't duplicate.
+      pair(match, g, 'matched', 'matched by name, start, end and recurrence (S6)');
+      continue;
+    }
+    consumedGoogle.add(g.id);
+    if (!endsAfter(g.content, cutoffMs)) continue; // Case: ended more than pastDays ago → not synced (S6).
+    // Case: new in Google → create in Severa with the type S4 prescribes.
+    const type = activityTypeForGoogleEntry(g.content.isPrivate, user, settings);
+    if (type === undefined) {
+      if (!problems.includes(missingTypeMessage(user))) problems.push(missingTypeMessage(user));
+      continue;
+    }
+    actions.push({
+      kind: 'create-severa',
+      google: g,
+      activityTypeGuid: type.guid,
+      replaces: null,
+      why: 'new in Google',
+    });
+  }
+
+  for (const s of unlinkedSevera) {
+    if (consumedSevera.has(s.guid)) continue;
+    consumedSevera.add(s.guid);
+    if (!endsAfter(s.content, cutoffMs)) continue; // Case: ended more than pastDays ago → not synced (S6).
+    // Case: new in Severa (or newly shared with this user, S5) → create the Google copy with a deterministic id.
+    const peer = peerBySevera.get(s.guid);
+    actions.push(createGoogle(s, null, peer?.iCalUID ?? null, 'new in Severa'));
+  }
+
+  // ---- B3: hold a run that would delete too much.
+  const deletions = actions.filter((a) => a.kind === 'delete-google' || a.kind === 'delete-severa').length;
+  const { maxCount, maxShare, shareFloor } = settings.deletionSafety;
+  const linkCount = Math.max(1, input.links.length);
+  const tooMany = deletions > maxCount || (deletions >= shareFloor && deletions / linkCount > maxShare);
+  if (tooMany && !input.confirmDeletions) {
+    return {
+      actions: [],
+      held: { reason: 'too-many-deletions', deletions, links: input.links.length },
+      problems: [
+        ...problems,
+        `Sync for ${user.email} is paused: it would delete ${deletions} of ${input.links.length} synced entries at ` +
+          'once. Nothing was deleted. Check both calendars, then confirm on the status page to continue.',
+      ],
+    };
+  }
+  return { actions, held: null, problems };
+}
+
+/** The activity type to write when privacy changed (S4); undefined keeps the current type. */
+function privacyTypeChange(
+  merged: EntryContent,
+  currentlyPrivate: boolean,
+  user: SyncUser,
+  settings: SyncSettings,
+): string | undefined {
+  if (merged.isPrivate === currentlyPrivate) return undefined;
+  if (merged.isPrivate) return personalActivityType(settings)?.guid;
+  return defaultActivityType(user, settings)?.guid;
+}
+
+/**
+ * Links two items that had no link (matched at initial sync, a meeting joined, a copy recovered after a crash):
+ * without a common history every differing field is settled by the conflict policy.
+ */
+export function pairAction(
+  s: SeveraRecord,
+  g: GoogleRecord,
+  origin: LinkOrigin,
+  why: string,
+  user: SyncUser,
+  settings: SyncSettings,
+): UpdateAction {
+  const result = mergeContent({
+    base: null,
+    google: g.content,
+    severa: s.content,
+    googleModified: g.updated,
+    severaModified: s.version,
+    policy: settings.conflictPolicy,
+  });
+  return updateAction({
+    link: null,
+    origin,
+    severaGuid: s.guid,
+    googleId: g.id,
+    iCalUID: g.iCalUID,
+    merged: result.content,
+    severaState: { version: s.version, hash: contentHash(s.content) },
+    severaContent: s.content,
+    googleState: { version: g.etag, hash: contentHash(g.content) },
+    googleContent: g.content,
+    typeChange: privacyTypeChange(result.content, s.content.isPrivate, user, settings),
+    decisions: result.decisions,
+    why,
+  });
+}
+
+function zoneOf(content: EntryContent | undefined): string | undefined {
+  return content?.timing.kind === 'timed' ? content.timing.timeZone : undefined;
+}
+
+function endsAfter(content: EntryContent, cutoffMs: number): boolean {
+  if (content.recurrence !== null) return hasOccurrenceEndingAfter(content, cutoffMs);
+  return timingEndMs(content.timing) > cutoffMs;
+}
+
+function deleteGoogle(link: Link, g: SideChange<GoogleRecord>, why: string): DeleteGoogleAction {
+  return {
+    kind: 'delete-google',
+    link,
+    googleId: link.googleId,
+    etag: 'record' in g ? g.record.etag : link.google.version,
+    why,
+  };
+}
+
+function createGoogle(
+  severa: SeveraRecord,
+  replaces: Link | null,
+  adoptICalUID: string | null,
+  why: string,
+): CreateGoogleAction {
+  return {
+    kind: 'create-google',
+    severa,
+    googleId: googleEventIdFor(severa.guid),
+    adoptICalUID,
+    replaces,
+    why,
+  };
+}
+
+interface UpdateParts {
+  readonly link: Link | null;
+  readonly origin: LinkOrigin;
+  readonly severaGuid: string;
+  readonly googleId: string;
+  readonly iCalUID: string | null;
+  readonly merged: EntryContent;
+  readonly severaState: SideState;
+  readonly severaContent: EntryContent;
+  readonly googleState: SideState;
+  readonly googleContent: EntryContent;
+  readonly typeChange: string | undefined;
+  readonly decisions: readonly FieldDecision[];
+  readonly why: string;
+}
+
+function updateAction(p: UpdateParts): UpdateAction {
+  const writeSevera = !sameContent(p.merged, p.severaContent) || p.typeChange !== undefined;
+  const writeGoogle = !sameContent(p.merged, p.googleContent);
+  return {
+    kind: 'update',
+    link: p.link,
+    origin: p.origin,
+    severaGuid: p.severaGuid,
+    googleId: p.googleId,
+    iCalUID: p.iCalUID,
+    content: p.merged,
+    severa: {
+      ...p.severaState,
+      write: writeSevera ? (p.typeChange === undefined ? {} : { activityTypeGuid: p.typeChange }) : null,
+    },
+    google: { ...p.googleState, write: writeGoogle },
+    decisions: p.decisions,
+    why: p.why,
+  };
+}

@@ -1,0 +1,635 @@
+import {
+  DeferredError,
+  PreconditionFailedError,
+  SyncError,
+  SyncTokenExpiredError,
+  canonicalInstant,
+  contentHash,
+  normaliseTitle,
+  sameContent,
+  timingEndMs,
+  timingStartMs,
+  type GoogleChange,
+  type GoogleRecord,
+  type Link,
+  type LinkOrigin,
+  type SeveraChange,
+  type SeveraRecord,
+  type SyncUser,
+} from '../domain/index.js';
+import type {
+  CalendarPort,
+  Clock,
+  CreateIntent,
+  InboxItem,
+  SeveraPort,
+  SyncStore,
+  UserSyncStatus,
+} from '../ports/index.js';
+import { matchKey } from './matching.js';
+import type { FieldDecision } from './merge.js';
+import { parseInstanceId } from './recurrence/index.js';
+import { pairAction, planSync, type Action, type Plan, type UpdateAction } from './plan-sync.js';
+import type { SyncSettings } from './settings.js';
+
+const DAY_MS = 86_400_000;
+/** A meeting claim older than this is taken over: its holder's run died and never came back (B5). */
+const MEETING_CLAIM_TTL_MS = 10 * 60_000;
+/** Clocks of Severa and of our functions may differ by a few seconds (SPEC §11). */
+const CLOCK_SKEW_MS = 60_000;
+/** Rounds of re-read and re-plan after a write found the item changed under it (412 / moved lastUpdatedDateTime). */
+const MAX_PASSES = 3;
+
+export interface RunnerDeps {
+  readonly severa: SeveraPort;
+  readonly calendar: CalendarPort;
+  readonly store: SyncStore;
+  readonly clock: Clock;
+  readonly settings: SyncSettings;
+  /** Called after every durable step (a remote write, a store write); tests throw from it to simulate a crash. */
+  readonly onStep?: (step: string) => void;
+  /** Receives each applied action with its field decisions (the audit trail, B2). */
+  readonly onApplied?: (entry: AppliedAction) => void;
+}
+
+export interface AppliedAction {
+  readonly user: string;
+  readonly kind: Action['kind'];
+  readonly severaGuid: string | null;
+  readonly googleId: string | null;
+  readonly why: string;
+  readonly decisions: readonly FieldDecision[];
+}
+
+export interface SyncRunOptions {
+  /** Also list the user's Severa window to find deletions, confirmed by a 404 (SPEC §6). */
+  readonly reconcile?: boolean;
+  /** Apply a held mass deletion the user confirmed (B3). */
+  readonly confirmDeletions?: boolean;
+  /** Plan only (B1 preview): nothing is written, not even the link store. */
+  readonly dryRun?: boolean;
+}
+
+export interface SyncRunResult {
+  readonly plan: Plan;
+  readonly applied: number;
+  /** Actions that failed; their items are retried by the next run (no token or inbox progress was saved). */
+  readonly failed: number;
+  readonly errors: readonly SyncError[];
+  readonly status: UserSyncStatus;
+}
+
+interface Collected {
+  readonly links: readonly Link[];
+  readonly google: { readonly complete: boolean; readonly changes: GoogleChange[] };
+  readonly nextSyncToken: string;
+  readonly severa: Map<string, SeveraChange>;
+  readonly inbox: readonly InboxItem[];
+  readonly intents: number;
+}
+
+/**
+ * One user's sync (SPEC §5 syncWorker): collect → plan (pure) → apply. Each action saves its link right after its
+ * remote write succeeded; a failing action affects only its item. The Google sync token and the Severa inbox are
+ * saved last, and only when every action succeeded, so whatever failed is seen again by the next run.
+ */
+export async function syncUser(
+  deps: RunnerDeps,
+  user: SyncUser,
+  options: SyncRunOptions = {},
+): Promise<SyncRunResult> {
+  const now = canonicalInstant(deps.clock.now().toISOString());
+  const collected = await collect(deps, user, options, now);
+  const extraGoogle = new Map<string, GoogleChange>();
+  const errors: SyncError[] = [];
+  let applied = 0;
+  let plan: Plan = { actions: [], held: null, problems: [] };
+  let links = collected.links;
+
+  for (let pass = 0; pass < MAX_PASSES; pass += 1) {
+    const googleChanges = mergeGoogleChanges(collected.google.changes, extraGoogle);
+    plan = planSync({
+      user,
+      links,
+      google: { complete: collected.google.complete, changes: googleChanges },
+      severa: { changes: [...collected.severa.values()] },
+      peerLinks: await peerLinks(deps, now, user, links, googleChanges, collected.severa),
+      settings: deps.settings,
+      now,
+      confirmDeletions: options.confirmDeletions ?? false,
+    });
+    if (options.dryRun || plan.held) break;
+
+    const stale: { google: string[]; severa: string[] } = { google: [], severa: [] };
+    errors.length = 0;
+    for (const action of plan.actions) {
+      try {
+        await apply(deps, user, action, now);
+        applied += 1;
+      } catch (error) {
+        if (error instanceof PreconditionFailedError) {
+          if ('googleId' in action && action.googleId) stale.google.push(action.googleId);
+          if ('link' in action && action.link) stale.severa.push(action.link.severaGuid);
+          if (action.kind === 'create-google') stale.severa.push(action.severa.guid);
+        }
+        if (error instanceof SyncError && error.code === 'crash-injected') throw error;
+        errors.push(error instanceof SyncError ? error : wrapUnknown(error));
+      }
+    }
+    const onlyStale = errors.length > 0 && errors.every((e) => e instanceof PreconditionFailedError);
+    if (!onlyStale) break;
+    // An item changed between our read and our write: re-read exactly those items and plan again.
+    for (const id of stale.google) {
+      const record = await deps.calendar.get(user, id);
+      extraGoogle.set(id, record ? { kind: 'upsert', record } : { kind: 'deleted', id });
+    }
+    for (const guid of stale.severa) {
+      const record = await deps.severa.get(guid);
+      collected.severa.set(guid, record ? { kind: 'upsert', record } : { kind: 'deleted', guid });
+    }
+    links = await deps.store.listLinks(user.severaUserGuid);
+  }
+
+  if (options.dryRun) {
+    return {
+      plan,
+      applied: 0,
+      failed: 0,
+      errors: [],
+      status: await deps.store.getStatus(user.severaUserGuid),
+    };
+  }
+  const status = await finish(deps, user, collected, plan, errors, now);
+  return { plan, applied, failed: errors.length, errors, status };
+}
+
+async function collect(
+  deps: RunnerDeps,
+  user: SyncUser,
+  options: SyncRunOptions,
+  now: string,
+): Promise<Collected> {
+  const { store, calendar, severa, settings } = deps;
+  const userGuid = user.severaUserGuid;
+  const nowMs = Date.parse(now);
+  const timeMin = new Date(nowMs - settings.pastDays * DAY_MS).toISOString();
+
+  // Google: the delta since the saved token; a full listing of the window on the first run or after a 410.
+  // A Severa create may have happened before a crash (Severa has no idempotency key): find the activity each
+  // intent describes and record the link it would have got, so the decision table treats it as ours.
+  const intents = await store.listIntents(userGuid);
+  for (const intent of intents) await resolveIntent(deps, userGuid, intent, now);
+  const links = await store.listLinks(userGuid);
+
+  const token = await store.getSyncToken(userGuid);
+  let googleResult;
+  let complete = false;
+  try {
+    if (token === null) throw new SyncTokenExpiredError('no sync token yet');
+    googleResult = await calendar.list(user, { syncToken: token });
+  } catch (error) {
+    if (!(error instanceof SyncTokenExpiredError)) throw error;
+    googleResult = await calendar.list(user, { timeMin });
+    complete = true;
+  }
+  const googleChanges = [...googleResult.changes];
+
+  // Severa: what the org poll routed to this user, plus the reconcile window and crash-recovery look-ups.
+  const severaChanges = new Map<string, SeveraChange>();
+  const upsert = (record: SeveraRecord) => {
+    const current = severaChanges.get(record.guid);
+    if (current?.kind === 'upsert' && Date.parse(current.record.version) > Date.parse(record.version)) return;
+    severaChanges.set(record.guid, { kind: 'upsert', record });
+  };
+  const inbox = await store.readInbox(userGuid);
+  for (const item of inbox) upsert(item.record);
+
+  if (options.reconcile) {
+    const window = { from: timeMin, to: new Date(nowMs + settings.futureDays * DAY_MS).toISOString() };
+    const listed = await severa.listForUser(userGuid, window);
+    for (const record of listed) upsert(record);
+    const listedGuids = new Set(listed.map((r) => r.guid));
+    // Absent from the listing is only a hint: Severa deletions are confirmed by a 404 before anyone acts on them.
+    for (const link of links) {
+      if (listedGuids.has(link.severaGuid) || !overlaps(link, window)) continue;
+      await confirm(severa, link.severaGuid, severaChanges);
+    }
+  }
+
+  // The planner decides with both sides in view: fetch the Severa activity behind a Google deletion of a linked
+  // event (owner or participant?) and behind an unlinked Google event that names one (our copy, link lost).
+  const linkByGoogle = new Map(links.map((l) => [l.googleId, l]));
+  for (const change of googleChanges) {
+    const guid =
+      change.kind === 'deleted'
+        ? linkByGoogle.get(change.id)?.severaGuid
+        : linkByGoogle.has(change.record.id)
+          ? undefined
+          : (change.record.severaGuid ?? undefined);
+    if (guid !== undefined && !severaChanges.has(guid)) await confirm(severa, guid, severaChanges);
+  }
+
+  return {
+    links,
+    google: { complete, changes: googleChanges },
+    nextSyncToken: googleResult.nextSyncToken,
+    severa: severaChanges,
+    inbox,
+    intents: intents.length,
+  };
+}
+
+/**
+ * Looks for the activity a create intent may have produced before its run died; when found, saves the link that
+ * run would have saved. Safe to call from any user's run (another attendee's intent, B5) and to repeat.
+ */
+async function resolveIntent(
+  deps: RunnerDeps,
+  user: string,
+  intent: CreateIntent,
+  now: string,
+): Promise<void> {
+  const { store, severa, settings } = deps;
+  const links = await store.listLinks(user);
+  if (links.some((l) => l.googleId === intent.googleId)) return;
+  const linked = new Set((await store.findLinksByICalUID(intent.iCalUID)).map((l) => l.severaGuid));
+  for (const l of links) linked.add(l.severaGuid);
+  const nowMs = Date.parse(now);
+  const window = {
+    from: new Date(Math.min(Date.parse(intent.from), nowMs - settings.pastDays * DAY_MS)).toISOString(),
+    to: new Date(Math.max(Date.parse(intent.to), nowMs + settings.futureDays * DAY_MS)).toISOString(),
+  };
+  // Candidates: unlinked activities of the owner created since the intent was written. The one that still has the
+  // intended content is ours; failing that (a person edited it meanwhile), the only one with the intended name.
+  // Never a guess between several: a person's own activity must not be taken for ours.
+  const since = Date.parse(intent.at) - CLOCK_SKEW_MS;
+  const apiUser = await severa.apiUserGuid();
+  const candidates = (await severa.listForUser(intent.ownerGuid, window)).filter(
+    (r) =>
+      !linked.has(r.guid) &&
+      r.ownerGuid === intent.ownerGuid &&
+      r.createdAt !== null &&
+      Date.parse(r.createdAt) >= since &&
+      (apiUser === null || r.createdBy === apiUser),
+  );
+  const key = matchKey(intent.content);
+  const name = normaliseTitle(intent.content.title).toLocaleLowerCase('en');
+  const sameName = candidates.filter((r) => normaliseTitle(r.content.title).toLocaleLowerCase('en') === name);
+  const created =
+    candidates.find((r) => matchKey(r.content) === key) ??
+    (sameName.length === 1 ? sameName[0] : undefined) ??
+    // Only our own creations are candidates when Severa tells us who created what: the only one is ours.
+    (apiUser !== null && candidates.length === 1 ? candidates[0] : undefined);
+  if (created === undefined) return;
+  await store.putLink({
+    user,
+    severaGuid: created.guid,
+    googleId: intent.googleId,
+    iCalUID: intent.iCalUID,
+    origin: 'google',
+    severa: { version: created.version, hash: contentHash(created.content) },
+    // The event's etag at the time is unknown: the next listing shows it as churn, or as the change it is.
+    google: { version: '', hash: contentHash(intent.content) },
+    base: intent.content,
+    syncedAt: now,
+  });
+  step(deps, 'store.putLink');
+  await store.deleteIntent(user, intent.googleId);
+  await store.releaseMeeting(intent.iCalUID, user);
+}
+
+async function confirm(severa: SeveraPort, guid: string, into: Map<string, SeveraChange>): Promise<void> {
+  const record = await severa.get(guid);
+  into.set(guid, record ? { kind: 'upsert', record } : { kind: 'deleted', guid });
+}
+
+function overlaps(link: Link, window: { from: string; to: string }): boolean {
+  const timing = link.base.timing;
+  if (timingStartMs(timing) > Date.parse(window.to)) return false;
+  return link.base.recurrence !== null || timingEndMs(timing) > Date.parse(window.from);
+}
+
+function mergeGoogleChanges(
+  base: readonly GoogleChange[],
+  extra: ReadonlyMap<string, GoogleChange>,
+): GoogleChange[] {
+  const id = (c: GoogleChange) => (c.kind === 'deleted' ? c.id : c.record.id);
+  return [...base.filter((c) => !extra.has(id(c))), ...extra.values()];
+}
+
+async function peerLinks(
+  deps: RunnerDeps,
+  now: string,
+  user: SyncUser,
+  links: readonly Link[],
+  google: readonly GoogleChange[],
+  severa: ReadonlyMap<string, SeveraChange>,
+): Promise<Link[]> {
+  const { store } = deps;
+  const linkedGoogle = new Set(links.map((l) => l.googleId));
+  const linkedSevera = new Set(links.map((l) => l.severaGuid));
+  const found = new Map<string, Link>();
+  const add = (list: readonly Link[]) => {
+    for (const l of list) if (l.user !== user.severaUserGuid) found.set(`${l.user}|${l.severaGuid}`, l);
+  };
+  const linkByGoogle = new Map(links.map((l) => [l.googleId, l]));
+  for (const c of google) {
+    if (c.kind !== 'upsert') continue;
+    // Unlinked events may be meetings another attendee brought in; so may linked ones whose activity was deleted.
+    const link = linkByGoogle.get(c.record.id);
+    if (!linkedGoogle.has(c.record.id) || (link && severa.get(link.severaGuid)?.kind === 'deleted')) {
+      // Another attendee's run may have created the meeting's activity and died before linking it: finish that.
+      for (const other of await store.findIntentsByICalUID(c.record.iCalUID)) {
+        if (other.user !== user.severaUserGuid) await resolveIntent(deps, other.user, other.intent, now);
+      }
+      add(await store.findLinksByICalUID(c.record.iCalUID));
+    }
+  }
+  for (const [guid, c] of severa) {
+    if (c.kind === 'upsert' && !linkedSevera.has(guid)) add(await store.findLinksBySeveraGuid(guid));
+  }
+  // A deleted Google copy of a shared meeting: do other syncing attendees still have it?
+  for (const c of google) {
+    const link = c.kind === 'deleted' ? linkByGoogle.get(c.id) : undefined;
+    if (link) add(await store.findLinksBySeveraGuid(link.severaGuid));
+  }
+  return [...found.values()];
+}
+
+function step(deps: RunnerDeps, name: string): void {
+  deps.onStep?.(name);
+}
+
+function newLink(
+  user: SyncUser,
+  severa: SeveraRecord,
+  google: GoogleRecord,
+  origin: LinkOrigin,
+  base: SeveraRecord['content'],
+  now: string,
+): Link {
+  return {
+    user: user.severaUserGuid,
+    severaGuid: severa.guid,
+    googleId: google.id,
+    iCalUID: google.iCalUID,
+    origin,
+    severa: { version: severa.version, hash: contentHash(severa.content) },
+    google: { version: google.etag, hash: contentHash(google.content) },
+    base,
+    syncedAt: now,
+  };
+}
+
+/** Applies one action: the remote write(s) first, then the link, each step durable before the next. */
+async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: string): Promise<void> {
+  const { severa, calendar, store } = deps;
+  const audit = (
+    severaGuid: string | null,
+    googleId: string | null,
+    decisions: readonly FieldDecision[] = [],
+  ) => {
+    deps.onApplied?.({
+      user: user.severaUserGuid,
+      kind: action.kind,
+      severaGuid,
+      googleId,
+      why: action.why,
+      decisions,
+    });
+  };
+  switch (action.kind) {
+    case 'update': {
+      await applyUpdate(deps, user, action, now);
+      audit(action.severaGuid, action.googleId, action.decisions);
+      return;
+    }
+    case 'create-google': {
+      const s = action.severa;
+      const write = { content: s.content, severaGuid: s.guid };
+      if (action.adoptICalUID !== null) {
+        // B5: this user may already hold the meeting the activity came from; pair with it instead of copying.
+        const existing = await calendar.findByICalUID(user, action.adoptICalUID);
+        if (existing) {
+          await applyUpdate(
+            deps,
+            user,
+            pairAction(s, existing, 'google', action.why, user, deps.settings),
+            now,
+          );
+          audit(s.guid, existing.id);
+          return;
+        }
+      }
+      let { record } = await calendar.insert(user, action.googleId, write);
+      step(deps, 'calendar.insert');
+      if (!sameContent(record.content, s.content)) {
+        // 409: an earlier attempt's event (or a since-edited one) is there: bring it to the current content.
+        record = await calendar.update(user, action.googleId, record.etag, write);
+        step(deps, 'calendar.update');
+      }
+      await store.putLink(newLink(user, s, record, 'severa', s.content, now), action.replaces ?? undefined);
+      step(deps, 'store.putLink');
+      audit(s.guid, record.id);
+      return;
+    }
+    case 'create-severa': {
+      const g = action.google;
+      const span = spanOf(g);
+      const meeting = parseInstanceId(g.id) === null;
+      if (meeting) {
+        // B5: one activity per meeting, even when attendees' runs overlap. The claim is atomic; the loser waits
+        // and, on its next run, joins the activity the winner created.
+        const staleBefore = new Date(Date.parse(now) - MEETING_CLAIM_TTL_MS).toISOString();
+        const holder = await store.claimMeeting(g.iCalUID, user.severaUserGuid, now, staleBefore);
+        if (holder !== user.severaUserGuid) {
+          throw new DeferredError(
+            'another attendee is bringing this meeting to Severa; it is joined on the next run',
+          );
+        }
+      }
+      // Severa has no idempotency key: leave a note first, so a crash after the create is recovered by matching.
+      await store.putIntent(user.severaUserGuid, {
+        googleId: g.id,
+        iCalUID: g.iCalUID,
+        content: g.content,
+        ownerGuid: user.severaUserGuid,
+        from: span.from,
+        to: span.to,
+        at: now,
+      });
+      step(deps, 'store.putIntent');
+      let created: SeveraRecord;
+      try {
+        created = await severa.create({
+          content: g.content,
+          activityTypeGuid: action.activityTypeGuid,
+          ownerGuid: user.severaUserGuid,
+        });
+      } catch (error) {
+        // A lost response may hide a successful create: look for it now, before anyone can edit it.
+        const intent = (await store.listIntents(user.severaUserGuid)).find((i) => i.googleId === g.id);
+        if (intent) await resolveIntent(deps, user.severaUserGuid, intent, now);
+        throw error;
+      }
+      step(deps, 'severa.create');
+      await store.putLink(newLink(user, created, g, 'google', g.content, now), action.replaces ?? undefined);
+      step(deps, 'store.putLink');
+      await store.deleteIntent(user.severaUserGuid, g.id);
+      if (meeting) await store.releaseMeeting(g.iCalUID, user.severaUserGuid);
+      audit(created.guid, g.id);
+      return;
+    }
+    case 'join-severa': {
+      const joined = await severa.addParticipant(action.severaGuid, user.severaUserGuid);
+      step(deps, 'severa.addParticipant');
+      const pairing = pairAction(joined, action.google, 'google', action.why, user, deps.settings);
+      await applyUpdate(deps, user, pairing, now, action.replaces ?? undefined);
+      audit(action.severaGuid, action.google.id);
+      return;
+    }
+    case 'delete-google': {
+      await calendar.delete(user, action.googleId, action.etag);
+      step(deps, 'calendar.delete');
+      if (action.link) {
+        await store.deleteLink(action.link);
+        step(deps, 'store.deleteLink');
+      }
+      audit(action.link?.severaGuid ?? null, action.googleId);
+      return;
+    }
+    case 'delete-severa': {
+      if (action.mode === 'activity') await severa.delete(action.link.severaGuid, action.version);
+      else await severa.removeParticipant(action.link.severaGuid, user.severaUserGuid, action.newOwnerGuid);
+      step(deps, 'severa.delete');
+      await store.deleteLink(action.link);
+      step(deps, 'store.deleteLink');
+      audit(action.link.severaGuid, action.link.googleId);
+      return;
+    }
+    case 'unlink': {
+      await store.deleteLink(action.link);
+      step(deps, 'store.deleteLink');
+      audit(action.link.severaGuid, action.link.googleId);
+      return;
+    }
+  }
+}
+
+async function applyUpdate(
+  deps: RunnerDeps,
+  user: SyncUser,
+  action: UpdateAction,
+  now: string,
+  replaces?: Link,
+): Promise<void> {
+  let severaSide = { version: action.severa.version, hash: action.severa.hash };
+  let googleSide = { version: action.google.version, hash: action.google.hash };
+  if (action.severa.write) {
+    const written = await deps.severa.update(action.severaGuid, action.severa.version, {
+      content: action.content,
+      ...action.severa.write,
+    });
+    step(deps, 'severa.update');
+    severaSide = { version: written.version, hash: contentHash(written.content) };
+  }
+  if (action.google.write) {
+    const written = await deps.calendar.update(user, action.googleId, action.google.version, {
+      content: action.content,
+      // Only our own copies carry the Severa guid; a person's own event stays theirs.
+      severaGuid: action.origin === 'severa' ? action.severaGuid : null,
+    });
+    step(deps, 'calendar.update');
+    googleSide = { version: written.etag, hash: contentHash(written.content) };
+  }
+  await deps.store.putLink(
+    {
+      user: user.severaUserGuid,
+      severaGuid: action.severaGuid,
+      googleId: action.googleId,
+      iCalUID: action.iCalUID,
+      origin: action.origin,
+      severa: severaSide,
+      google: googleSide,
+      base: action.content,
+      syncedAt: now,
+    },
+    replaces,
+  );
+  step(deps, 'store.putLink');
+}
+
+/** Where a Google entry sits in time, widened by a day each way: the window to look for a lost create in. */
+function spanOf(g: GoogleRecord): { from: string; to: string } {
+  const start = timingStartMs(g.content.timing);
+  const end = timingEndMs(g.content.timing);
+  return { from: new Date(start - DAY_MS).toISOString(), to: new Date(end + DAY_MS).toISOString() };
+}
+
+async function finish(
+  deps: RunnerDeps,
+  user: SyncUser,
+  collected: Collected,
+  plan: Plan,
+  errors: readonly SyncError[],
+  now: string,
+): Promise<UserSyncStatus> {
+  const { store } = deps;
+  const userGuid = user.severaUserGuid;
+  const previous = await store.getStatus(userGuid);
+  let status: UserSyncStatus;
+  if (plan.held) {
+    status = {
+      state: 'held',
+      lastSuccessAt: previous.lastSuccessAt,
+      message: plan.problems.join(' '),
+      pendingRetries: 0,
+    };
+  } else if (errors.length > 0) {
+    status = {
+      state: 'error',
+      lastSuccessAt: previous.lastSuccessAt,
+      message: describeErrors(errors),
+      pendingRetries: errors.length,
+    };
+  } else {
+    // Everything applied: now, and only now, the progress markers move (tokens saved last, SPEC §6).
+    await store.saveSyncToken(userGuid, collected.nextSyncToken);
+    step(deps, 'store.saveSyncToken');
+    await store.ackInbox(userGuid, collected.inbox);
+    step(deps, 'store.ackInbox');
+    if (collected.intents > 0) {
+      for (const intent of await store.listIntents(userGuid))
+        await store.deleteIntent(userGuid, intent.googleId);
+    }
+    status = {
+      state: plan.problems.length > 0 ? 'error' : 'healthy',
+      lastSuccessAt: now,
+      message: plan.problems.length > 0 ? plan.problems.join(' ') : null,
+      pendingRetries: 0,
+    };
+  }
+  await store.setStatus(userGuid, status);
+  return status;
+}
+
+function describeErrors(errors: readonly SyncError[]): string {
+  const transient = errors.filter((e) => e.transient).length;
+  const permanent = errors.filter((e) => !e.transient);
+  if (permanent.length > 0) {
+    const first = permanent[0];
+    const words =
+      first && 'userMessage' in first ? String(first.userMessage) : 'An entry could not be synced.';
+    return `${words}${errors.length > 1 ? ` (${errors.length} entries affected)` : ''}`;
+  }
+  return `${transient} entries could not be synced yet because a service was busy or unreachable; they will be retried automatically.`;
+}
+
+class UnexpectedError extends SyncError {
+  readonly code = 'transient';
+  readonly transient = true;
+}
+
+function wrapUnknown(error: unknown): SyncError {
+  return new UnexpectedError('unexpected error while applying a sync action', { cause: error });
+}

@@ -1,0 +1,713 @@
+/**
+ * Model-based property test of the sync engine (B8). fast-check generates random sequences of what people do on
+ * both sides (create, edit, move, delete, change type or participants, save without change, edit series and their
+ * occurrences, share a meeting), what the infrastructure does (failed writes before or after their effect, lost
+ * sync tokens, a worker dying between any two steps) and sync cycles, then lets the system settle and checks the
+ * published invariants:
+ *   1. the two sides agree for every syncing user (every linked pair has equal content, nothing eligible unlinked);
+ *   2. no entry is duplicated (per user, per Severa activity, per shared meeting);
+ *   3. nothing a person did not delete disappears;
+ *   4. a further run with no outside change writes nothing;
+ *   5. the link store covers exactly the linked items.
+ * `PROPERTY_RUNS` sets the number of sequences (default 1000); `PROPERTY_SEED` replays one.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import fc from 'fast-check';
+
+import {
+  CrashInjectedError,
+  contentHash,
+  sameContent,
+  type EntryContent,
+  type Recurrence,
+  type RecurrenceRule,
+  type SyncUser,
+} from '../../shared/domain/index.js';
+import { severaExclusion } from '../../shared/sync/rules.js';
+import { SYNCING, TYPES, USERS, World } from '../support/world.js';
+
+const PEOPLE: readonly SyncUser[] = [USERS.aino, USERS.ben, USERS.cecilia];
+const TYPE_LIST = [TYPES.meeting, TYPES.personal, TYPES.sales, TYPES.absence, TYPES.task] as const;
+const TITLES = ['Standup', 'Review', 'Lunch', 'Customer call', 'Planning'] as const;
+const DAY = 86_400_000;
+
+/** What the model remembers: items people created, and which of them a person may have deleted. */
+interface Model {
+  /** `S:<guid>` or `G:<email>:<id>` → may this item be gone because someone deleted it or its counterpart? */
+  readonly human: Map<string, { mayBeGone: boolean }>;
+  commands: number;
+  holds: number;
+}
+
+interface Real {
+  readonly world: World;
+}
+
+// ---- Arbitraries for content
+
+const ruleArb: fc.Arbitrary<RecurrenceRule> = fc.oneof(
+  fc.record({
+    freq: fc.constant('daily' as const),
+    interval: fc.integer({ min: 1, max: 3 }),
+    byWeekday: fc.constant([]),
+    byMonthDay: fc.constant(null),
+    bySetPos: fc.constant(null),
+    byMonth: fc.constant(null),
+    end: fc.integer({ min: 2, max: 8 }).map((count) => ({ kind: 'count' as const, count })),
+  }),
+  fc.record({
+    freq: fc.constant('weekly' as const),
+    interval: fc.integer({ min: 1, max: 2 }),
+    byWeekday: fc.constant(['MO', 'WE'] as const),
+    byMonthDay: fc.constant(null),
+    bySetPos: fc.constant(null),
+    byMonth: fc.constant(null),
+    end: fc.constantFrom(
+      { kind: 'count' as const, count: 6 },
+      { kind: 'until' as const, until: '2026-05-29' },
+    ),
+  }),
+);
+
+interface ContentSpec {
+  readonly title: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly hours: number;
+  readonly allDay: boolean;
+  readonly notes: string;
+  readonly rule: RecurrenceRule | null;
+  readonly unsupported: boolean;
+}
+
+const contentSpecArb: fc.Arbitrary<ContentSpec> = fc.record({
+  title: fc.nat({ max: TITLES.length - 1 }),
+  day: fc.integer({ min: -3, max: 20 }),
+  hour: fc.integer({ min: 6, max: 16 }),
+  hours: fc.integer({ min: 1, max: 3 }),
+  allDay: fc.boolean(),
+  notes: fc.constantFrom('', 'Agenda', 'Bring laptop\nRoom 4'),
+  rule: fc.option(ruleArb, { freq: 4 }),
+  unsupported: fc.boolean(),
+});
+
+function buildContent(spec: ContentSpec, zone: string, side: 'severa' | 'google'): EntryContent {
+  const base = Date.parse('2026-03-02T00:00:00Z') + spec.day * DAY;
+  const date = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const timing: EntryContent['timing'] = spec.allDay
+    ? { kind: 'allDay', startDate: date(base), endDate: date(base + (spec.hours > 2 ? 2 : 1) * DAY) }
+    : {
+        kind: 'timed',
+        start: new Date(base + spec.hour * 3_600_000).toISOString().replace('.000Z', 'Z'),
+        end: new Date(base + (spec.hour + spec.hours) * 3_600_000).toISOString().replace('.000Z', 'Z'),
+        timeZone: zone,
+      };
+  let recurrence: Recurrence | null = null;
+  if (spec.rule) {
+    const pattern: Recurrence['pattern'] =
+      side === 'google' && spec.unsupported && !spec.allDay
+        ? { kind: 'unsupported', lines: ['RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=TU,TH;BYWEEKNO=10,11,12,13,14,15'] }
+        : { kind: 'rule', rule: spec.rule };
+    recurrence = { pattern, exdates: [], overrides: [] };
+  }
+  return {
+    title: TITLES[spec.title] ?? 'Untitled',
+    notes: spec.notes,
+    location: '',
+    timing,
+    recurrence,
+    isPrivate: false,
+  };
+}
+
+interface EditSpec {
+  readonly title: number | null;
+  readonly shiftHours: number;
+  readonly notes: string | null;
+  readonly location: string | null;
+}
+
+const editSpecArb: fc.Arbitrary<EditSpec> = fc.record({
+  title: fc.option(fc.nat({ max: TITLES.length - 1 })),
+  shiftHours: fc.constantFrom(0, 0, 1, -2, 24),
+  notes: fc.option(fc.constantFrom('Moved', 'New agenda', '')),
+  location: fc.option(fc.constantFrom('Room 1', 'Teams', '')),
+});
+
+function applyEdit(content: EntryContent, edit: EditSpec): Partial<EntryContent> {
+  const change: { -readonly [K in keyof EntryContent]?: EntryContent[K] } = {};
+  if (edit.title !== null) change.title = TITLES[edit.title] ?? content.title;
+  if (edit.notes !== null) change.notes = edit.notes;
+  if (edit.location !== null) change.location = edit.location;
+  if (edit.shiftHours !== 0) {
+    const t = content.timing;
+    const shift = (iso: string) =>
+      new Date(Date.parse(iso) + edit.shiftHours * 3_600_000).toISOString().replace('.000Z', 'Z');
+    change.timing =
+      t.kind === 'timed'
+        ? { ...t, start: shift(t.start), end: shift(t.end) }
+        : edit.shiftHours % 24 === 0
+          ? {
+              ...t,
+              startDate: new Date(Date.parse(t.startDate) + (edit.shiftHours / 24) * DAY)
+                .toISOString()
+                .slice(0, 10),
+              endDate: new Date(Date.parse(t.endDate) + (edit.shiftHours / 24) * DAY)
+                .toISOString()
+                .slice(0, 10),
+            }
+          : t;
+  }
+  return change;
+}
+
+function pick<T>(list: readonly T[], index: number): T | undefined {
+  return list.length === 0 ? undefined : list[index % list.length];
+}
+
+// ---- Commands
+
+type Cmd = fc.AsyncCommand<Model, Real>;
+
+class SeveraCreate implements Cmd {
+  constructor(
+    readonly owner: number,
+    readonly participants: readonly number[],
+    readonly type: number,
+    readonly spec: ContentSpec,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const owner = PEOPLE[this.owner % PEOPLE.length] ?? USERS.aino;
+    const type = TYPE_LIST[this.type % TYPE_LIST.length] ?? TYPES.meeting;
+    const rec = r.world.severa.humanCreate({
+      ownerGuid: owner.severaUserGuid,
+      content: buildContent(this.spec, owner.timeZone, 'severa'),
+      activityTypeGuid: type.guid,
+      participantGuids: this.participants.map((i) => PEOPLE[i % PEOPLE.length]?.severaUserGuid ?? ''),
+      isProjectTask: type === TYPES.task,
+    });
+    m.human.set(`S:${rec.guid}`, { mayBeGone: false });
+  }
+  toString = () =>
+    `SeveraCreate(${this.owner},[${this.participants.join(',')}],${this.type},${JSON.stringify(this.spec)})`;
+}
+
+class SeveraEdit implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly edit: EditSpec,
+    readonly type: number | null,
+    readonly participants: readonly number[] | null,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const target = pick(r.world.severa.all(), this.index);
+    if (!target) return;
+    const after = r.world.severa.humanUpdate(target.guid, {
+      content: applyEdit(target.content, this.edit),
+      ...(this.type === null
+        ? {}
+        : { activityTypeGuid: (TYPE_LIST[this.type % TYPE_LIST.length] ?? TYPES.meeting).guid }),
+      ...(this.participants === null
+        ? {}
+        : {
+            participantGuids: this.participants.map((i) => PEOPLE[i % PEOPLE.length]?.severaUserGuid ?? ''),
+          }),
+    });
+    // Only a change of synced content is a change (SPEC §6); a save that changes nothing else is not.
+    if (contentHash(after.content) !== contentHash(target.content)) unmark(m, `S:${target.guid}`);
+  }
+  toString = () =>
+    `SeveraEdit(${this.index},${JSON.stringify(this.edit)},${this.type},${this.participants?.join('|')})`;
+}
+
+class SeveraSeriesException implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly occurrence: number,
+    readonly cancel: boolean,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const series = r.world.severa.all().filter((s) => s.content.recurrence !== null);
+    const target = pick(series, this.index);
+    if (!target?.content.recurrence) return;
+    const recurrence = withException(target.content, this.occurrence, this.cancel);
+    if (!recurrence) return;
+    r.world.severa.humanUpdate(target.guid, { content: { recurrence } });
+    unmark(m, `S:${target.guid}`);
+  }
+  toString = () => `SeveraSeriesException(${this.index},${this.occurrence},${this.cancel})`;
+}
+
+class SeveraDelete implements Cmd {
+  constructor(readonly index: number) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const target = pick(r.world.severa.all(), this.index);
+    if (!target) return;
+    markGone(m, r, { severaGuid: target.guid });
+    r.world.severa.humanDelete(target.guid);
+  }
+  toString = () => `SeveraDelete(${this.index})`;
+}
+
+class SeveraTouch implements Cmd {
+  constructor(readonly index: number) {}
+  check = () => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const target = pick(r.world.severa.all(), this.index);
+    if (target) r.world.severa.humanTouch(target.guid);
+  }
+  toString = () => `SeveraTouch(${this.index})`;
+}
+
+class GoogleCreate implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly spec: ContentSpec,
+    readonly isPrivate: boolean,
+    readonly meeting: boolean,
+    readonly foreignZone: boolean,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    const zone = this.foreignZone ? 'Asia/Tokyo' : user.timeZone;
+    const content = { ...buildContent(this.spec, zone, 'google'), isPrivate: this.isPrivate };
+    if (this.meeting) {
+      const id = r.world.calendar.humanCreateMeeting(
+        SYNCING.map((u) => u.email),
+        content,
+      );
+      for (const u of SYNCING) m.human.set(`G:${u.email}:${id}`, { mayBeGone: false });
+    } else {
+      const rec = r.world.calendar.humanCreate(user.email, content);
+      m.human.set(`G:${user.email}:${rec.id}`, { mayBeGone: false });
+    }
+  }
+  toString = () =>
+    `GoogleCreate(${this.user},private=${this.isPrivate},meeting=${this.meeting},tz=${this.foreignZone},${JSON.stringify(this.spec)})`;
+}
+
+/** A meeting's organizer edits propagate to every attendee's copy, as in Google. */
+function copiesOf(r: Real, id: string): string[] {
+  return SYNCING.filter((u) => r.world.calendar.live(u.email).some((e) => e.id === id)).map((u) => u.email);
+}
+
+class GoogleEdit implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly index: number,
+    readonly edit: EditSpec,
+    readonly isPrivate: boolean | null,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    const target = pick(r.world.calendar.live(user.email), this.index);
+    if (!target) return;
+    const change = applyEdit(target.content, this.edit);
+    const emails = target.severaGuid === null ? copiesOf(r, target.id) : [user.email];
+    const edited = {
+      ...target.content,
+      ...change,
+      ...(this.isPrivate === null ? {} : { isPrivate: this.isPrivate }),
+    };
+    r.world.calendar.humanUpdate(emails, target.id, edited);
+    if (contentHash(edited) === contentHash(target.content)) return;
+    for (const email of emails) unmark(m, `G:${email}:${target.id}`);
+  }
+  toString = () => `GoogleEdit(${this.user},${this.index},${JSON.stringify(this.edit)},${this.isPrivate})`;
+}
+
+class GoogleSeriesException implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly index: number,
+    readonly occurrence: number,
+    readonly cancel: boolean,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    const series = r.world.calendar
+      .live(user.email)
+      .filter((e) => e.content.recurrence?.pattern.kind === 'rule');
+    const target = pick(series, this.index);
+    if (!target) return;
+    const recurrence = withException(target.content, this.occurrence, this.cancel);
+    if (!recurrence) return;
+    const emails = target.severaGuid === null ? copiesOf(r, target.id) : [user.email];
+    r.world.calendar.humanUpdate(emails, target.id, { recurrence });
+    for (const email of emails) unmark(m, `G:${email}:${target.id}`);
+  }
+  toString = () => `GoogleSeriesException(${this.user},${this.index},${this.occurrence},${this.cancel})`;
+}
+
+class GoogleDelete implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly index: number,
+    readonly everyCopy: boolean,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    const target = pick(r.world.calendar.live(user.email), this.index);
+    if (!target) return;
+    const emails = this.everyCopy && target.severaGuid === null ? copiesOf(r, target.id) : [user.email];
+    for (const email of emails) markGone(m, r, { email, googleId: target.id });
+    r.world.calendar.humanDelete(emails, target.id);
+  }
+  toString = () => `GoogleDelete(${this.user},${this.index},${this.everyCopy})`;
+}
+
+class GoogleTouch implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly index: number,
+  ) {}
+  check = () => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    const target = pick(r.world.calendar.live(user.email), this.index);
+    if (target) r.world.calendar.humanTouch(user.email, target.id);
+  }
+  toString = () => `GoogleTouch(${this.user},${this.index})`;
+}
+
+class InvalidateToken implements Cmd {
+  constructor(readonly user: number) {}
+  check = () => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    r.world.calendar.invalidateSyncTokens((SYNCING[this.user % SYNCING.length] ?? USERS.aino).email);
+  }
+  toString = () => `InvalidateToken(${this.user})`;
+}
+
+class InjectFaults implements Cmd {
+  constructor(
+    readonly target: 'severa' | 'calendar' | 'store',
+    readonly count: number,
+    readonly timing: 'before' | 'after',
+    readonly kind: 'transient' | 'rate-limited',
+  ) {}
+  check = () => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    r.world[this.target].faults.inject(this.count, { timing: this.timing, kind: this.kind });
+  }
+  toString = () => `InjectFaults(${this.target},${this.count},${this.timing},${this.kind})`;
+}
+
+class Sync implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly reconcile: boolean,
+    readonly crashAfter: number | null,
+    readonly poll: boolean,
+  ) {}
+  check = () => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    if (this.poll) await r.world.poll().catch(() => undefined);
+    let steps = 0;
+    if (this.crashAfter !== null) {
+      const limit = this.crashAfter;
+      r.world.onStep = (name) => {
+        steps += 1;
+        if (steps > limit) throw new CrashInjectedError(`crash after step ${limit} (${name})`);
+      };
+    }
+    try {
+      await r.world.sync(user, { reconcile: this.reconcile });
+    } catch (error) {
+      // A failed or crashed run leaves its work to the next one, exactly like a redelivered Pub/Sub message.
+      if (!(error instanceof Error)) throw error;
+    } finally {
+      r.world.onStep = undefined;
+    }
+  }
+  toString = () =>
+    `Sync(${this.user},reconcile=${this.reconcile},crash=${this.crashAfter},poll=${this.poll})`;
+}
+
+class AdvanceClock implements Cmd {
+  constructor(readonly minutes: number) {}
+  check = () => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    r.world.clock.advance(this.minutes * 60_000);
+  }
+  toString = () => `AdvanceClock(${this.minutes})`;
+}
+
+// ---- Model helpers
+
+function unmark(m: Model, key: string): void {
+  const entry = m.human.get(key);
+  if (entry) entry.mayBeGone = false;
+}
+
+/** A person deleted something: it and whatever it is linked to may legitimately disappear. */
+function markGone(
+  m: Model,
+  r: Real,
+  item: { severaGuid: string } | { email: string; googleId: string },
+): void {
+  const links = r.world.store.allLinks();
+  if ('severaGuid' in item) {
+    m.human.set(`S:${item.severaGuid}`, { mayBeGone: true });
+    for (const l of links.filter((x) => x.severaGuid === item.severaGuid)) {
+      const email = PEOPLE.find((p) => p.severaUserGuid === l.user)?.email;
+      if (email) m.human.set(`G:${email}:${l.googleId}`, { mayBeGone: true });
+    }
+  } else {
+    const user = PEOPLE.find((p) => p.email === item.email);
+    m.human.set(`G:${item.email}:${item.googleId}`, { mayBeGone: true });
+    for (const l of links.filter((x) => x.user === user?.severaUserGuid && x.googleId === item.googleId)) {
+      m.human.set(`S:${l.severaGuid}`, { mayBeGone: true });
+    }
+  }
+}
+
+function withException(content: EntryContent, occurrence: number, cancel: boolean): Recurrence | null {
+  const recurrence = content.recurrence;
+  if (!recurrence || recurrence.pattern.kind !== 'rule' || content.timing.kind !== 'timed') return null;
+  const rule = recurrence.pattern.rule;
+  // The n-th day after the start is an occurrence for daily rules; for weekly ones use whole weeks.
+  const stepDays = rule.freq === 'daily' ? rule.interval : 7 * rule.interval;
+  const offset = (occurrence % 3) * stepDays * DAY;
+  const start = new Date(Date.parse(content.timing.start) + offset).toISOString().replace('.000Z', 'Z');
+  if (cancel) {
+    return { ...recurrence, exdates: [...new Set([...recurrence.exdates, start])].sort() };
+  }
+  const end = new Date(Date.parse(content.timing.end) + offset).toISOString().replace('.000Z', 'Z');
+  const moved = (iso: string) => new Date(Date.parse(iso) + 3_600_000).toISOString().replace('.000Z', 'Z');
+  const override = {
+    originalStart: start,
+    title: `${content.title} (moved)`,
+    notes: content.notes,
+    location: content.location,
+    timing: { ...content.timing, start: moved(start), end: moved(end) },
+  };
+  return {
+    ...recurrence,
+    overrides: [...recurrence.overrides.filter((o) => o.originalStart !== start), override].sort((a, b) =>
+      a.originalStart < b.originalStart ? -1 : 1,
+    ),
+  };
+}
+
+// ---- Convergence and invariants
+
+async function settle(world: World, model: Model): Promise<void> {
+  world.clearFaults();
+  world.onStep = undefined;
+  for (let round = 0; round < 8; round += 1) {
+    const before = world.writes();
+    await world.poll();
+    let clean = true;
+    for (const user of SYNCING) {
+      let result = await world.sync(user, { reconcile: true });
+      if (result.plan.held) {
+        // B3 held the run (an empty full listing): the person checks and confirms, as on the status page.
+        model.holds += 1;
+        result = await world.sync(user, { reconcile: true, confirmDeletions: true });
+      }
+      clean &&= result.failed === 0 && result.plan.held === null;
+    }
+    if (world.writes() === before && clean) return;
+  }
+  throw new Error('did not settle within 8 cycles');
+}
+
+function checkInvariants(model: Model, world: World): void {
+  const links = world.store.allLinks();
+  const severa = new Map(world.severa.all().map((s) => [s.guid, s]));
+
+  for (const user of SYNCING) {
+    const mine = links.filter((l) => l.user === user.severaUserGuid);
+    const events = new Map(world.calendar.live(user.email).map((e) => [e.id, e]));
+    const linkedGoogle = new Set<string>();
+    const linkedSevera = new Set<string>();
+    for (const l of mine) {
+      // 5. Links cover linked items only, once each.
+      assert.ok(!linkedGoogle.has(l.googleId), `${user.email}: Google event ${l.googleId} linked twice`);
+      assert.ok(!linkedSevera.has(l.severaGuid), `${user.email}: activity ${l.severaGuid} linked twice`);
+      linkedGoogle.add(l.googleId);
+      linkedSevera.add(l.severaGuid);
+      const s = severa.get(l.severaGuid);
+      const g = events.get(l.googleId) ?? world.calendar.liveInstance(user.email, l.googleId);
+      assert.ok(s, `${user.email}: link to missing activity ${l.severaGuid}`);
+      assert.ok(g, `${user.email}: link to missing event ${l.googleId}`);
+      // 1. The two sides agree. Google keeps visibility per series: one occurrence cannot be made less private
+      // than its series (google-calendar.md §3), so an occurrence synced by the fallback may differ there only.
+      const instance = l.googleId.includes('_');
+      assert.ok(
+        instance
+          ? sameContent({ ...s.content, isPrivate: false }, { ...g.content, isPrivate: false })
+          : sameContent(s.content, g.content),
+        `${user.email}: ${l.severaGuid} ⇄ ${l.googleId} disagree:\n${JSON.stringify(s.content)}\n${JSON.stringify(g.content)}`,
+      );
+      assert.equal(l.severa.version, s.version, 'link knows the Severa version');
+      assert.equal(l.severa.hash, contentHash(s.content));
+    }
+    // 1. Nothing eligible is left unlinked.
+    for (const s of severa.values()) {
+      const exclusion = severaExclusion(s, user.severaUserGuid, world.settings);
+      if (exclusion === null) {
+        assert.ok(
+          linkedSevera.has(s.guid),
+          `${user.email}: activity ${s.guid} "${s.content.title}" not synced`,
+        );
+      } else if (exclusion !== 'type-not-synced') {
+        assert.ok(
+          !linkedSevera.has(s.guid),
+          `${user.email}: excluded activity ${s.guid} (${exclusion}) still linked`,
+        );
+      }
+    }
+    for (const e of events.values()) {
+      if (e.severaGuid !== null) {
+        // 2. Our copies: exactly one per activity, and never an orphan.
+        assert.ok(linkedGoogle.has(e.id), `${user.email}: orphan copy ${e.id} of ${e.severaGuid}`);
+        continue;
+      }
+      if (linkedGoogle.has(e.id)) continue;
+      // A series Severa cannot express syncs as its occurrences: those are linked by instance id instead.
+      if ([...linkedGoogle].some((id) => id.startsWith(`${e.id}_`))) continue;
+      // 1. Every event of a person's calendar syncs (S4), unless a filter released it from its pair (S3).
+      assert.ok(
+        world.released.has(`${user.severaUserGuid}|${e.id}`),
+        `${user.email}: event ${e.id} "${e.content.title}" not synced`,
+      );
+    }
+  }
+
+  // 2. A Google meeting in several syncing calendars is one Severa activity (B5).
+  const byICal = new Map<string, Set<string>>();
+  for (const l of links) {
+    if (l.iCalUID === null || l.googleId.includes('_')) continue;
+    byICal.set(l.iCalUID, (byICal.get(l.iCalUID) ?? new Set()).add(l.severaGuid));
+  }
+  for (const [ical, guids] of byICal)
+    assert.ok(guids.size <= 1, `meeting ${ical} became ${guids.size} activities`);
+  // 2. Every activity the sync created is linked by someone (a lost link would be a duplicate in waiting).
+  const linkedAnywhere = new Set(links.map((l) => l.severaGuid));
+  for (const s of severa.values()) {
+    if (model.human.has(`S:${s.guid}`) || linkedAnywhere.has(s.guid)) continue;
+    // Unlinked is right only when a filter took it out of everyone's sync (it became a project task, or nobody
+    // who syncs takes part any more); the activity itself stays in Severa.
+    const excludedForAll = SYNCING.every((u) => {
+      const why = severaExclusion(s, u.severaUserGuid, world.settings);
+      return why === 'project-task' || why === 'not-involved';
+    });
+    assert.ok(excludedForAll, `orphan activity ${s.guid} "${s.content.title}"`);
+  }
+  // 3. Nothing a person did not delete disappears.
+  for (const [key, state] of model.human) {
+    if (state.mayBeGone) continue;
+    if (key.startsWith('S:')) assert.ok(severa.has(key.slice(2)), `activity ${key} disappeared`);
+    else {
+      const [, email, id] = key.split(':');
+      assert.ok(
+        world.calendar.live(email ?? '').some((e) => e.id === id),
+        `event ${key} disappeared`,
+      );
+    }
+  }
+}
+
+// ---- The property
+
+const commandArbs = [
+  fc
+    .tuple(fc.nat(2), fc.subarray([0, 1, 2]), fc.nat(4), contentSpecArb)
+    .map(([o, p, t, s]) => new SeveraCreate(o, p, t, s)),
+  fc
+    .tuple(
+      fc.nat(20),
+      editSpecArb,
+      fc.option(fc.nat(4), { freq: 4 }),
+      fc.option(fc.subarray([0, 1, 2]), { freq: 4 }),
+    )
+    .map(([i, e, t, p]) => new SeveraEdit(i, e, t, p)),
+  fc.tuple(fc.nat(5), fc.nat(5), fc.boolean()).map(([i, o, c]) => new SeveraSeriesException(i, o, c)),
+  fc.nat(20).map((i) => new SeveraDelete(i)),
+  fc.nat(20).map((i) => new SeveraTouch(i)),
+  fc
+    .tuple(fc.nat(1), contentSpecArb, fc.boolean(), fc.boolean(), fc.boolean())
+    .map(([u, s, p, m, z]) => new GoogleCreate(u, s, p, m, z)),
+  fc
+    .tuple(fc.nat(1), fc.nat(20), editSpecArb, fc.option(fc.boolean(), { freq: 3 }))
+    .map(([u, i, e, p]) => new GoogleEdit(u, i, e, p)),
+  fc
+    .tuple(fc.nat(1), fc.nat(5), fc.nat(5), fc.boolean())
+    .map(([u, i, o, c]) => new GoogleSeriesException(u, i, o, c)),
+  fc.tuple(fc.nat(1), fc.nat(20), fc.boolean()).map(([u, i, e]) => new GoogleDelete(u, i, e)),
+  fc.tuple(fc.nat(1), fc.nat(20)).map(([u, i]) => new GoogleTouch(u, i)),
+  fc.nat(1).map((u) => new InvalidateToken(u)),
+  fc
+    .tuple(
+      fc.constantFrom('severa' as const, 'calendar' as const, 'store' as const),
+      fc.integer({ min: 1, max: 3 }),
+      fc.constantFrom('before' as const, 'after' as const),
+      fc.constantFrom('transient' as const, 'rate-limited' as const),
+    )
+    .map(([t, c, w, k]) => new InjectFaults(t, c, w, k)),
+  fc
+    .tuple(fc.nat(1), fc.boolean(), fc.option(fc.nat(12), { freq: 3 }), fc.boolean())
+    .map(([u, r, c, p]) => new Sync(u, r, c, p)),
+  fc
+    .tuple(fc.nat(1), fc.boolean(), fc.option(fc.nat(12), { freq: 3 }), fc.boolean())
+    .map(([u, r, c, p]) => new Sync(u, r, c, p)),
+  fc.integer({ min: 1, max: 600 }).map((m) => new AdvanceClock(m)),
+];
+
+test('model-based: random edits, faults and crashes on both sides converge without duplicates or loss', async () => {
+  const runs = Number(process.env.PROPERTY_RUNS ?? 1000);
+  const seed = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
+  let sequences = 0;
+  let commands = 0;
+  const result = await fc.check(
+    fc.asyncProperty(fc.commands(commandArbs, { maxCommands: 40, size: 'large' }), async (cmds) => {
+      sequences += 1;
+      const world = new World({
+        settings: { deletionSafety: { maxCount: 10_000, maxShare: 1, shareFloor: 10_000 } },
+      });
+      const model: Model = { human: new Map(), commands: 0, holds: 0 };
+      await fc.asyncModelRun(() => ({ model, real: { world } }), cmds);
+      commands += [...cmds].length;
+      await settle(world, model);
+      checkInvariants(model, world);
+      // 4. A further run with no outside change writes nothing.
+      const before = world.writes();
+      await world.cycle({ reconcile: true });
+      assert.equal(world.writes(), before, 'a run with no outside change wrote something');
+    }),
+    { numRuns: runs, ...(seed === undefined ? {} : { seed }), verbose: fc.VerbosityLevel.Verbose },
+  );
+  const violations = result.failed ? 1 : 0;
+  console.log(`property: ${sequences} sequences, ${commands} commands, ${violations} violations`);
+  if (result.failed) {
+    const cause =
+      result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
+    assert.fail(`${fc.defaultReportMessage(result) ?? 'property failed'}\n\nFailure: ${cause}`);
+  }
+});

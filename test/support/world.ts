@@ -1,0 +1,209 @@
+/**
+ * A whole organisation in memory: Severa, each user's Google calendar, the link store and a manual clock, wired to
+ * the real runner and org poll. Unit, scenario and property tests drive it the way people and Cloud Scheduler would.
+ */
+import { MemoryCalendar } from '../../shared/adapters/memory/memory-calendar.js';
+import { MemorySevera } from '../../shared/adapters/memory/memory-severa.js';
+import { MemorySyncStore } from '../../shared/adapters/memory/memory-store.js';
+import type { ActivityType, EntryContent, SyncUser } from '../../shared/domain/index.js';
+import type { Clock } from '../../shared/ports/index.js';
+import { pollSeveraChanges } from '../../shared/sync/org-poll.js';
+import {
+  syncUser,
+  type AppliedAction,
+  type RunnerDeps,
+  type SyncRunOptions,
+  type SyncRunResult,
+} from '../../shared/sync/runner.js';
+import { defaultSettings, type SyncSettings } from '../../shared/sync/settings.js';
+
+export class ManualClock implements Clock {
+  #ms: number;
+  constructor(start: string) {
+    this.#ms = Date.parse(start);
+  }
+  now(): Date {
+    return new Date(this.#ms);
+  }
+  advance(ms: number): void {
+    this.#ms += ms;
+  }
+}
+
+export const TYPES = {
+  meeting: {
+    guid: 'type-meeting',
+    name: 'Meeting',
+    category: 'CalendarEntry',
+    isActive: true,
+    isDefault: true,
+  },
+  personal: {
+    guid: 'type-personal',
+    name: 'Personal',
+    category: 'Personal',
+    isActive: true,
+    isDefault: false,
+  },
+  sales: {
+    guid: 'type-sales',
+    name: 'Customer visit',
+    category: 'SalesEvent',
+    isActive: true,
+    isDefault: false,
+  },
+  absence: { guid: 'type-absence', name: 'Absence', category: 'Absences', isActive: true, isDefault: false },
+  task: { guid: 'type-task', name: 'Project task', category: 'Task', isActive: true, isDefault: false },
+} as const satisfies Record<string, ActivityType>;
+
+export const ALL_TYPES: readonly ActivityType[] = Object.values(TYPES);
+
+/** Three people: Aino (Helsinki) and Ben (New York) sync; Cecilia (Helsinki) does not. */
+export const USERS = {
+  aino: {
+    severaUserGuid: 'user-aino',
+    email: 'aino@example.com',
+    timeZone: 'Europe/Helsinki',
+    defaultActivityTypeGuid: null,
+  },
+  ben: {
+    severaUserGuid: 'user-ben',
+    email: 'ben@example.com',
+    timeZone: 'America/New_York',
+    defaultActivityTypeGuid: 'type-meeting',
+  },
+  cecilia: {
+    severaUserGuid: 'user-cecilia',
+    email: 'cecilia@example.com',
+    timeZone: 'Europe/Helsinki',
+    defaultActivityTypeGuid: null,
+  },
+} as const satisfies Record<string, SyncUser>;
+
+export const SYNCING: readonly SyncUser[] = [USERS.aino, USERS.ben];
+
+export interface WorldOptions {
+  readonly start?: string;
+  readonly settings?: Partial<SyncSettings>;
+}
+
+export class World {
+  readonly clock: ManualClock;
+  readonly severa: MemorySevera;
+  readonly calendar: MemoryCalendar;
+  readonly store = new MemorySyncStore();
+  readonly settings: SyncSettings;
+  /** Throws from here simulate a worker dying after a given step. */
+  onStep: ((step: string) => void) | undefined;
+  /** `user|googleId` of people's own events that a filter released from their pair (S3 exclusions). */
+  readonly released = new Set<string>();
+  /** Every applied action, as the audit trail would record it. */
+  readonly applied: AppliedAction[] = [];
+  #guid = 0;
+  #id = 0;
+
+  constructor(options: WorldOptions = {}) {
+    this.clock = new ManualClock(options.start ?? '2026-03-02T08:00:00Z');
+    this.severa = new MemorySevera({
+      clock: this.clock,
+      activityTypes: ALL_TYPES,
+      newGuid: () => `00000000-0000-4000-8000-${(++this.#guid).toString(16).padStart(12, '0')}`,
+    });
+    this.calendar = new MemoryCalendar({
+      clock: this.clock,
+      newId: () => `g${(++this.#id).toString(32).padStart(8, '0')}`,
+    });
+    this.settings = defaultSettings({
+      activityTypes: ALL_TYPES,
+      syncedActivityTypeGuids: [TYPES.meeting.guid, TYPES.personal.guid, TYPES.sales.guid],
+      ...options.settings,
+    });
+  }
+
+  deps(): RunnerDeps {
+    const onStep = this.onStep;
+    return {
+      severa: this.severa,
+      calendar: this.calendar,
+      store: this.store,
+      clock: this.clock,
+      settings: this.settings,
+      onApplied: (entry) => {
+        this.applied.push(entry);
+        if (entry.kind === 'unlink' && entry.why.startsWith('excluded') && entry.googleId !== null) {
+          this.released.add(`${entry.user}|${entry.googleId}`);
+        }
+      },
+      ...(onStep ? { onStep } : {}),
+    };
+  }
+
+  async poll(): Promise<readonly string[]> {
+    const result = await pollSeveraChanges(
+      { severa: this.severa, store: this.store, clock: this.clock },
+      {
+        syncingUserGuids: new Set(SYNCING.map((u) => u.severaUserGuid)),
+        overlapMs: 120_000,
+        initialLookbackMs: 60 * 86_400_000,
+      },
+    );
+    return result.users;
+  }
+
+  sync(user: SyncUser, options: SyncRunOptions = {}): Promise<SyncRunResult> {
+    return syncUser(this.deps(), user, options);
+  }
+
+  /** One scheduler cycle: the org poll, then every syncing user. */
+  async cycle(options: SyncRunOptions = {}): Promise<SyncRunResult[]> {
+    await this.poll();
+    const results: SyncRunResult[] = [];
+    for (const user of SYNCING) results.push(await this.sync(user, options));
+    return results;
+  }
+
+  writes(): number {
+    return this.severa.calls.writes + this.calendar.calls.writes;
+  }
+
+  clearFaults(): void {
+    this.severa.faults.clear();
+    this.calendar.faults.clear();
+    this.store.faults.clear();
+  }
+}
+
+/** A timed single entry `hours` long, starting `dayOffset` days after 2026-03-02 at `hour`:00 UTC. */
+export function timed(
+  title: string,
+  dayOffset: number,
+  hour: number,
+  hours = 1,
+  zone = 'Europe/Helsinki',
+): EntryContent {
+  const start = Date.parse('2026-03-02T00:00:00Z') + dayOffset * 86_400_000 + hour * 3_600_000;
+  return {
+    title,
+    notes: '',
+    location: '',
+    timing: {
+      kind: 'timed',
+      start: new Date(start).toISOString().replace('.000Z', 'Z'),
+      end: new Date(start + hours * 3_600_000).toISOString().replace('.000Z', 'Z'),
+      timeZone: zone,
+    },
+    recurrence: null,
+    isPrivate: false,
+  };
+}
+
+export function allDay(title: string, startDate: string, endDate: string): EntryContent {
+  return {
+    title,
+    notes: '',
+    location: '',
+    timing: { kind: 'allDay', startDate, endDate },
+    recurrence: null,
+    isPrivate: false,
+  };
+}

@@ -1,0 +1,499 @@
+/**
+ * Scenario tests: each case of the decision table (SPEC §6) and each product rule (S3–S7, S9, B3–B6), driven
+ * through the real runner and org poll over the in-memory services, asserting the final state of both sides and
+ * the number of writes.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { CrashInjectedError, googleEventIdFor, sameContent } from '../../../shared/domain/index.js';
+import { TYPES, USERS, World, allDay, timed } from '../../support/world.js';
+
+const A = USERS.aino;
+const B = USERS.ben;
+const C = USERS.cecilia;
+
+function newSevera(
+  world: World,
+  title = 'Workshop',
+  owner: string = A.severaUserGuid,
+  participants: string[] = [],
+) {
+  return world.severa.humanCreate({
+    ownerGuid: owner,
+    content: timed(title, 2, 9),
+    activityTypeGuid: TYPES.meeting.guid,
+    participantGuids: participants,
+  });
+}
+
+async function settled(world: World) {
+  const before = world.writes();
+  await world.cycle({ reconcile: true });
+  return world.writes() - before;
+}
+
+describe('Severa → Google (S3, S7, B4)', () => {
+  it('creates the copy under a deterministic id with the guid in extendedProperties, then writes nothing more', async () => {
+    const world = new World();
+    const s = newSevera(world);
+    await world.cycle();
+    const events = world.calendar.live(A.email);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]?.id, googleEventIdFor(s.guid));
+    assert.equal(events[0].severaGuid, s.guid);
+    assert.ok(sameContent(events[0].content, s.content));
+    assert.equal(await settled(world), 0);
+  });
+
+  it('updates the copy when the activity changes, and ignores a save that changed nothing', async () => {
+    const world = new World();
+    const s = newSevera(world);
+    await world.cycle();
+    world.severa.humanUpdate(s.guid, { content: { location: 'Room 7' } });
+    await world.cycle();
+    assert.equal(world.calendar.live(A.email)[0]?.content.location, 'Room 7');
+    world.severa.humanTouch(s.guid);
+    assert.equal(await settled(world), 0, 'version churn without content change writes nothing');
+  });
+
+  it('never syncs project tasks or activity types the admin did not select', async () => {
+    const world = new World();
+    world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('Build feature', 1, 9),
+      activityTypeGuid: TYPES.task.guid,
+    });
+    world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('Phase work', 1, 11),
+      activityTypeGuid: TYPES.meeting.guid,
+      isProjectTask: true,
+    });
+    world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('Sick leave', 1, 13),
+      activityTypeGuid: TYPES.absence.guid,
+    });
+    await world.cycle({ reconcile: true });
+    assert.deepEqual(world.calendar.live(A.email), []);
+  });
+
+  it('removes our copy when the activity becomes a project task or its type is deselected (S6 filters)', async () => {
+    const world = new World();
+    const s1 = newSevera(world, 'One');
+    const s2 = newSevera(world, 'Two');
+    await world.cycle();
+    assert.equal(world.calendar.live(A.email).length, 2);
+    world.severa.humanUpdate(s1.guid, { isProjectTask: true });
+    world.severa.humanUpdate(s2.guid, { activityTypeGuid: TYPES.absence.guid });
+    await world.cycle();
+    assert.deepEqual(world.calendar.live(A.email), []);
+    assert.equal(world.severa.all().length, 2, 'the activities themselves stay');
+  });
+
+  it('keeps a Google-made event when its activity leaves the sync, and releases it from the pair', async () => {
+    const world = new World();
+    const g = world.calendar.humanCreate(A.email, timed('My own', 1, 9));
+    await world.cycle();
+    const s = world.severa.all()[0]!;
+    world.severa.humanUpdate(s.guid, { isProjectTask: true });
+    await world.cycle();
+    assert.deepEqual(
+      world.calendar.live(A.email).map((e) => e.id),
+      [g.id],
+    );
+    assert.equal(world.store.allLinks().length, 0);
+  });
+});
+
+describe('Google → Severa (S4)', () => {
+  it('creates an activity with the default type, and "Personal" for private and confidential events', async () => {
+    const world = new World();
+    world.calendar.humanCreate(A.email, timed('Dentist', 1, 9, 1));
+    world.calendar.humanCreate(A.email, { ...timed('Doctor', 2, 9, 1), isPrivate: true });
+    await world.cycle();
+    const byTitle = new Map(world.severa.all().map((s) => [s.content.title, s]));
+    assert.equal(byTitle.get('Dentist')?.activityType.guid, TYPES.meeting.guid);
+    assert.equal(byTitle.get('Doctor')?.activityType.guid, TYPES.personal.guid);
+    assert.equal(byTitle.get('Doctor')?.ownerGuid, A.severaUserGuid);
+    assert.equal(await settled(world), 0);
+  });
+
+  it('switches the type when an event becomes private or public again', async () => {
+    const world = new World();
+    const g = world.calendar.humanCreate(B.email, timed('Call', 1, 15));
+    await world.cycle();
+    world.calendar.humanUpdate([B.email], g.id, { isPrivate: true });
+    await world.cycle();
+    assert.equal(world.severa.all()[0]?.activityType.guid, TYPES.personal.guid);
+    world.calendar.humanUpdate([B.email], g.id, { isPrivate: false });
+    await world.cycle();
+    assert.equal(world.severa.all()[0]?.activityType.guid, TYPES.meeting.guid, "Ben's default type");
+  });
+
+  it('reports a clear problem when no activity type can be chosen', async () => {
+    const world = new World({
+      settings: { activityTypes: [{ ...TYPES.meeting, isDefault: false }] },
+    });
+    world.calendar.humanCreate(A.email, timed('Call', 1, 15));
+    const [result] = await world.cycle();
+    assert.equal(world.severa.all().length, 0);
+    assert.equal(result?.status.state, 'error');
+    assert.match(result.status.message ?? '', /no default activity type/);
+  });
+
+  it('leaves status events (out of office) alone', async () => {
+    const world = new World();
+    world.calendar.humanCreate(A.email, timed('OOO', 1, 0, 24), 'outOfOffice');
+    await world.cycle();
+    assert.equal(world.severa.all().length, 0);
+  });
+});
+
+describe('deletions both ways (S7, SPEC §6 table)', () => {
+  it('deleted in Google, unchanged in Severa → deleted in Severa', async () => {
+    const world = new World();
+    const s = newSevera(world);
+    await world.cycle();
+    world.calendar.humanDelete([A.email], googleEventIdFor(s.guid));
+    await world.cycle();
+    assert.deepEqual(world.severa.all(), []);
+    assert.deepEqual(world.store.allLinks(), []);
+  });
+
+  it('deleted in Severa → found by the reconcile (confirmed by a 404) and deleted in Google', async () => {
+    const world = new World();
+    const s = newSevera(world);
+    await world.cycle();
+    world.severa.humanDelete(s.guid);
+    await world.cycle();
+    assert.equal(world.calendar.live(A.email).length, 1, 'the change feed cannot show deletions');
+    await world.cycle({ reconcile: true });
+    assert.deepEqual(world.calendar.live(A.email), []);
+  });
+
+  it('deleted in Google but changed in Severa → the change wins and the copy comes back', async () => {
+    const world = new World();
+    const s = newSevera(world);
+    await world.cycle();
+    world.calendar.humanDelete([A.email], googleEventIdFor(s.guid));
+    world.severa.humanUpdate(s.guid, { content: { title: 'Workshop (moved)' } });
+    await world.cycle();
+    const events = world.calendar.live(A.email);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]?.content.title, 'Workshop (moved)');
+    assert.equal(world.severa.all().length, 1);
+  });
+
+  it('deleted in Severa but changed in Google → the change wins and the activity comes back', async () => {
+    const world = new World();
+    const g = world.calendar.humanCreate(A.email, timed('Review', 3, 10));
+    await world.cycle();
+    const s = world.severa.all()[0]!;
+    world.severa.humanDelete(s.guid);
+    world.calendar.humanUpdate([A.email], g.id, { title: 'Review v2' });
+    await world.cycle({ reconcile: true });
+    const all = world.severa.all();
+    assert.equal(all.length, 1);
+    assert.equal(all[0]?.content.title, 'Review v2');
+    assert.notEqual(all[0].guid, s.guid);
+    assert.equal(await settled(world), 0);
+  });
+
+  it('gone from both sides → only the link goes', async () => {
+    const world = new World();
+    const s = newSevera(world);
+    await world.cycle();
+    world.severa.humanDelete(s.guid);
+    world.calendar.humanDelete([A.email], googleEventIdFor(s.guid));
+    const before = world.writes();
+    await world.cycle({ reconcile: true });
+    assert.equal(world.writes(), before);
+    assert.deepEqual(world.store.allLinks(), []);
+  });
+});
+
+describe('both sides changed (B6)', () => {
+  it('merges fields changed on one side each', async () => {
+    const world = new World();
+    const s = newSevera(world);
+    await world.cycle();
+    world.severa.humanUpdate(s.guid, { content: { location: 'Room 2' } });
+    world.calendar.humanUpdate([A.email], googleEventIdFor(s.guid), { notes: 'Bring slides' });
+    await world.cycle();
+    const merged = world.severa.all()[0]!.content;
+    assert.equal(merged.location, 'Room 2');
+    assert.equal(merged.notes, 'Bring slides');
+    assert.ok(sameContent(merged, world.calendar.live(A.email)[0]!.content));
+    const update = world.applied.find((a) => a.kind === 'update' && a.decisions.length > 0);
+    assert.deepEqual(update?.decisions.map((d) => [d.field, d.winner, d.reason]).sort(), [
+      ['location', 'severa', 'only-severa-changed'],
+      ['notes', 'google', 'only-google-changed'],
+    ]);
+  });
+
+  it('settles a true conflict by latest modification, or by the org policy', async () => {
+    for (const [policy, expected] of [
+      ['latest-wins', 'Google title'],
+      ['severa-wins', 'Severa title'],
+    ] as const) {
+      const world = new World({ settings: { conflictPolicy: policy } });
+      const s = newSevera(world);
+      await world.cycle();
+      world.severa.humanUpdate(s.guid, { content: { title: 'Severa title' } });
+      world.clock.advance(60_000);
+      world.calendar.humanUpdate([A.email], googleEventIdFor(s.guid), { title: 'Google title' });
+      await world.cycle();
+      assert.equal(world.severa.all()[0]?.content.title, expected, policy);
+      assert.equal(world.calendar.live(A.email)[0]?.content.title, expected, policy);
+    }
+  });
+});
+
+describe('participants (S5) and shared meetings (B5)', () => {
+  it('syncs an activity to every syncing participant, even when its owner does not sync', async () => {
+    const world = new World();
+    const s = newSevera(world, 'Steering group', C.severaUserGuid, [A.severaUserGuid, B.severaUserGuid]);
+    await world.cycle();
+    assert.equal(world.calendar.live(A.email).length, 1);
+    assert.equal(world.calendar.live(B.email).length, 1);
+    assert.equal(world.calendar.live(C.email).length, 0, 'Cecilia has no sync');
+    world.severa.humanUpdate(s.guid, { content: { title: 'Steering group (new room)' } });
+    await world.cycle();
+    assert.equal(world.calendar.live(B.email)[0]?.content.title, 'Steering group (new room)');
+    world.severa.humanUpdate(s.guid, { participantGuids: [A.severaUserGuid] });
+    await world.cycle();
+    assert.equal(
+      world.calendar.live(B.email).length,
+      0,
+      'Ben was taken off it: our copy leaves his calendar',
+    );
+    assert.equal(world.calendar.live(A.email).length, 1);
+  });
+
+  it('turns a meeting in two syncing calendars into one activity with both people', async () => {
+    const world = new World();
+    const id = world.calendar.humanCreateMeeting([A.email, B.email], timed('Kick-off', 4, 12));
+    await world.cycle();
+    await world.cycle();
+    const all = world.severa.all();
+    assert.equal(all.length, 1, 'one activity, not one per attendee');
+    assert.deepEqual([all[0]!.ownerGuid, ...all[0]!.participantGuids].sort(), [
+      A.severaUserGuid,
+      B.severaUserGuid,
+    ]);
+    assert.deepEqual(
+      world.store
+        .allLinks()
+        .map((l) => [l.user, l.googleId])
+        .sort(),
+      [
+        [A.severaUserGuid, id],
+        [B.severaUserGuid, id],
+      ],
+    );
+    assert.equal(world.calendar.live(A.email).length, 1);
+    assert.equal(world.calendar.live(B.email).length, 1);
+    assert.equal(await settled(world), 0);
+  });
+
+  it('an attendee removing the meeting from their calendar leaves it for the other', async () => {
+    const world = new World();
+    const id = world.calendar.humanCreateMeeting([A.email, B.email], timed('Kick-off', 4, 12));
+    await world.cycle();
+    await world.cycle();
+    world.calendar.humanDelete([A.email], id);
+    await world.cycle();
+    const all = world.severa.all();
+    assert.equal(all.length, 1);
+    assert.equal(all[0]?.ownerGuid, B.severaUserGuid);
+    assert.deepEqual(all[0].participantGuids, []);
+    assert.equal(world.calendar.live(B.email).length, 1);
+  });
+});
+
+describe('initial sync (S6)', () => {
+  it('links entries that exist on both sides instead of duplicating them', async () => {
+    const world = new World();
+    world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: { ...timed('Weekly sync', 3, 7), notes: 'from Severa' },
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    world.calendar.humanCreate(A.email, { ...timed('  weekly   SYNC ', 3, 7), location: 'Room 1' });
+    world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: allDay('Offsite', '2026-03-10', '2026-03-12'),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    world.calendar.humanCreate(A.email, allDay('Offsite', '2026-03-10', '2026-03-12'));
+    await world.cycle();
+    assert.equal(world.severa.all().length, 2);
+    assert.equal(world.calendar.live(A.email).length, 2);
+    assert.ok(world.store.allLinks().every((l) => l.origin === 'matched'));
+    assert.equal(await settled(world), 0);
+  });
+
+  it('skips entries that ended more than 30 days ago, but not series with future occurrences', async () => {
+    const world = new World();
+    world.calendar.humanCreate(A.email, timed('Old', -40, 9));
+    world.calendar.humanCreate(A.email, {
+      ...timed('Old series', -60, 9),
+      recurrence: {
+        pattern: {
+          kind: 'rule',
+          rule: {
+            freq: 'weekly',
+            interval: 1,
+            byWeekday: ['MO'],
+            byMonthDay: null,
+            bySetPos: null,
+            byMonth: null,
+            end: { kind: 'forever' },
+          },
+        },
+        exdates: [],
+        overrides: [],
+      },
+    });
+    await world.cycle();
+    assert.deepEqual(
+      world.severa.all().map((s) => s.content.title),
+      ['Old series'],
+    );
+  });
+});
+
+describe('deletion safety (B3)', () => {
+  it('holds a run that would delete too much, and applies it once confirmed', async () => {
+    const world = new World({ settings: { deletionSafety: { maxCount: 3, maxShare: 0.5, shareFloor: 3 } } });
+    for (let i = 0; i < 6; i += 1) newSevera(world, `Entry ${i}`);
+    await world.cycle();
+    for (const e of world.calendar.live(A.email)) world.calendar.humanDelete([A.email], e.id);
+    const [held] = await world.cycle();
+    assert.equal(held?.plan.held?.reason, 'too-many-deletions');
+    assert.equal(held.status.state, 'held');
+    assert.match(held.status.message ?? '', /paused: it would delete 6 of 6/);
+    assert.equal(world.severa.all().length, 6, 'nothing deleted while held');
+    await world.sync(A, { confirmDeletions: true });
+    assert.equal(world.severa.all().length, 0);
+  });
+
+  it('never takes an empty full listing as "everything was deleted"', async () => {
+    const world = new World();
+    newSevera(world);
+    await world.cycle();
+    for (const e of world.calendar.live(A.email)) world.calendar.humanDelete([A.email], e.id);
+    world.calendar.invalidateSyncTokens(A.email);
+    const result = await world.sync(A);
+    assert.equal(result.plan.held?.reason, 'google-listing-empty');
+    assert.equal(world.severa.all().length, 1);
+  });
+});
+
+describe('failures, crashes and races (B4, B8, SPEC §11)', () => {
+  it('a crash after every possible step, then a rerun, never duplicates', async () => {
+    for (let crashAt = 0; crashAt < 12; crashAt += 1) {
+      const world = new World();
+      newSevera(world, 'From Severa');
+      world.calendar.humanCreate(A.email, timed('From Google', 1, 9));
+      await world.poll();
+      let steps = 0;
+      world.onStep = () => {
+        steps += 1;
+        if (steps > crashAt) throw new CrashInjectedError('crash');
+      };
+      await world.sync(A).catch((error: unknown) => {
+        assert.ok(error instanceof CrashInjectedError);
+      });
+      world.onStep = undefined;
+      await world.cycle({ reconcile: true });
+      await world.cycle({ reconcile: true });
+      assert.equal(world.severa.all().length, 2, `crash after step ${crashAt}: Severa`);
+      assert.equal(world.calendar.live(A.email).length, 2, `crash after step ${crashAt}: Google`);
+      assert.equal(world.store.allLinks().length, 2);
+      assert.equal(await settled(world), 0);
+    }
+  });
+
+  it('a lost response after a successful write is retried safely', async () => {
+    const world = new World();
+    world.calendar.humanCreate(A.email, timed('Planning', 1, 9));
+    newSevera(world, 'Review');
+    world.severa.faults.inject(1, { timing: 'after', kind: 'transient' });
+    world.calendar.faults.inject(1, { timing: 'after', kind: 'transient' });
+    const [first] = await world.cycle();
+    assert.equal(first?.failed, 2);
+    assert.equal(first.status.state, 'error');
+    assert.match(first.status.message ?? '', /will be retried automatically/);
+    await world.cycle();
+    assert.equal(world.severa.all().length, 2);
+    assert.equal(world.calendar.live(A.email).length, 2);
+    assert.equal(await settled(world), 0);
+  });
+
+  it('a human edit between our read and our write (412) is re-read and merged in the same run', async () => {
+    const world = new World();
+    const s = newSevera(world);
+    await world.cycle();
+    world.severa.humanUpdate(s.guid, { content: { notes: 'Severa notes' } });
+    await world.poll();
+    // Between the poll and the write, the person edits the Google copy: the If-Match write fails with 412.
+    let raced = false;
+    const original = world.calendar.update.bind(world.calendar);
+    world.calendar.update = async (user, id, etag, write) => {
+      if (!raced) {
+        raced = true;
+        world.calendar.humanUpdate([A.email], id, { location: 'Changed meanwhile' });
+      }
+      return original(user, id, etag, write);
+    };
+    const result = await world.sync(A);
+    assert.equal(result.failed, 0);
+    const g = world.calendar.live(A.email)[0]!;
+    assert.equal(g.content.notes, 'Severa notes');
+    assert.equal(g.content.location, 'Changed meanwhile');
+    assert.equal(world.severa.all()[0]?.content.location, 'Changed meanwhile');
+  });
+
+  it('an invalidated sync token (410) leads to a full resync without duplicates', async () => {
+    const world = new World();
+    newSevera(world);
+    world.calendar.humanCreate(A.email, timed('Mine', 1, 9));
+    await world.cycle();
+    world.calendar.invalidateSyncTokens(A.email);
+    assert.equal(await settled(world), 0);
+    assert.equal(world.severa.all().length, 2);
+    assert.equal(world.calendar.live(A.email).length, 2);
+  });
+});
+
+describe('org poll (SPEC §5 syncTick)', () => {
+  it('asks Severa once per cycle for the whole organisation, and routes changes to the people concerned', async () => {
+    const world = new World();
+    newSevera(world, 'Only Ben', B.severaUserGuid);
+    const before = world.severa.calls.reads;
+    const users = await world.poll();
+    assert.equal(world.severa.calls.reads - before, 1);
+    assert.deepEqual(users, [B.severaUserGuid]);
+    assert.equal((await world.store.readInbox(B.severaUserGuid)).length, 1);
+    assert.equal((await world.store.readInbox(A.severaUserGuid)).length, 0);
+  });
+});
+
+describe('preview (B1)', () => {
+  it('a dry run plans the first sync and writes nothing', async () => {
+    const world = new World();
+    newSevera(world, 'A');
+    newSevera(world, 'B');
+    world.calendar.humanCreate(A.email, timed('C', 1, 9));
+    world.calendar.humanCreate(A.email, timed('A', 2, 9));
+    await world.poll();
+    const result = await world.sync(A, { dryRun: true });
+    const kinds = result.plan.actions.map((a) => a.kind).sort();
+    assert.deepEqual(kinds, ['create-google', 'create-severa', 'update']);
+    assert.equal(world.writes(), 0);
+    assert.equal(world.store.allLinks().length, 0);
+  });
+});
