@@ -374,6 +374,7 @@ export function planSync(input: PlanInput): Plan {
     const gContent = gRecord?.content ?? link.base;
     const sContent = sRecord?.content ?? link.base;
     let merged: EntryContent;
+    let linkOnly = false;
     let decisions: readonly FieldDecision[] = [];
     let why: string;
     if (gChanged && sChanged) {
@@ -399,8 +400,11 @@ export function planSync(input: PlanInput): Plan {
       why = 'changed in Severa';
     } else if (g.state === 'churn' || s.state === 'churn') {
       // Case: a new version with unchanged content (an echo of our own write) → only the link learns the version.
+      // What the sides hold may still differ where one cannot express the other (e.g. per-occurrence privacy):
+      // that difference was settled when it was synced, and is not re-sent.
       merged = link.base;
       why = 'new version, same content';
+      linkOnly = true;
     } else {
       // Case: unchanged on both sides → nothing to do.
       continue;
@@ -417,7 +421,8 @@ export function planSync(input: PlanInput): Plan {
         severaContent: sContent,
         googleState: gRecord ? { version: gRecord.etag, hash: contentHash(gRecord.content) } : link.google,
         googleContent: gContent,
-        typeChange: typeChangeFor(merged, sContent.isPrivate),
+        typeChange: linkOnly ? undefined : typeChangeFor(merged, sContent.isPrivate),
+        linkOnly,
         decisions,
         why,
       }),
@@ -522,8 +527,11 @@ export function planSync(input: PlanInput): Plan {
     consumedSevera.add(s.guid);
     if (!endsAfter(s.content, cutoffMs)) continue; // Case: ended more than pastDays ago → not synced (S6).
     // Case: new in Severa (or newly shared with this user, S5) → create the Google copy with a deterministic id.
+    // Another syncing attendee's link names the meeting this activity is (B5); an occurrence of a fallback series
+    // is not that meeting, so its iCalUID is not adopted.
     const peer = peerBySevera.get(s.guid);
-    actions.push(createGoogle(s, null, peer?.iCalUID ?? null, 'new in Severa'));
+    const adopt = peer !== undefined && parseInstanceId(peer.googleId) === null ? peer.iCalUID : null;
+    actions.push(createGoogle(s, null, adopt, 'new in Severa'));
   }
 
   // ---- B3: hold a run that would delete too much.
@@ -641,13 +649,15 @@ interface UpdateParts {
   readonly googleState: SideState;
   readonly googleContent: EntryContent;
   readonly typeChange: string | undefined;
+  /** Only the link learns the new versions; neither side is written. */
+  readonly linkOnly?: boolean;
   readonly decisions: readonly FieldDecision[];
   readonly why: string;
 }
 
 function updateAction(p: UpdateParts): UpdateAction {
-  const writeSevera = !sameContent(p.merged, p.severaContent) || p.typeChange !== undefined;
-  const writeGoogle = !sameContent(p.merged, p.googleContent);
+  const writeSevera = !p.linkOnly && (!sameContent(p.merged, p.severaContent) || p.typeChange !== undefined);
+  const writeGoogle = !p.linkOnly && !sameContent(p.merged, p.googleContent);
   return {
     kind: 'update',
     link: p.link,

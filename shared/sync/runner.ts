@@ -1,5 +1,6 @@
 import {
   DeferredError,
+  NotFoundError,
   PreconditionFailedError,
   SyncError,
   SyncTokenExpiredError,
@@ -81,6 +82,8 @@ export interface SyncRunResult {
 
 interface Collected {
   readonly links: readonly Link[];
+  /** Links whose Google event is gone: their activity was read fresh, and peers are looked up (B5 hand-over). */
+  readonly goneFromGoogle: readonly Link[];
   readonly google: { readonly complete: boolean; readonly changes: GoogleChange[] };
   readonly nextSyncToken: string;
   readonly severa: Map<string, SeveraChange>;
@@ -100,54 +103,76 @@ export async function syncUser(
 ): Promise<SyncRunResult> {
   const now = canonicalInstant(deps.clock.now().toISOString());
   const collected = await collect(deps, user, options, now);
-  const extraGoogle = new Map<string, GoogleChange>();
   const errors: SyncError[] = [];
   let applied = 0;
   let plan: Plan = { actions: [], held: null, problems: [] };
-  let links = collected.links;
+  // The first pass plans everything collected; a later pass only the items a write found changed under it
+  // (412 / 404), freshly re-read: the rest of the collected changes are older than the links pass 1 saved.
+  let input = {
+    links: collected.links,
+    complete: collected.google.complete,
+    google: collected.google.changes as readonly GoogleChange[],
+    severa: [...collected.severa.values()],
+    gone: collected.goneFromGoogle,
+  };
 
   for (let pass = 0; pass < MAX_PASSES; pass += 1) {
-    const googleChanges = mergeGoogleChanges(collected.google.changes, extraGoogle);
+    const severaMap = new Map(input.severa.map((c) => [c.kind === 'deleted' ? c.guid : c.record.guid, c]));
     plan = planSync({
       user,
-      links,
-      google: { complete: collected.google.complete, changes: googleChanges },
-      severa: { changes: [...collected.severa.values()] },
-      peerLinks: await peerLinks(deps, now, user, links, googleChanges, collected.severa),
+      links: input.links,
+      google: { complete: input.complete, changes: input.google },
+      severa: { changes: input.severa },
+      peerLinks: await peerLinks(deps, now, user, input.links, input.google, severaMap, input.gone),
       settings: deps.settings,
       now,
       confirmDeletions: options.confirmDeletions ?? false,
     });
     if (options.dryRun || plan.held) break;
 
-    const stale: { google: string[]; severa: string[] } = { google: [], severa: [] };
+    const stale = { google: new Set<string>(), severa: new Set<string>() };
     errors.length = 0;
     for (const action of plan.actions) {
       try {
         await apply(deps, user, action, now);
         applied += 1;
       } catch (error) {
-        if (error instanceof PreconditionFailedError) {
-          if ('googleId' in action && action.googleId) stale.google.push(action.googleId);
-          if ('link' in action && action.link) stale.severa.push(action.link.severaGuid);
-          if (action.kind === 'create-google') stale.severa.push(action.severa.guid);
+        // A 412 or a 404 means what we read is out of date: re-read those items and plan again.
+        if (isStale(error)) {
+          const touched = itemsOf(action);
+          if (touched.googleId !== null) stale.google.add(touched.googleId);
+          if (touched.severaGuid !== null) stale.severa.add(touched.severaGuid);
         }
         if (error instanceof SyncError && error.code === 'crash-injected') throw error;
         errors.push(error instanceof SyncError ? error : wrapUnknown(error));
       }
     }
-    const onlyStale = errors.length > 0 && errors.every((e) => e instanceof PreconditionFailedError);
-    if (!onlyStale) break;
-    // An item changed between our read and our write: re-read exactly those items and plan again.
+    if (errors.length === 0 || !errors.every(isStale)) break;
+
+    const links = (await deps.store.listLinks(user.severaUserGuid)).filter(
+      (l) => stale.google.has(l.googleId) || stale.severa.has(l.severaGuid),
+    );
+    for (const l of links) {
+      stale.google.add(l.googleId);
+      stale.severa.add(l.severaGuid);
+    }
+    const google: GoogleChange[] = [];
     for (const id of stale.google) {
       const record = await deps.calendar.get(user, id);
-      extraGoogle.set(id, record ? { kind: 'upsert', record } : { kind: 'deleted', id });
+      google.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id });
     }
+    const severa: SeveraChange[] = [];
     for (const guid of stale.severa) {
       const record = await deps.severa.get(guid);
-      collected.severa.set(guid, record ? { kind: 'upsert', record } : { kind: 'deleted', guid });
+      severa.push(record ? { kind: 'upsert', record } : { kind: 'deleted', guid });
     }
-    links = await deps.store.listLinks(user.severaUserGuid);
+    input = {
+      links,
+      complete: false,
+      google,
+      severa,
+      gone: links.filter((l) => !google.some((c) => c.kind === 'upsert' && c.record.id === l.googleId)),
+    };
   }
 
   if (options.dryRun) {
@@ -178,7 +203,11 @@ async function collect(
   // A Severa create may have happened before a crash (Severa has no idempotency key): find the activity each
   // intent describes and record the link it would have got, so the decision table treats it as ours.
   const intents = await store.listIntents(userGuid);
-  for (const intent of intents) await resolveIntent(deps, userGuid, intent, now);
+  const recovered: SeveraRecord[] = [];
+  for (const intent of intents) {
+    const record = await resolveIntent(deps, userGuid, intent, now);
+    if (record) recovered.push(record);
+  }
   const links = await store.listLinks(userGuid);
 
   const token = await store.getSyncToken(userGuid);
@@ -203,6 +232,7 @@ async function collect(
   };
   const inbox = await store.readInbox(userGuid);
   for (const item of inbox) upsert(item.record);
+  for (const record of recovered) upsert(record);
 
   if (options.reconcile) {
     const window = { from: timeMin, to: new Date(nowMs + settings.futureDays * DAY_MS).toISOString() };
@@ -216,21 +246,29 @@ async function collect(
     }
   }
 
-  // The planner decides with both sides in view: fetch the Severa activity behind a Google deletion of a linked
-  // event (owner or participant?) and behind an unlinked Google event that names one (our copy, link lost).
-  const linkByGoogle = new Map(links.map((l) => [l.googleId, l]));
+  // The planner decides with both sides in view. Behind a linked event that is gone from Google (a cancelled
+  // event, or one absent from a full listing) it needs the activity as it is now (owner or participant? changed?),
+  // read fresh; behind an unlinked event that names an activity, that activity (our copy, its link lost).
+  const listed = new Set(googleChanges.flatMap((c) => (c.kind === 'upsert' ? [c.record.id] : [])));
+  const cancelled = new Set(googleChanges.flatMap((c) => (c.kind === 'deleted' ? [c.id] : [])));
+  const present = (id: string) => listed.has(id) || listed.has(parseInstanceId(id)?.masterId ?? id);
+  const goneFromGoogle = links.filter(
+    (l) =>
+      cancelled.has(l.googleId) ||
+      cancelled.has(parseInstanceId(l.googleId)?.masterId ?? '') ||
+      (complete && !present(l.googleId)),
+  );
+  for (const l of goneFromGoogle) await confirm(severa, l.severaGuid, severaChanges);
+  const linkedGoogle = new Set(links.map((l) => l.googleId));
   for (const change of googleChanges) {
-    const guid =
-      change.kind === 'deleted'
-        ? linkByGoogle.get(change.id)?.severaGuid
-        : linkByGoogle.has(change.record.id)
-          ? undefined
-          : (change.record.severaGuid ?? undefined);
-    if (guid !== undefined && !severaChanges.has(guid)) await confirm(severa, guid, severaChanges);
+    if (change.kind !== 'upsert' || linkedGoogle.has(change.record.id)) continue;
+    const guid = change.record.severaGuid;
+    if (guid !== null && !severaChanges.has(guid)) await confirm(severa, guid, severaChanges);
   }
 
   return {
     links,
+    goneFromGoogle,
     google: { complete, changes: googleChanges },
     nextSyncToken: googleResult.nextSyncToken,
     severa: severaChanges,
@@ -248,10 +286,10 @@ async function resolveIntent(
   user: string,
   intent: CreateIntent,
   now: string,
-): Promise<void> {
+): Promise<SeveraRecord | null> {
   const { store, severa, settings } = deps;
   const links = await store.listLinks(user);
-  if (links.some((l) => l.googleId === intent.googleId)) return;
+  if (links.some((l) => l.googleId === intent.googleId)) return null;
   const linked = new Set((await store.findLinksByICalUID(intent.iCalUID)).map((l) => l.severaGuid));
   for (const l of links) linked.add(l.severaGuid);
   const nowMs = Date.parse(now);
@@ -280,14 +318,15 @@ async function resolveIntent(
     (sameName.length === 1 ? sameName[0] : undefined) ??
     // Only our own creations are candidates when Severa tells us who created what: the only one is ours.
     (apiUser !== null && candidates.length === 1 ? candidates[0] : undefined);
-  if (created === undefined) return;
+  if (created === undefined) return null;
   await store.putLink({
     user,
     severaGuid: created.guid,
     googleId: intent.googleId,
     iCalUID: intent.iCalUID,
     origin: 'google',
-    severa: { version: created.version, hash: contentHash(created.content) },
+    // What we created, not what it is now: a person's edit since then must show as a change to sync.
+    severa: { version: '', hash: contentHash(intent.content) },
     // The event's etag at the time is unknown: the next listing shows it as churn, or as the change it is.
     google: { version: '', hash: contentHash(intent.content) },
     base: intent.content,
@@ -296,6 +335,7 @@ async function resolveIntent(
   step(deps, 'store.putLink');
   await store.deleteIntent(user, intent.googleId);
   await store.releaseMeeting(intent.iCalUID, user);
+  return created;
 }
 
 async function confirm(severa: SeveraPort, guid: string, into: Map<string, SeveraChange>): Promise<void> {
@@ -309,14 +349,6 @@ function overlaps(link: Link, window: { from: string; to: string }): boolean {
   return link.base.recurrence !== null || timingEndMs(timing) > Date.parse(window.from);
 }
 
-function mergeGoogleChanges(
-  base: readonly GoogleChange[],
-  extra: ReadonlyMap<string, GoogleChange>,
-): GoogleChange[] {
-  const id = (c: GoogleChange) => (c.kind === 'deleted' ? c.id : c.record.id);
-  return [...base.filter((c) => !extra.has(id(c))), ...extra.values()];
-}
-
 async function peerLinks(
   deps: RunnerDeps,
   now: string,
@@ -324,6 +356,7 @@ async function peerLinks(
   links: readonly Link[],
   google: readonly GoogleChange[],
   severa: ReadonlyMap<string, SeveraChange>,
+  gone: readonly Link[],
 ): Promise<Link[]> {
   const { store } = deps;
   const linkedGoogle = new Set(links.map((l) => l.googleId));
@@ -348,12 +381,32 @@ async function peerLinks(
   for (const [guid, c] of severa) {
     if (c.kind === 'upsert' && !linkedSevera.has(guid)) add(await store.findLinksBySeveraGuid(guid));
   }
-  // A deleted Google copy of a shared meeting: do other syncing attendees still have it?
-  for (const c of google) {
-    const link = c.kind === 'deleted' ? linkByGoogle.get(c.id) : undefined;
-    if (link) add(await store.findLinksBySeveraGuid(link.severaGuid));
-  }
+  // A Google copy of a shared meeting is gone: do other syncing attendees still have it?
+  for (const link of gone) add(await store.findLinksBySeveraGuid(link.severaGuid));
   return [...found.values()];
+}
+
+/** The Google event and Severa activity an action reads or writes. */
+function itemsOf(action: Action): { googleId: string | null; severaGuid: string | null } {
+  switch (action.kind) {
+    case 'update':
+      return { googleId: action.googleId, severaGuid: action.severaGuid };
+    case 'create-google':
+      return { googleId: action.googleId, severaGuid: action.severa.guid };
+    case 'create-severa':
+      return { googleId: action.google.id, severaGuid: null };
+    case 'join-severa':
+      return { googleId: action.google.id, severaGuid: action.severaGuid };
+    case 'delete-google':
+      return { googleId: action.googleId, severaGuid: action.link?.severaGuid ?? null };
+    case 'delete-severa':
+    case 'unlink':
+      return { googleId: action.link.googleId, severaGuid: action.link.severaGuid };
+  }
+}
+
+function isStale(error: unknown): boolean {
+  return error instanceof PreconditionFailedError || error instanceof NotFoundError;
 }
 
 function step(deps: RunnerDeps, name: string): void {
@@ -437,17 +490,6 @@ async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: stri
       const g = action.google;
       const span = spanOf(g);
       const meeting = parseInstanceId(g.id) === null;
-      if (meeting) {
-        // B5: one activity per meeting, even when attendees' runs overlap. The claim is atomic; the loser waits
-        // and, on its next run, joins the activity the winner created.
-        const staleBefore = new Date(Date.parse(now) - MEETING_CLAIM_TTL_MS).toISOString();
-        const holder = await store.claimMeeting(g.iCalUID, user.severaUserGuid, now, staleBefore);
-        if (holder !== user.severaUserGuid) {
-          throw new DeferredError(
-            'another attendee is bringing this meeting to Severa; it is joined on the next run',
-          );
-        }
-      }
       // Severa has no idempotency key: leave a note first, so a crash after the create is recovered by matching.
       await store.putIntent(user.severaUserGuid, {
         googleId: g.id,
@@ -459,6 +501,7 @@ async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: stri
         at: now,
       });
       step(deps, 'store.putIntent');
+      if (meeting) await claimMeeting(deps, user, g.iCalUID, now);
       let created: SeveraRecord;
       try {
         created = await severa.create({
@@ -557,6 +600,28 @@ async function applyUpdate(
     replaces,
   );
   step(deps, 'store.putLink');
+}
+
+/**
+ * B5: one activity per meeting, even when attendees' runs overlap. The claim is atomic; the loser waits and, on its
+ * next run, joins the activity the winner created. A claim protects only while its holder has an open intent for the
+ * meeting (written before the claim) and is younger than the TTL; otherwise it is taken over.
+ */
+async function claimMeeting(deps: RunnerDeps, user: SyncUser, iCalUID: string, now: string): Promise<void> {
+  const { store } = deps;
+  const me = user.severaUserGuid;
+  const staleBefore = new Date(Date.parse(now) - MEETING_CLAIM_TTL_MS).toISOString();
+  let holder = await store.claimMeeting(iCalUID, me, now, staleBefore);
+  if (holder !== me && !(await store.findIntentsByICalUID(iCalUID)).some((i) => i.user === holder)) {
+    // The holder's run finished (or gave up) without creating it: nothing is in flight, take the claim over.
+    holder = await store.claimMeeting(iCalUID, me, now, new Date(Date.parse(now) + 1).toISOString());
+  }
+  step(deps, 'store.claimMeeting');
+  if (holder !== me) {
+    throw new DeferredError(
+      'another attendee is bringing this meeting to Severa; it is joined on the next run',
+    );
+  }
 }
 
 /** Where a Google entry sits in time, widened by a day each way: the window to look for a lost create in. */
