@@ -31,6 +31,11 @@ export interface Link {
   readonly base: EntryContent;
   /** Canonical instant of the last successful sync of this pair. */
   readonly syncedAt: string;
+  /**
+   * Released: the activity left this user's sync (it became a project task, or the user was taken off it) while the
+   * event is the person's own. Nothing flows; the pair resumes if the activity comes back.
+   */
+  readonly dormant?: boolean;
 }
 
 /** The store key of a link: one per (user, Severa activity). */

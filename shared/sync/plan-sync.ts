@@ -132,6 +132,13 @@ export interface DeleteSeveraAction {
   readonly why: string;
 }
 
+/** Keep a pair but let nothing flow while its activity is excluded (S3): a person's own event is never removed. */
+export interface ReleaseAction {
+  readonly kind: 'release';
+  readonly link: Link;
+  readonly why: string;
+}
+
 /** Forget a pair without touching either side. */
 export interface UnlinkAction {
   readonly kind: 'unlink';
@@ -146,6 +153,7 @@ export type Action =
   | JoinSeveraAction
   | DeleteGoogleAction
   | DeleteSeveraAction
+  | ReleaseAction
   | UnlinkAction;
 
 export interface Plan {
@@ -265,7 +273,8 @@ export function planSync(input: PlanInput): Plan {
   const peerByICalUID = new Map<string, Link>();
   const peerBySevera = new Map<string, Link>();
   for (const l of input.peerLinks) {
-    if (l.user === userGuid) continue;
+    // A peer's activity that is known to be gone is no meeting to join.
+    if (l.user === userGuid || severaDeleted.has(l.severaGuid)) continue;
     // Occurrences of a fallback series share the series' iCalUID but are not the meeting itself.
     const isInstance = parseInstanceId(l.googleId) !== null;
     if (l.iCalUID !== null && !isInstance && !peerByICalUID.has(l.iCalUID)) peerByICalUID.set(l.iCalUID, l);
@@ -294,13 +303,26 @@ export function planSync(input: PlanInput): Plan {
     const gChanged = g.state === 'changed';
     const sChanged = s.state === 'changed';
 
+    if (link.dormant === true) {
+      if (g.state === 'deleted' || s.state === 'deleted') {
+        // Case: a released pair lost one side → forget it; the other side is a person's own and stays.
+        actions.push({ kind: 'unlink', link, why: 'released pair: one side deleted' });
+        continue;
+      }
+      // Case: still released (or no news from Severa) → nothing flows either way.
+      if (!('record' in s) || exclusion !== null) continue;
+      // Case: the activity belongs in this calendar again → the pair resumes through the table below.
+    }
     if (exclusion !== null && !(exclusion === 'type-not-synced' && link.origin !== 'severa')) {
       // Case: a filter newly excludes the activity (user taken off it, it became a project task, its type was
-      // deselected). Our own Google copy is removed; an event the user made in Google is left alone and unlinked.
+      // deselected). Our own Google copy is removed. An event the person made in Google is left alone and the pair
+      // is released: nothing flows while excluded, and it resumes if the activity comes back (no second copy).
       if (link.origin === 'severa' && g.state !== 'deleted') {
         actions.push(deleteGoogle(link, g, `excluded: ${exclusion}`));
-      } else {
+      } else if (link.origin === 'severa' || g.state === 'deleted') {
         actions.push({ kind: 'unlink', link, why: `excluded: ${exclusion}` });
+      } else {
+        actions.push({ kind: 'release', link, why: `excluded: ${exclusion}` });
       }
       continue;
     }
@@ -464,6 +486,26 @@ export function planSync(input: PlanInput): Plan {
       if (s && !consumedSevera.has(s.guid)) {
         // Case: our own copy whose link was lost (crash between insert and link) → pair, never duplicate (B4).
         pair(s, g, 'severa', 'recovered our copy by its severaGuid');
+        continue;
+      }
+      const named = severaLive.get(g.severaGuid);
+      const why =
+        named === undefined
+          ? null
+          : consumedSevera.has(named.guid)
+            ? 'the activity is paired with another event'
+            : severaExclusion(named, userGuid, settings);
+      if (why !== null) {
+        // Case: our copy (its link lost) of an activity that no longer belongs in this calendar, or that is
+        // already paired with another event here → remove the copy; it never becomes an activity of its own.
+        consumedGoogle.add(g.id);
+        actions.push({
+          kind: 'delete-google',
+          link: null,
+          googleId: g.id,
+          etag: g.etag,
+          why: `stale copy: ${why}`,
+        });
         continue;
       }
       if (severaDeleted.has(g.severaGuid)) {

@@ -265,6 +265,33 @@ async function collect(
     const guid = change.record.severaGuid;
     if (guid !== null && !severaChanges.has(guid)) await confirm(severa, guid, severaChanges);
   }
+  // A released pair whose activity changed may resume: it needs the event as it is now, since its changes made
+  // while released were passed over.
+  for (const l of links) {
+    if (
+      l.dormant !== true ||
+      !severaChanges.has(l.severaGuid) ||
+      listed.has(l.googleId) ||
+      cancelled.has(l.googleId)
+    ) {
+      continue;
+    }
+    const record = await calendar.get(user, l.googleId);
+    googleChanges.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id: l.googleId });
+  }
+  // Initial-sync matching (S6) pairs unlinked items: an inbox record that would be paired is read fresh first, so a
+  // deleted or changed activity never takes the place of a live one.
+  const unlinkedKeys = new Set(
+    googleChanges.flatMap((c) =>
+      c.kind === 'upsert' && !linkedGoogle.has(c.record.id) ? [matchKey(c.record.content)] : [],
+    ),
+  );
+  const linkedSevera = new Set(links.map((l) => l.severaGuid));
+  for (const item of inbox) {
+    const r = item.record;
+    if (!linkedSevera.has(r.guid) && unlinkedKeys.has(matchKey(r.content)))
+      await confirm(severa, r.guid, severaChanges);
+  }
 
   return {
     links,
@@ -297,27 +324,23 @@ async function resolveIntent(
     from: new Date(Math.min(Date.parse(intent.from), nowMs - settings.pastDays * DAY_MS)).toISOString(),
     to: new Date(Math.max(Date.parse(intent.to), nowMs + settings.futureDays * DAY_MS)).toISOString(),
   };
-  // Candidates: unlinked activities of the owner created since the intent was written. The one that still has the
-  // intended content is ours; failing that (a person edited it meanwhile), the only one with the intended name.
-  // Never a guess between several: a person's own activity must not be taken for ours.
+  // The activity we created is an unlinked one of the owner, created by our API user since the intent was written,
+  // with exactly the intended content. Nothing looser is safe: a person's own activity must never be taken for
+  // ours. (A person who edits it between a crash and the redelivery leaves one duplicate: docs/sync-engine.md.)
   const since = Date.parse(intent.at) - CLOCK_SKEW_MS;
   const apiUser = await severa.apiUserGuid();
-  const candidates = (await severa.listForUser(intent.ownerGuid, window)).filter(
-    (r) =>
-      !linked.has(r.guid) &&
-      r.ownerGuid === intent.ownerGuid &&
-      r.createdAt !== null &&
-      Date.parse(r.createdAt) >= since &&
-      (apiUser === null || r.createdBy === apiUser),
-  );
   const key = matchKey(intent.content);
-  const name = normaliseTitle(intent.content.title).toLocaleLowerCase('en');
-  const sameName = candidates.filter((r) => normaliseTitle(r.content.title).toLocaleLowerCase('en') === name);
-  const created =
-    candidates.find((r) => matchKey(r.content) === key) ??
-    (sameName.length === 1 ? sameName[0] : undefined) ??
-    // Only our own creations are candidates when Severa tells us who created what: the only one is ours.
-    (apiUser !== null && candidates.length === 1 ? candidates[0] : undefined);
+  const created = (await severa.listForUser(intent.ownerGuid, window))
+    .filter(
+      (r) =>
+        !linked.has(r.guid) &&
+        r.ownerGuid === intent.ownerGuid &&
+        r.createdAt !== null &&
+        Date.parse(r.createdAt) >= since &&
+        (apiUser === null || r.createdBy === apiUser) &&
+        matchKey(r.content) === key,
+    )
+    .sort((a, b) => (a.guid < b.guid ? -1 : 1))[0];
   if (created === undefined) return null;
   await store.putLink({
     user,
@@ -400,6 +423,7 @@ function itemsOf(action: Action): { googleId: string | null; severaGuid: string 
     case 'delete-google':
       return { googleId: action.googleId, severaGuid: action.link?.severaGuid ?? null };
     case 'delete-severa':
+    case 'release':
     case 'unlink':
       return { googleId: action.link.googleId, severaGuid: action.link.severaGuid };
   }
@@ -482,8 +506,8 @@ async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: stri
         step(deps, 'calendar.update');
       }
       await store.putLink(newLink(user, s, record, 'severa', s.content, now), action.replaces ?? undefined);
-      step(deps, 'store.putLink');
       audit(s.guid, record.id);
+      step(deps, 'store.putLink');
       return;
     }
     case 'create-severa': {
@@ -517,28 +541,40 @@ async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: stri
       }
       step(deps, 'severa.create');
       await store.putLink(newLink(user, created, g, 'google', g.content, now), action.replaces ?? undefined);
+      audit(created.guid, g.id);
       step(deps, 'store.putLink');
       await store.deleteIntent(user.severaUserGuid, g.id);
       if (meeting) await store.releaseMeeting(g.iCalUID, user.severaUserGuid);
-      audit(created.guid, g.id);
       return;
     }
     case 'join-severa': {
       const joined = await severa.addParticipant(action.severaGuid, user.severaUserGuid);
       step(deps, 'severa.addParticipant');
+      if (action.replaces) {
+        // The event leaves its old pair before anything is written for the new one: if the run dies in between,
+        // the next run must not judge this event by the old (deleted) activity. Until the merge below completes,
+        // the link treats the event as changed, so Google's content wins rather than anything being lost.
+        await store.putLink(
+          {
+            ...newLink(user, joined, action.google, 'google', joined.content, now),
+            google: { version: '', hash: '' },
+          },
+          action.replaces,
+        );
+        step(deps, 'store.putLink');
+      }
       const pairing = pairAction(joined, action.google, 'google', action.why, user, deps.settings);
-      await applyUpdate(deps, user, pairing, now, action.replaces ?? undefined);
+      await applyUpdate(deps, user, pairing, now);
       audit(action.severaGuid, action.google.id);
       return;
     }
     case 'delete-google': {
       await calendar.delete(user, action.googleId, action.etag);
       step(deps, 'calendar.delete');
-      if (action.link) {
-        await store.deleteLink(action.link);
-        step(deps, 'store.deleteLink');
-      }
+      if (action.link) await store.deleteLink(action.link);
+      // The audit entry belongs to the link write (one Firestore batch in production), before any later step.
       audit(action.link?.severaGuid ?? null, action.googleId);
+      if (action.link) step(deps, 'store.deleteLink');
       return;
     }
     case 'delete-severa': {
@@ -546,14 +582,20 @@ async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: stri
       else await severa.removeParticipant(action.link.severaGuid, user.severaUserGuid, action.newOwnerGuid);
       step(deps, 'severa.delete');
       await store.deleteLink(action.link);
-      step(deps, 'store.deleteLink');
       audit(action.link.severaGuid, action.link.googleId);
+      step(deps, 'store.deleteLink');
+      return;
+    }
+    case 'release': {
+      await store.putLink({ ...action.link, dormant: true, syncedAt: now });
+      audit(action.link.severaGuid, action.link.googleId);
+      step(deps, 'store.putLink');
       return;
     }
     case 'unlink': {
       await store.deleteLink(action.link);
-      step(deps, 'store.deleteLink');
       audit(action.link.severaGuid, action.link.googleId);
+      step(deps, 'store.deleteLink');
       return;
     }
   }
@@ -568,6 +610,15 @@ async function applyUpdate(
 ): Promise<void> {
   let severaSide = { version: action.severa.version, hash: action.severa.hash };
   let googleSide = { version: action.google.version, hash: action.google.hash };
+  if (action.link === null && !action.severa.write) {
+    // A new pair rests on the activity as the inbox last saw it: make sure it still is (a conditional write checks
+    // this by itself), or a deleted activity would take a person's event down with it.
+    const current = await deps.severa.get(action.severaGuid);
+    if (current === null) throw new NotFoundError(`activity ${action.severaGuid} is gone`);
+    if (current.version !== action.severa.version) {
+      throw new PreconditionFailedError(`activity ${action.severaGuid} changed meanwhile`);
+    }
+  }
   if (action.severa.write) {
     const written = await deps.severa.update(action.severaGuid, action.severa.version, {
       content: action.content,

@@ -20,11 +20,17 @@ import {
   CrashInjectedError,
   contentHash,
   sameContent,
+  timingEndMs,
   type EntryContent,
   type Recurrence,
   type RecurrenceRule,
   type SyncUser,
 } from '../../shared/domain/index.js';
+import {
+  expandSeriesToInstances,
+  hasOccurrenceEndingAfter,
+  severaCanExpress,
+} from '../../shared/sync/recurrence/index.js';
 import { severaExclusion } from '../../shared/sync/rules.js';
 import type { SyncRunResult } from '../../shared/sync/runner.js';
 import { SYNCING, TYPES, USERS, World } from '../support/world.js';
@@ -39,7 +45,9 @@ const TRACE = process.env.PROPERTY_TRACE === '1';
 function trace(label: string, result: SyncRunResult): void {
   if (!TRACE) return;
   const actions = result.plan.actions.map((a) => `${a.kind}(${a.why})`);
-  console.log(`${label}: ${actions.join(', ') || 'nothing'}${result.failed ? ` — ${result.failed} failed` : ''}`);
+  console.log(
+    `${label}: ${actions.join(', ') || 'nothing'}${result.failed ? ` — ${result.failed} failed` : ''}`,
+  );
 }
 
 /** What the model remembers: items people created, and which of them a person may have deleted. */
@@ -250,6 +258,7 @@ class SeveraSeriesException implements Cmd {
     const recurrence = withException(target.content, this.occurrence, this.cancel);
     if (!recurrence) return;
     r.world.severa.humanUpdate(target.guid, { content: { recurrence } });
+    if (contentHash({ ...target.content, recurrence }) === contentHash(target.content)) return;
     unmark(m, `S:${target.guid}`);
   }
   toString = () => `SeveraSeriesException(${this.index},${this.occurrence},${this.cancel})`;
@@ -360,6 +369,7 @@ class GoogleSeriesException implements Cmd {
     if (!recurrence) return;
     const emails = target.severaGuid === null ? copiesOf(r, target.id) : [user.email];
     r.world.calendar.humanUpdate(emails, target.id, { recurrence });
+    if (contentHash({ ...target.content, recurrence }) === contentHash(target.content)) return;
     for (const email of emails) unmark(m, `G:${email}:${target.id}`);
   }
   toString = () => `GoogleSeriesException(${this.user},${this.index},${this.occurrence},${this.cancel})`;
@@ -436,11 +446,15 @@ class Sync implements Cmd {
     const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
     if (this.poll) await r.world.poll().catch(() => undefined);
     let steps = 0;
+    let crashedAfter: string | null = null;
     if (this.crashAfter !== null) {
       const limit = this.crashAfter;
       r.world.onStep = (name) => {
         steps += 1;
-        if (steps > limit) throw new CrashInjectedError(`crash after step ${limit} (${name})`);
+        if (steps > limit) {
+          crashedAfter = name;
+          throw new CrashInjectedError(`crash after step ${limit} (${name})`);
+        }
       };
     }
     try {
@@ -450,6 +464,11 @@ class Sync implements Cmd {
       if (!(error instanceof Error)) throw error;
     } finally {
       r.world.onStep = undefined;
+    }
+    if (crashedAfter === 'severa.create') {
+      // The one window the sync cannot close alone: Severa has no idempotency key, so an activity created just before
+      // a crash is recognised by its content. The redelivery (seconds later) comes before anyone edits it.
+      await r.world.sync(user, { reconcile: this.reconcile }).catch(() => undefined);
     }
   }
   toString = () =>
@@ -492,9 +511,10 @@ function markGone(
       // and which event it was is known only to the sync (its create intent).
       for (const key of m.human.keys()) if (key.startsWith('G:')) flag(key);
     }
+    // The activity is the entry of every copy of the meeting it is linked to, in every attendee's calendar (B5),
+    // including attendees whose run linked it only after this deletion.
     for (const l of links.filter((x) => x.severaGuid === item.severaGuid)) {
-      const email = PEOPLE.find((p) => p.severaUserGuid === l.user)?.email;
-      if (email) flag(`G:${email}:${l.googleId}`);
+      for (const p of SYNCING) flag(`G:${p.email}:${l.googleId}`);
     }
   } else {
     const user = PEOPLE.find((p) => p.email === item.email);
@@ -560,6 +580,10 @@ async function settle(world: World, model: Model): Promise<void> {
 
 function checkInvariants(model: Model, world: World): void {
   const links = world.store.allLinks();
+  // S6: nothing that ended before the window syncs (a series whose every occurrence was cancelled has ended).
+  const cutoffMs = world.clock.now().getTime() - world.settings.pastDays * DAY;
+  const current = (c: EntryContent) =>
+    c.recurrence === null ? timingEndMs(c.timing) > cutoffMs : hasOccurrenceEndingAfter(c, cutoffMs);
   const severa = new Map(world.severa.all().map((s) => [s.guid, s]));
 
   for (const user of SYNCING) {
@@ -573,6 +597,15 @@ function checkInvariants(model: Model, world: World): void {
       assert.ok(!linkedSevera.has(l.severaGuid), `${user.email}: activity ${l.severaGuid} linked twice`);
       linkedGoogle.add(l.googleId);
       linkedSevera.add(l.severaGuid);
+      if (l.dormant === true) {
+        // A released pair: its activity is out of this user's sync, and nothing flows while it is.
+        const out = severa.get(l.severaGuid);
+        assert.ok(
+          out === undefined || severaExclusion(out, user.severaUserGuid, world.settings) !== null,
+          `${user.email}: dormant link to an eligible activity ${l.severaGuid}`,
+        );
+        continue;
+      }
       const s = severa.get(l.severaGuid);
       const g = events.get(l.googleId) ?? world.calendar.liveInstance(user.email, l.googleId);
       assert.ok(s, `${user.email}: link to missing activity ${l.severaGuid}`);
@@ -592,14 +625,16 @@ function checkInvariants(model: Model, world: World): void {
     // 1. Nothing eligible is left unlinked.
     for (const s of severa.values()) {
       const exclusion = severaExclusion(s, user.severaUserGuid, world.settings);
+      if (exclusion === null && !current(s.content)) continue;
       if (exclusion === null) {
         assert.ok(
           linkedSevera.has(s.guid),
           `${user.email}: activity ${s.guid} "${s.content.title}" not synced`,
         );
       } else if (exclusion !== 'type-not-synced') {
+        const link = mine.find((l) => l.severaGuid === s.guid);
         assert.ok(
-          !linkedSevera.has(s.guid),
+          link === undefined || link.dormant === true,
           `${user.email}: excluded activity ${s.guid} (${exclusion}) still linked`,
         );
       }
@@ -611,13 +646,25 @@ function checkInvariants(model: Model, world: World): void {
         continue;
       }
       if (linkedGoogle.has(e.id)) continue;
-      // A series Severa cannot express syncs as its occurrences: those are linked by instance id instead.
-      if ([...linkedGoogle].some((id) => id.startsWith(`${e.id}_`))) continue;
+      if (!current(e.content)) continue; // S6: ended before the window (e.g. every occurrence cancelled)
+      // A series Severa cannot express syncs as its occurrences in the window, each linked by its instance id.
+      const nowMs = world.clock.now().getTime();
+      const occurrences = expandSeriesToInstances(e, {
+        fromMs: nowMs - world.settings.pastDays * DAY,
+        toMs: nowMs + world.settings.futureDays * DAY,
+      });
+      if (e.content.recurrence !== null && !severaCanExpress(e.content, user.timeZone)) {
+        for (const o of occurrences) {
+          const released = world.released(user, o.id);
+          assert.ok(
+            linkedGoogle.has(o.id) || released,
+            `${user.email}: occurrence ${o.id} of ${e.id} not synced`,
+          );
+        }
+        continue;
+      }
       // 1. Every event of a person's calendar syncs (S4), unless a filter released it from its pair (S3).
-      assert.ok(
-        world.released.has(`${user.severaUserGuid}|${e.id}`),
-        `${user.email}: event ${e.id} "${e.content.title}" not synced`,
-      );
+      assert.ok(world.released(user, e.id), `${user.email}: event ${e.id} "${e.content.title}" not synced`);
     }
   }
 
@@ -636,7 +683,9 @@ function checkInvariants(model: Model, world: World): void {
     // Unlinked is right only when a filter took it out of everyone's sync (it became a project task or a type that
     // does not go to Google, or nobody who syncs takes part any more); the activity itself stays in Severa. The
     // sync itself only ever creates activities of synced types.
-    const excludedForAll = SYNCING.every((u) => severaExclusion(s, u.severaUserGuid, world.settings) !== null);
+    const excludedForAll = SYNCING.every(
+      (u) => severaExclusion(s, u.severaUserGuid, world.settings) !== null,
+    );
     assert.ok(excludedForAll, `orphan activity ${s.guid} "${s.content.title}"`);
   }
   // 3. Nothing a person did not delete disappears.

@@ -5,9 +5,11 @@
 import { MemoryCalendar } from '../../shared/adapters/memory/memory-calendar.js';
 import { MemorySevera } from '../../shared/adapters/memory/memory-severa.js';
 import { MemorySyncStore } from '../../shared/adapters/memory/memory-store.js';
-import type { ActivityType, EntryContent, SyncUser } from '../../shared/domain/index.js';
+import { ServerClock } from '../../shared/adapters/memory/server-clock.js';
+import type { ActivityType, EntryContent, Link, SyncUser } from '../../shared/domain/index.js';
 import type { Clock } from '../../shared/ports/index.js';
 import { pollSeveraChanges } from '../../shared/sync/org-poll.js';
+import { severaExclusion } from '../../shared/sync/rules.js';
 import {
   syncUser,
   type AppliedAction,
@@ -95,8 +97,24 @@ export class World {
   readonly settings: SyncSettings;
   /** Throws from here simulate a worker dying after a given step. */
   onStep: ((step: string) => void) | undefined;
-  /** `user|googleId` of people's own events that a filter released from their pair (S3 exclusions). */
-  readonly released = new Set<string>();
+  /** Every link the sync tried to delete (recorded before the attempt, so a lost response still counts). */
+  readonly unlinked: Link[] = [];
+  /**
+   * Whether a filter released this person's event from its pair (S3: the activity became a project task, or the
+   * user was taken off it): its link is dormant, or it was removed and its activity is excluded or gone since.
+   */
+  released(user: SyncUser, googleId: string): boolean {
+    const mine = this.store.allLinks().find((l) => l.user === user.severaUserGuid && l.googleId === googleId);
+    if (mine?.dormant === true) return true;
+    const activities = new Map(this.severa.all().map((s) => [s.guid, s]));
+    return this.unlinked.some((l) => {
+      if (l.user !== user.severaUserGuid || l.googleId !== googleId) return false;
+      const activity = activities.get(l.severaGuid);
+      // Released before the activity was deleted, the event stays the person's own.
+      return activity === undefined || severaExclusion(activity, user.severaUserGuid, this.settings) !== null;
+    });
+  }
+
   /** Every applied action, as the audit trail would record it. */
   readonly applied: AppliedAction[] = [];
   #guid = 0;
@@ -104,15 +122,21 @@ export class World {
 
   constructor(options: WorldOptions = {}) {
     this.clock = new ManualClock(options.start ?? '2026-03-02T08:00:00Z');
+    const serverTime = new ServerClock(this.clock);
     this.severa = new MemorySevera({
-      clock: this.clock,
+      clock: serverTime,
       activityTypes: ALL_TYPES,
       newGuid: () => `00000000-0000-4000-8000-${(++this.#guid).toString(16).padStart(12, '0')}`,
     });
     this.calendar = new MemoryCalendar({
-      clock: this.clock,
+      clock: serverTime,
       newId: () => `g${(++this.#id).toString(32).padStart(8, '0')}`,
     });
+    const deleteLink = this.store.deleteLink.bind(this.store);
+    this.store.deleteLink = (link: Link) => {
+      this.unlinked.push(link);
+      return deleteLink(link);
+    };
     this.settings = defaultSettings({
       activityTypes: ALL_TYPES,
       syncedActivityTypeGuids: [TYPES.meeting.guid, TYPES.personal.guid, TYPES.sales.guid],
@@ -130,9 +154,6 @@ export class World {
       settings: this.settings,
       onApplied: (entry) => {
         this.applied.push(entry);
-        if (entry.kind === 'unlink' && entry.why.startsWith('excluded') && entry.googleId !== null) {
-          this.released.add(`${entry.user}|${entry.googleId}`);
-        }
       },
       ...(onStep ? { onStep } : {}),
     };

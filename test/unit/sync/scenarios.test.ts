@@ -92,7 +92,7 @@ describe('Severa → Google (S3, S7, B4)', () => {
     assert.equal(world.severa.all().length, 2, 'the activities themselves stay');
   });
 
-  it('keeps a Google-made event when its activity leaves the sync, and releases it from the pair', async () => {
+  it('keeps a Google-made event when its activity leaves the sync, and resumes the pair when it comes back', async () => {
     const world = new World();
     const g = world.calendar.humanCreate(A.email, timed('My own', 1, 9));
     await world.cycle();
@@ -103,7 +103,19 @@ describe('Severa → Google (S3, S7, B4)', () => {
       world.calendar.live(A.email).map((e) => e.id),
       [g.id],
     );
-    assert.equal(world.store.allLinks().length, 0);
+    assert.equal(world.store.allLinks()[0]?.dormant, true, 'the pair is released, not forgotten');
+    world.calendar.humanUpdate([A.email], g.id, { notes: 'edited while released' });
+    await world.cycle();
+    assert.equal(world.severa.all()[0]?.content.notes, '', 'nothing flows while released');
+    world.severa.humanUpdate(s.guid, { isProjectTask: false });
+    await world.cycle();
+    assert.deepEqual(
+      world.calendar.live(A.email).map((e) => e.id),
+      [g.id],
+      'no second copy when the activity comes back',
+    );
+    assert.equal(world.severa.all()[0]?.content.notes, 'edited while released');
+    assert.equal(world.store.allLinks()[0]?.dormant, undefined);
   });
 });
 
