@@ -38,7 +38,10 @@ export interface CreateIntent {
 /** Durable state of the sync (Firestore in production, memory in tests and the local stack). */
 export interface SyncStore {
   listLinks(user: string): Promise<readonly Link[]>;
-  /** Saves `link`; when `replaces` is given (a pair re-created on one side), removes it in the same atomic write. */
+  /**
+   * Saves `link`, in one atomic write with: removing `replaces` (a pair re-created on one side), and removing any
+   * other link of the same user to the same Google event (one link per user and event, and per user and activity).
+   */
   putLink(link: Link, replaces?: Link): Promise<void>;
   deleteLink(link: Link): Promise<void>;
   /** Links of every user to a meeting with this iCalUID (B5). */

@@ -6,7 +6,6 @@ import {
   SyncTokenExpiredError,
   canonicalInstant,
   contentHash,
-  normaliseTitle,
   sameContent,
   timingEndMs,
   timingStartMs,
@@ -488,6 +487,7 @@ async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: stri
         // B5: this user may already hold the meeting the activity came from; pair with it instead of copying.
         const existing = await calendar.findByICalUID(user, action.adoptICalUID);
         if (existing) {
+          await provisionalLink(deps, user, s, existing, 'google', now);
           await applyUpdate(
             deps,
             user,
@@ -550,19 +550,7 @@ async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: stri
     case 'join-severa': {
       const joined = await severa.addParticipant(action.severaGuid, user.severaUserGuid);
       step(deps, 'severa.addParticipant');
-      if (action.replaces) {
-        // The event leaves its old pair before anything is written for the new one: if the run dies in between,
-        // the next run must not judge this event by the old (deleted) activity. Until the merge below completes,
-        // the link treats the event as changed, so Google's content wins rather than anything being lost.
-        await store.putLink(
-          {
-            ...newLink(user, joined, action.google, 'google', joined.content, now),
-            google: { version: '', hash: '' },
-          },
-          action.replaces,
-        );
-        step(deps, 'store.putLink');
-      }
+      await provisionalLink(deps, user, joined, action.google, 'google', now, action.replaces ?? undefined);
       const pairing = pairAction(joined, action.google, 'google', action.why, user, deps.settings);
       await applyUpdate(deps, user, pairing, now);
       audit(action.severaGuid, action.google.id);
@@ -599,6 +587,28 @@ async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: stri
       return;
     }
   }
+}
+
+/**
+ * Links an event to a new partner before anything is written for the pair. The store keeps one link per user and
+ * event, so this also ends the event's old pair: if the run dies before the merge completes, the next run must not
+ * judge the event by its old (perhaps deleted) activity. Until then the link treats the event as changed, so
+ * Google's content wins rather than anything being lost.
+ */
+async function provisionalLink(
+  deps: RunnerDeps,
+  user: SyncUser,
+  severa: SeveraRecord,
+  google: GoogleRecord,
+  origin: LinkOrigin,
+  now: string,
+  replaces?: Link,
+): Promise<void> {
+  await deps.store.putLink(
+    { ...newLink(user, severa, google, origin, severa.content, now), google: { version: '', hash: '' } },
+    replaces,
+  );
+  step(deps, 'store.putLink');
 }
 
 async function applyUpdate(

@@ -446,13 +446,13 @@ class Sync implements Cmd {
     const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
     if (this.poll) await r.world.poll().catch(() => undefined);
     let steps = 0;
-    let crashedAfter: string | null = null;
+    const crash: { after: string | null } = { after: null };
     if (this.crashAfter !== null) {
       const limit = this.crashAfter;
       r.world.onStep = (name) => {
         steps += 1;
         if (steps > limit) {
-          crashedAfter = name;
+          crash.after = name;
           throw new CrashInjectedError(`crash after step ${limit} (${name})`);
         }
       };
@@ -465,7 +465,7 @@ class Sync implements Cmd {
     } finally {
       r.world.onStep = undefined;
     }
-    if (crashedAfter === 'severa.create') {
+    if (crash.after === 'severa.create') {
       // The one window the sync cannot close alone: Severa has no idempotency key, so an activity created just before
       // a crash is recognised by its content. The redelivery (seconds later) comes before anyone edits it.
       await r.world.sync(user, { reconcile: this.reconcile }).catch(() => undefined);
