@@ -337,6 +337,8 @@ export function planSync(input: PlanInput): Plan {
         actions.push(
           createGoogle(s.record, link, null, 'deleted in Google but changed in Severa: re-created'),
         );
+        // The new copy's id is taken: an earlier attempt's copy under it is this pair's, not a stale one.
+        consumedGoogle.add(googleEventIdFor(s.record.guid));
       } else {
         // Case: deleted in Google, unchanged in Severa → delete in Severa; but a person who only takes part leaves
         // it, and a shared Google meeting (B5) stays for the other syncing attendees, handed to one of them.
@@ -473,10 +475,16 @@ export function planSync(input: PlanInput): Plan {
     );
   };
 
-  const pair = (s: SeveraRecord, g: GoogleRecord, origin: LinkOrigin, why: string) => {
+  const pair = (
+    s: SeveraRecord,
+    g: GoogleRecord,
+    origin: LinkOrigin,
+    why: string,
+    base: EntryContent | null = null,
+  ) => {
     takeSevera(s);
     consumedGoogle.add(g.id);
-    actions.push(pairAction(s, g, origin, why, user, settings));
+    actions.push(pairAction(s, g, origin, why, user, settings, base));
   };
 
   for (const g of unlinkedGoogle) {
@@ -485,7 +493,8 @@ export function planSync(input: PlanInput): Plan {
       const s = severaByGuid.get(g.severaGuid);
       if (s && !consumedSevera.has(s.guid)) {
         // Case: our own copy whose link was lost (crash between insert and link) → pair, never duplicate (B4).
-        pair(s, g, 'severa', 'recovered our copy by its severaGuid');
+        // The copy was written from Severa: what differs is Severa's news since, so Severa's side is the change.
+        pair(s, g, 'severa', 'recovered our copy by its severaGuid', g.content);
         continue;
       }
       const named = severaLive.get(g.severaGuid);
@@ -609,7 +618,7 @@ function privacyTypeChange(
 
 /**
  * Links two items that had no link (matched at initial sync, a meeting joined, a copy recovered after a crash):
- * without a common history every differing field is settled by the conflict policy.
+ * without a common history (`base`) every differing field is settled by the conflict policy.
  */
 export function pairAction(
   s: SeveraRecord,
@@ -618,9 +627,10 @@ export function pairAction(
   why: string,
   user: SyncUser,
   settings: SyncSettings,
+  base: EntryContent | null = null,
 ): UpdateAction {
   const result = mergeContent({
-    base: null,
+    base,
     google: g.content,
     severa: s.content,
     googleModified: g.updated,
