@@ -206,6 +206,17 @@ export function planSync(input: PlanInput): Plan {
     else severaLive.set(change.record.guid, change.record);
   }
 
+  const peerByICalUID = new Map<string, Link>();
+  const peerBySevera = new Map<string, Link>();
+  for (const l of input.peerLinks) {
+    // A peer's activity that is known to be gone is no meeting to join.
+    if (l.user === userGuid || severaDeleted.has(l.severaGuid)) continue;
+    // Occurrences of a fallback series share the series' iCalUID but are not the meeting itself.
+    const isInstance = parseInstanceId(l.googleId) !== null;
+    if (l.iCalUID !== null && !isInstance && !peerByICalUID.has(l.iCalUID)) peerByICalUID.set(l.iCalUID, l);
+    if (!peerBySevera.has(l.severaGuid)) peerBySevera.set(l.severaGuid, l);
+  }
+
   // ---- Google side: live records by id, deletions, and the fallback expansion of series Severa cannot express.
   const googleLive = new Map<string, GoogleRecord>();
   const googleDeleted = new Set<string>();
@@ -222,10 +233,12 @@ export function planSync(input: PlanInput): Plan {
     const record = change.record;
     // Status events (out of office, focus time, working location), birthdays and Gmail events are not entries.
     if (record.eventType !== 'default') continue;
-    // Severa expands a series in its owner's zone: that of the linked activity, else this user's (the future owner).
+    // Severa expands a series in its owner's zone: that of the linked activity, or of the meeting's activity another
+    // attendee already has (B5), else this user's (the future owner).
     const linked = linksByGoogleId.get(record.id);
     const severaSide = record.severaGuid === null ? undefined : severaLive.get(record.severaGuid);
-    const severaZone = zoneOf(linked?.base ?? severaSide?.content) ?? user.timeZone;
+    const peer = parseInstanceId(record.id) === null ? peerByICalUID.get(record.iCalUID) : undefined;
+    const severaZone = zoneOf(linked?.base ?? severaSide?.content ?? peer?.base) ?? user.timeZone;
     // An unlinked copy of ours came from a Severa series: it is paired (or removed) whole, never expanded.
     const ourCopy = record.severaGuid !== null && linked === undefined;
     if (record.content.recurrence !== null && !ourCopy && !severaCanExpress(record.content, severaZone)) {
@@ -269,17 +282,6 @@ export function planSync(input: PlanInput): Plan {
   const consumedSevera = new Set<string>();
   const typeChangeFor = (merged: EntryContent, currentlyPrivate: boolean) =>
     privacyTypeChange(merged, currentlyPrivate, user, settings);
-
-  const peerByICalUID = new Map<string, Link>();
-  const peerBySevera = new Map<string, Link>();
-  for (const l of input.peerLinks) {
-    // A peer's activity that is known to be gone is no meeting to join.
-    if (l.user === userGuid || severaDeleted.has(l.severaGuid)) continue;
-    // Occurrences of a fallback series share the series' iCalUID but are not the meeting itself.
-    const isInstance = parseInstanceId(l.googleId) !== null;
-    if (l.iCalUID !== null && !isInstance && !peerByICalUID.has(l.iCalUID)) peerByICalUID.set(l.iCalUID, l);
-    if (!peerBySevera.has(l.severaGuid)) peerBySevera.set(l.severaGuid, l);
-  }
 
   // ---- Per link: the decision table (SPEC §6).
   for (const link of input.links) {
@@ -332,7 +334,11 @@ export function planSync(input: PlanInput): Plan {
       continue;
     }
     if (g.state === 'deleted') {
-      if (sChanged) {
+      if (sChanged && exclusion !== null) {
+        // Case: deleted in Google, changed in Severa, but of a type that does not go to Google (the pair came from
+        // Google): a new copy would not be made for it, so none is re-made; the pair ends.
+        actions.push({ kind: 'unlink', link, why: `deleted in Google; not re-created (${exclusion})` });
+      } else if (sChanged) {
         // Case: deleted in Google but changed in Severa → the change wins: re-create the Google copy.
         actions.push(
           createGoogle(s.record, link, null, 'deleted in Google but changed in Severa: re-created'),

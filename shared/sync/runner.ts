@@ -249,8 +249,18 @@ async function collect(
   // event, or one absent from a full listing) it needs the activity as it is now (owner or participant? changed?),
   // read fresh; behind an unlinked event that names an activity, that activity (our copy, its link lost).
   const listed = new Set(googleChanges.flatMap((c) => (c.kind === 'upsert' ? [c.record.id] : [])));
-  const cancelled = new Set(googleChanges.flatMap((c) => (c.kind === 'deleted' ? [c.id] : [])));
   const present = (id: string) => listed.has(id) || listed.has(parseInstanceId(id)?.masterId ?? id);
+  if (complete && listed.size > 0) {
+    // Absence from a full listing is only a hint (B3): a linked event missing from it is read by id, and only a
+    // 404 makes it a deletion. (An empty listing is left to the planner, which holds the run.)
+    for (const l of links) {
+      if (present(l.googleId)) continue;
+      const record = await calendar.get(user, l.googleId);
+      googleChanges.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id: l.googleId });
+      if (record) listed.add(record.id);
+    }
+  }
+  const cancelled = new Set(googleChanges.flatMap((c) => (c.kind === 'deleted' ? [c.id] : [])));
   const goneFromGoogle = links.filter(
     (l) =>
       cancelled.has(l.googleId) ||
