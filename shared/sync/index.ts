@@ -2,6 +2,7 @@ export * from './matching.js';
 export * from './merge.js';
 export * from './org-poll.js';
 export * from './plan-sync.js';
+export * from './preview.js';
 export * from './rules.js';
 export * from './runner.js';
 export * from './settings.js';

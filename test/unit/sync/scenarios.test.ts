@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { CrashInjectedError, googleEventIdFor, sameContent } from '../../../shared/domain/index.js';
+import { previewOf } from '../../../shared/sync/preview.js';
 import { TYPES, USERS, World, allDay, timed } from '../../support/world.js';
 
 const A = USERS.aino;
@@ -505,6 +506,18 @@ describe('preview (B1)', () => {
     const result = await world.sync(A, { dryRun: true });
     const kinds = result.plan.actions.map((a) => a.kind).sort();
     assert.deepEqual(kinds, ['create-google', 'create-severa', 'update']);
+    const preview = previewOf(result.plan);
+    assert.deepEqual(
+      [
+        preview.createInGoogle,
+        preview.createInSevera,
+        preview.matched,
+        preview.deleteInGoogle,
+        preview.deleteInSevera,
+      ],
+      [1, 1, 1, 0, 0],
+    );
+    assert.deepEqual(preview.examples, { createInGoogle: ['B'], createInSevera: ['C'], matched: ['A'] });
     assert.equal(world.writes(), 0);
     assert.equal(world.store.allLinks().length, 0);
   });
