@@ -150,10 +150,8 @@ export class MemoryCalendar implements CalendarPort {
     return this.faults.run('calendar.update', () => {
       this.calls.writes += 1;
       const cal = this.#calendar(user.email);
-      const instance = this.#instanceTarget(cal, id);
+      const instance = this.#checkedInstance(cal, id, expectedEtag);
       if (instance) {
-        const current = this.#instanceRecord(instance.master, id);
-        if (current.etag !== expectedEtag) throw new PreconditionFailedError(`event ${id}: etag mismatch`);
         setOverride(instance.master, instance.originalStart, write.content);
         this.#touch(cal, instance.master);
         return this.#instanceRecord(instance.master, id);
@@ -172,10 +170,8 @@ export class MemoryCalendar implements CalendarPort {
     return this.faults.run('calendar.delete', () => {
       this.calls.writes += 1;
       const cal = this.#calendar(user.email);
-      const instance = this.#instanceTarget(cal, id);
+      const instance = this.#checkedInstance(cal, id, expectedEtag);
       if (instance) {
-        const current = this.#instanceRecord(instance.master, id);
-        if (current.etag !== expectedEtag) throw new PreconditionFailedError(`event ${id}: etag mismatch`);
         cancelOccurrence(instance.master, instance.originalStart);
         this.#touch(cal, instance.master);
         return;
@@ -280,6 +276,19 @@ export class MemoryCalendar implements CalendarPort {
     const master = cal.events.get(parsed.masterId);
     if (!master || master.status !== 'confirmed' || master.content.recurrence === null) return null;
     return { master, originalStart: parsed.originalStart };
+  }
+
+  /** An occurrence addressed by its instance id, with `If-Match` checked against its derived etag. */
+  #checkedInstance(
+    cal: StoredCalendar,
+    id: string,
+    expectedEtag: string,
+  ): { master: StoredEvent; originalStart: string } | null {
+    const instance = this.#instanceTarget(cal, id);
+    if (instance && this.#instanceRecord(instance.master, id).etag !== expectedEtag) {
+      throw new PreconditionFailedError(`event ${id}: etag mismatch`);
+    }
+    return instance;
   }
 
   #instanceRecord(master: StoredEvent, id: string): GoogleRecord {
