@@ -237,7 +237,8 @@ class SeveraEdit implements Cmd {
           }),
     });
     // Only a change of synced content is a change (SPEC §6); a save that changes nothing else is not.
-    if (contentHash(after.content) !== contentHash(target.content)) unmark(m, `S:${target.guid}`);
+    if (changedSinceSync(r, { severaGuid: target.guid }, target.content, after.content))
+      unmark(m, `S:${target.guid}`);
   }
   toString = () =>
     `SeveraEdit(${this.index},${JSON.stringify(this.edit)},${this.type},${this.participants?.join('|')})`;
@@ -258,7 +259,8 @@ class SeveraSeriesException implements Cmd {
     const recurrence = withException(target.content, this.occurrence, this.cancel);
     if (!recurrence) return;
     r.world.severa.humanUpdate(target.guid, { content: { recurrence } });
-    if (contentHash({ ...target.content, recurrence }) === contentHash(target.content)) return;
+    if (!changedSinceSync(r, { severaGuid: target.guid }, target.content, { ...target.content, recurrence }))
+      return;
     unmark(m, `S:${target.guid}`);
   }
   toString = () => `SeveraSeriesException(${this.index},${this.occurrence},${this.cancel})`;
@@ -343,8 +345,10 @@ class GoogleEdit implements Cmd {
       ...(this.isPrivate === null ? {} : { isPrivate: this.isPrivate }),
     };
     r.world.calendar.humanUpdate(emails, target.id, edited);
-    if (contentHash(edited) === contentHash(target.content)) return;
-    for (const email of emails) unmark(m, `G:${email}:${target.id}`);
+    for (const email of emails) {
+      if (changedSinceSync(r, { email, googleId: target.id }, target.content, edited))
+        unmark(m, `G:${email}:${target.id}`);
+    }
   }
   toString = () => `GoogleEdit(${this.user},${this.index},${JSON.stringify(this.edit)},${this.isPrivate})`;
 }
@@ -369,8 +373,11 @@ class GoogleSeriesException implements Cmd {
     if (!recurrence) return;
     const emails = target.severaGuid === null ? copiesOf(r, target.id) : [user.email];
     r.world.calendar.humanUpdate(emails, target.id, { recurrence });
-    if (contentHash({ ...target.content, recurrence }) === contentHash(target.content)) return;
-    for (const email of emails) unmark(m, `G:${email}:${target.id}`);
+    const edited = { ...target.content, recurrence };
+    for (const email of emails) {
+      if (changedSinceSync(r, { email, googleId: target.id }, target.content, edited))
+        unmark(m, `G:${email}:${target.id}`);
+    }
   }
   toString = () => `GoogleSeriesException(${this.user},${this.index},${this.occurrence},${this.cancel})`;
 }
@@ -486,6 +493,25 @@ class AdvanceClock implements Cmd {
 }
 
 // ---- Model helpers
+
+/**
+ * Whether an edit leaves an item changed relative to what was last synced (SPEC §6): an edit that changes nothing
+ * synced, or that returns to the synced content (A → B → A), is no change, so a deletion on the other side stands.
+ */
+function changedSinceSync(
+  r: Real,
+  item: { severaGuid: string } | { email: string; googleId: string },
+  before: EntryContent,
+  after: EntryContent,
+): boolean {
+  if (contentHash(after) === contentHash(before)) return false;
+  const hash = contentHash(after);
+  const links = r.world.store.allLinks();
+  if ('severaGuid' in item)
+    return !links.some((l) => l.severaGuid === item.severaGuid && l.severa.hash === hash);
+  const user = PEOPLE.find((p) => p.email === item.email)?.severaUserGuid;
+  return !links.some((l) => l.user === user && l.googleId === item.googleId && l.google.hash === hash);
+}
 
 function unmark(m: Model, key: string): void {
   const entry = m.human.get(key);
