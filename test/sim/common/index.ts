@@ -1,0 +1,5 @@
+export * from './faults.js';
+export * from './http.js';
+export * from './response-log.js';
+export * from './sim-clock.js';
+export * from './stats.js';
