@@ -758,7 +758,18 @@ function describeErrors(errors: readonly SyncError[]): string {
       first && 'userMessage' in first ? String(first.userMessage) : 'An entry could not be synced.';
     return `${words}${errors.length > 1 ? ` (${errors.length} entries affected)` : ''}`;
   }
-  return `${transient} entries could not be synced yet because a service was busy or unreachable; they will be retried automatically.`;
+  const waiting = errors.filter((e) => e.code === 'deferred').length;
+  const busy = transient - waiting;
+  const parts: string[] = [];
+  if (busy > 0)
+    parts.push(
+      `${busy} ${busy === 1 ? 'entry' : 'entries'} could not be synced yet because a service was busy or unreachable`,
+    );
+  if (waiting > 0)
+    parts.push(
+      `${waiting} shared ${waiting === 1 ? 'meeting waits' : 'meetings wait'} for another attendee's sync to bring ${waiting === 1 ? 'it' : 'them'} to Severa`,
+    );
+  return `${parts.join('; ')}. They will be retried automatically.`;
 }
 
 class UnexpectedError extends SyncError {
