@@ -114,7 +114,7 @@ test('request bodies the sync sends match the documented operations', (t) => {
       );
     }
   }
-  console.log(`contracts: ${checked} requests validated, ${mismatches.length} mismatches`);
+  console.log(`requests: ${checked} validated, ${mismatches.length} mismatches`);
   assert.deepEqual(mismatches, []);
 });
 

@@ -1,0 +1,29 @@
+export { simActionSchema, type SimAction } from './actions.js';
+export {
+  DEFAULT_CHANNEL_TTL_SECONDS,
+  DEFAULT_PER_USER_RATE_PER_MINUTE,
+  createCalendarSim,
+  type CalendarSim,
+  type CalendarSimOptions,
+  type ChannelInfo,
+} from './calendar-sim.js';
+export {
+  CALENDAR_SCOPE,
+  DEMO_CLIENT_ID,
+  DEMO_DOMAIN,
+  DEMO_EVENT_IDS,
+  DEMO_SERVICE_ACCOUNT,
+  DEMO_USERS,
+  createDemoKey,
+  demoFixture,
+} from './demo-fixture.js';
+export { GoogleApiError, OAuthError } from './errors.js';
+export { seedSchema, type Seed, type SeedUser, type ServiceAccount } from './fixture.js';
+export {
+  P12_FRIENDLY_NAME,
+  P12_PASSWORD,
+  generateServiceAccountKey,
+  privateKeyPemFromP12,
+  type ServiceAccountKey,
+} from './keys.js';
+export { GOOGLE_TOKEN_URL, JWT_BEARER } from './oauth.js';
