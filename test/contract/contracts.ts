@@ -193,3 +193,63 @@ function describe(error: ErrorObject): string {
     Object.keys(error.params).length > 0 ? ` ${JSON.stringify(error.params)}` : ''
   }`;
 }
+
+/** A simulator response as logged (see test/sim/common/response-log.ts). */
+export interface LoggedResponse {
+  readonly sim: 'severa' | 'calendar';
+  readonly routeKey: string;
+  readonly status: number;
+  readonly responseBody: unknown;
+}
+
+/**
+ * Validates logged simulator responses against the documents: Severa bodies against the operation's schema for
+ * the status (errors against `ExceptionModel`, severa-api.md §4); Google bodies of successful calls against the
+ * method's `response` schema. Not counted: control-surface routes, unmatched routes, bodiless responses, Google
+ * errors and the OAuth token endpoint (neither is described by the discovery document).
+ */
+export function validateResponses(
+  contracts: Contracts,
+  entries: readonly LoggedResponse[],
+): { validated: number; mismatches: string[] } {
+  let validated = 0;
+  const mismatches: string[] = [];
+  const exceptionModel = contracts.ref('severa', 'ExceptionModel');
+  for (const entry of entries) {
+    const [method = '', pattern = ''] = entry.routeKey.split(' ');
+    if (entry.responseBody === undefined || pattern === '*' || pattern.startsWith('/_sim')) continue;
+    const label = `${entry.sim} ${entry.routeKey} ${entry.status}`;
+    let schema: Json | null | undefined;
+    let side: 'severa' | 'google';
+    if (entry.sim === 'severa') {
+      side = 'severa';
+      if (entry.status >= 400) schema = exceptionModel;
+      else {
+        const op = contracts.severaOperation(method, pattern);
+        if (op === null) {
+          mismatches.push(`${label}: not a documented operation`);
+          continue;
+        }
+        schema = op.responses[String(entry.status)] ?? op.responses.default;
+        if (schema === undefined || schema === null) {
+          mismatches.push(`${label}: the document describes no body for this status`);
+          continue;
+        }
+      }
+    } else {
+      side = 'google';
+      if (!pattern.startsWith('/calendar/v3/') || entry.status >= 400) continue;
+      const op = contracts.googleOperation(method, pattern.slice('/calendar/v3/'.length));
+      if (op === null) {
+        mismatches.push(`${label}: not a documented method`);
+        continue;
+      }
+      schema = op.responses['200'];
+      if (schema === undefined || schema === null) continue;
+    }
+    validated += 1;
+    for (const problem of contracts.validate(side, schema, entry.responseBody))
+      mismatches.push(`${label}: ${problem}`);
+  }
+  return { validated, mismatches };
+}

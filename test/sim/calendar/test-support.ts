@@ -1,6 +1,8 @@
 /** Helpers for the simulator's own tests: sign a JWT-bearer assertion and call the API like a client would. */
 import { sign } from 'node:crypto';
 
+import { withContractRecording } from '../common/index.js';
+
 import { CALENDAR_SCOPE, DEMO_SERVICE_ACCOUNT, createDemoKey, demoFixture } from './demo-fixture.js';
 import { createCalendarSim, type CalendarSim, type CalendarSimOptions } from './calendar-sim.js';
 import { JWT_BEARER } from './oauth.js';
@@ -60,7 +62,8 @@ export interface Harness {
 
 export async function startDemo(options: CalendarSimOptions = {}): Promise<Harness> {
   const key = demoKey();
-  const sim = createCalendarSim(options);
+  const onResponse = withContractRecording(options.onResponse);
+  const sim = createCalendarSim({ ...options, ...(onResponse ? { onResponse } : {}) });
   await sim.start();
   sim.seed(demoFixture(key));
   const tokens = new Map<string, string>();

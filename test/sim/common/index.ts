@@ -1,3 +1,4 @@
+export * from './contract-recorder.js';
 export * from './faults.js';
 export * from './http.js';
 export * from './response-log.js';

@@ -1,6 +1,6 @@
 /**
  * A Visma Severa REST API simulator: a real HTTP server with in-memory state, following
- * /work/shared/reference/severa-api.md (cited as §n) and the official OpenAPI subset in contracts/.
+ * ../shared/reference/severa-api.md beside the repository (cited as §n) and the official OpenAPI subset in contracts/.
  * Test and dev infrastructure only; production code never imports it.
  */
 import { randomUUID } from 'node:crypto';

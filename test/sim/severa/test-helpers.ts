@@ -1,5 +1,5 @@
 /** Shared setup for the Severa simulator tests (not a test file itself). */
-import { SteppedClock } from '../common/index.js';
+import { SteppedClock, withContractRecording } from '../common/index.js';
 import type { ResponseLogEntry } from '../common/index.js';
 import { DEMO_CREDENTIALS, demoFixture } from './demo-fixture.js';
 import { createSeveraSim, type SeveraSim } from './severa-sim.js';
@@ -24,9 +24,9 @@ export async function startHarness(opts: { rateLimitPerSecond?: number } = {}): 
     clock,
     seed: 42,
     rateLimitPerSecond: opts.rateLimitPerSecond ?? 10_000,
-    onResponse: (e) => {
+    onResponse: withContractRecording((e) => {
       log.push(e);
-    },
+    }),
   });
   const server = await sim.start();
   sim.seed(demoFixture);
