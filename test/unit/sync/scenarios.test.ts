@@ -311,6 +311,25 @@ describe('participants (S5) and shared meetings (B5)', () => {
     assert.equal(await settled(world), 0);
   });
 
+  it('two attendees syncing at the same moment still make one activity (meeting claim)', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const world = new World();
+      world.calendar.humanCreateMeeting([A.email, B.email], timed(`Kick-off ${round}`, 4, 12));
+      // Both runs interleave at every await: the claim lets one create, the other defers and joins next time.
+      const results = await Promise.all([world.sync(A), world.sync(B)]);
+      assert.equal(world.severa.all().length, 1, 'one activity while both ran');
+      assert.equal(results.filter((r) => r.errors.some((e) => e.code === 'deferred')).length, 1);
+      await world.cycle();
+      const [activity] = world.severa.all();
+      assert.equal(world.severa.all().length, 1);
+      assert.deepEqual([activity!.ownerGuid, ...activity!.participantGuids].sort(), [
+        A.severaUserGuid,
+        B.severaUserGuid,
+      ]);
+      assert.equal(await settled(world), 0);
+    }
+  });
+
   it('an attendee removing the meeting from their calendar leaves it for the other', async () => {
     const world = new World();
     const id = world.calendar.humanCreateMeeting([A.email, B.email], timed('Kick-off', 4, 12));
