@@ -48,3 +48,31 @@ export interface CalendarPort {
   /** Deletes with `If-Match`; an event already gone (404/410) counts as deleted. */
   delete(user: SyncUser, id: string, expectedEtag: string): Promise<void>;
 }
+
+/** A Google push channel on a user's events (google-calendar.md §2): stored so it can be renewed and stopped. */
+export interface WatchChannel {
+  /** Our id for the channel (unique per channel, ≤ 64 characters); a renewal gets a new one. */
+  readonly id: string;
+  /** Google's opaque id of the watched collection; `channels.stop` needs it with `id`. */
+  readonly resourceId: string;
+  /** Canonical instant after which Google stops sending notifications. */
+  readonly expiration: string;
+  /** Per-channel secret echoed in `X-Goog-Channel-Token`, compared in constant time by `calendarPush`. */
+  readonly token: string;
+  readonly address: string;
+}
+
+export interface WatchRequest {
+  readonly id: string;
+  readonly address: string;
+  readonly token: string;
+  /** Requested lifetime; Google may grant less (at most about 7 days). */
+  readonly ttlSeconds: number;
+}
+
+/** Push channels of users' calendars (`events.watch`, `channels.stop`). */
+export interface CalendarChannelsPort {
+  watch(user: SyncUser, request: WatchRequest): Promise<WatchChannel>;
+  /** Stops a channel with the identity that created it; a channel already gone (404) counts as stopped. */
+  stop(user: SyncUser, channel: Pick<WatchChannel, 'id' | 'resourceId'>): Promise<void>;
+}
