@@ -611,9 +611,13 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
           if (pattern !== tokenRoute.pattern) requestUser.set(req, authenticate(req));
           const decision = faults.decide(routeKey);
           if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
+          if (decision.fail !== null && !decision.fail.afterEffect)
+            throw quotaError(decision.fail.status, decision.fail.reason);
+          response = await found.route.handler(req);
           if (decision.fail !== null) throw quotaError(decision.fail.status, decision.fail.reason);
+        } else {
+          response = await found.route.handler(req);
         }
-        response = await found.route.handler(req);
       } catch (error) {
         response = errorResponse(error);
       }

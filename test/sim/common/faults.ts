@@ -13,6 +13,11 @@ export const faultRuleSchema = z.strictObject({
   reason: z.string().optional(),
   latencyMs: z.number().int().min(0).max(60_000).optional(),
   dropNotifications: z.boolean().optional(),
+  /**
+   * The request takes effect and only then fails with `status`: a response lost after the server acted (a timeout
+   * or a 5xx from a proxy). What a client that retries a non-idempotent call must survive.
+   */
+  afterEffect: z.boolean().optional(),
   count: z.number().int().min(1).optional(),
 });
 export type FaultRule = z.infer<typeof faultRuleSchema>;
@@ -20,7 +25,12 @@ export type FaultRule = z.infer<typeof faultRuleSchema>;
 export const faultsBodySchema = z.strictObject({ rules: z.array(faultRuleSchema).max(100) });
 
 export interface FaultDecision {
-  readonly fail: null | { readonly status: number; readonly reason: string | undefined };
+  readonly fail: null | {
+    readonly status: number;
+    readonly reason: string | undefined;
+    /** The request is executed first; only its response is replaced by the failure. */
+    readonly afterEffect: boolean;
+  };
   readonly latencyMs: number;
 }
 
@@ -54,7 +64,14 @@ export class Faults {
       const rate = entry.rule.errorRate ?? (entry.rule.status === undefined ? 0 : 1);
       if (rate > 0 && this.#random() < rate) {
         entry.left -= 1;
-        return { fail: { status: entry.rule.status ?? 500, reason: entry.rule.reason }, latencyMs };
+        return {
+          fail: {
+            status: entry.rule.status ?? 500,
+            reason: entry.rule.reason,
+            afterEffect: entry.rule.afterEffect === true,
+          },
+          latencyMs,
+        };
       }
       if (rate === 0 && entry.rule.latencyMs !== undefined) entry.left -= 1;
     }

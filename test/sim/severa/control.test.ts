@@ -69,6 +69,19 @@ describe('Severa sim: rate limit, faults, control surface, stats', () => {
     assert.equal(bad.status, 400);
   });
 
+  it('an afterEffect fault lets the request take effect and loses only its response', async () => {
+    const path = `/v1/activities/${DEMO_ACTIVITIES.workshop}`;
+    await control('POST', '/_sim/faults', {
+      rules: [{ route: 'PATCH /v1/activities/{guid}', status: 503, afterEffect: true, count: 1 }],
+    });
+    const lost = await h.api('PATCH', path, [{ op: 'replace', path: '/name', value: 'Renamed' }]);
+    assert.equal(lost.status, 503);
+    const after = await jsonOf<ActivityJson>(await h.api('GET', path));
+    assert.equal(after.name, 'Renamed');
+    const again = await h.api('PATCH', path, [{ op: 'replace', path: '/name', value: 'Renamed twice' }]);
+    assert.equal(again.status, 200);
+  });
+
   it('injects latency', async () => {
     await control('POST', '/_sim/faults', { rules: [{ route: 'GET /v1/users', latencyMs: 60, count: 1 }] });
     const t0 = performance.now();

@@ -1387,7 +1387,8 @@ export function createSeveraSim(options: SeveraSimOptions = {}): SeveraSim {
   async function apiResponse(route: SeveraRoute, req: SimRequest, routeKey: string): Promise<SimResponse> {
     const decision = faults.decide(routeKey);
     if (decision.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.latencyMs));
-    if (decision.fail !== null) return faultResponse(decision.fail.status, decision.fail.reason);
+    if (decision.fail !== null && !decision.fail.afterEffect)
+      return faultResponse(decision.fail.status, decision.fail.reason);
     if (rateLimited())
       return json(429, exceptionBody(429, 'InvalidRequest', [{ message: quotaMessage(rateLimit) }]));
     try {
@@ -1397,7 +1398,9 @@ export function createSeveraSim(options: SeveraSimOptions = {}): SeveraSim {
         if (route.scope !== null && !auth.scopes.has(route.scope))
           throw new SeveraApiError(403, 'InsufficientApiScope', `The API scope ${route.scope} is required.`);
       }
-      return await route.run(req, auth);
+      const response = await route.run(req, auth);
+      if (decision.fail !== null) return faultResponse(decision.fail.status, decision.fail.reason);
+      return response;
     } catch (error) {
       return errorResponse(error);
     }
