@@ -22,26 +22,31 @@ const needsEmulators = patterns.some((p) => !/test\/(unit|property)\//.test(p));
 const handles: EmulatorHandle[] = [];
 const env: NodeJS.ProcessEnv = { ...process.env, METADATA_SERVER_DETECTION: 'none' };
 
+function variableOf(name: EmulatorName): string {
+  return name === 'firestore' ? 'FIRESTORE_EMULATOR_HOST' : 'PUBSUB_EMULATOR_HOST';
+}
+
 async function stopAll(): Promise<void> {
   await Promise.all(handles.splice(0).map((h) => h.stop()));
 }
 
 async function main(): Promise<number> {
   if (needsEmulators) {
-    for (const name of ['firestore', 'pubsub'] as EmulatorName[]) {
-      const variable = name === 'firestore' ? 'FIRESTORE_EMULATOR_HOST' : 'PUBSUB_EMULATOR_HOST';
-      if (env[variable]) continue;
-      const status = emulatorStatus(name);
-      if (!status.ok) {
-        console.log(`skipped: ${status.reason}`);
-        continue;
-      }
-      const started = Date.now();
-      const handle = await startEmulator(name);
-      handles.push(handle);
-      env[variable] = handle.host;
-      console.log(`${name} emulator ready at ${handle.host} in ${Date.now() - started} ms`);
-    }
+    const wanted = (['firestore', 'pubsub'] as EmulatorName[]).filter((name) => !env[variableOf(name)]);
+    await Promise.all(
+      wanted.map(async (name) => {
+        const status = emulatorStatus(name);
+        if (!status.ok) {
+          console.log(`skipped: ${status.reason}`);
+          return;
+        }
+        const started = Date.now();
+        const handle = await startEmulator(name);
+        handles.push(handle);
+        env[variableOf(name)] = handle.host;
+        console.log(`${name} emulator ready at ${handle.host} in ${Date.now() - started} ms`);
+      }),
+    );
   }
   const args = [
     '--import',

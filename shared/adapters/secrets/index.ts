@@ -1,0 +1,11 @@
+export { EnvSecretSource, type EnvSecretSourceOptions } from './env-secret-source.js';
+export { MemorySecretSource } from './memory-secret-source.js';
+export {
+  DEFAULT_SECRET_TTL_MS,
+  SECRET_RETRY_POLICY,
+  SecretManagerSource,
+  classifySecretManagerError,
+  type SecretManagerClientOptions,
+  type SecretManagerSourceOptions,
+} from './secret-manager-source.js';
+export { assertSecretName, secretEnvVar } from './secret-name.js';
