@@ -16,6 +16,8 @@ export interface UserRecord extends SyncUser {
   readonly lastReconcileAt: string | null;
   /** Start of the last run that completed without failures: a sync request older than this is already served. */
   readonly lastCompleteRunStartedAt: string | null;
+  /** Canonical instant the scheduler last asked for a safety sync of this user (so a failing user is not asked every tick). */
+  readonly lastSafetyRequestAt: string | null;
 }
 
 export interface UserDirectory {
@@ -26,7 +28,12 @@ export interface UserDirectory {
   /** Updates only the given bookkeeping fields (a missing user is an error). */
   updateUser(
     severaUserGuid: string,
-    patch: Partial<Pick<UserRecord, 'enabled' | 'channel' | 'lastReconcileAt' | 'lastCompleteRunStartedAt'>>,
+    patch: Partial<
+      Pick<
+        UserRecord,
+        'enabled' | 'channel' | 'lastReconcileAt' | 'lastCompleteRunStartedAt' | 'lastSafetyRequestAt'
+      >
+    >,
   ): Promise<void>;
   /** The user a push channel belongs to (calendarPush looks channels up by id). */
   findUserByChannelId(channelId: string): Promise<UserRecord | null>;
@@ -107,4 +114,9 @@ export interface SyncRequestPublisher {
 export interface SecretSource {
   /** The secret's bytes as a string (binary secrets such as a P12 come base64-encoded). Throws when missing. */
   get(name: string): Promise<string>;
+}
+
+/** A secret source that can also save (the operator's org setup writes the P12 and credentials through it). */
+export interface SecretStore extends SecretSource {
+  putSecret(name: string, value: string): Promise<void>;
 }

@@ -17,7 +17,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { PermanentError } from '../../domain/errors.js';
-import type { SecretSource } from '../../ports/operations.port.js';
+import type { SecretStore } from '../../ports/operations.port.js';
 import { assertSecretName, secretEnvVar } from './secret-name.js';
 
 export interface EnvSecretSourceOptions {
@@ -27,7 +27,7 @@ export interface EnvSecretSourceOptions {
   readonly file?: string | null;
 }
 
-export class EnvSecretSource implements SecretSource {
+export class EnvSecretSource implements SecretStore {
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #file: string | null;
   /** Saves run one after another, so two concurrent saves in this process cannot drop each other's value. */

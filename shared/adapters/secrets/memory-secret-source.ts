@@ -1,9 +1,9 @@
 import { PermanentError } from '../../domain/errors.js';
-import type { SecretSource } from '../../ports/operations.port.js';
+import type { SecretStore } from '../../ports/operations.port.js';
 import { assertSecretName } from './secret-name.js';
 
 /** Secrets in a Map (tests, simulators). Misses fail like the other sources do, without quoting any value. */
-export class MemorySecretSource implements SecretSource {
+export class MemorySecretSource implements SecretStore {
   readonly #values: Map<string, string>;
   /** Names asked for, in order (tests assert what was read, never values). */
   readonly reads: string[] = [];

@@ -20,7 +20,7 @@ import { PermanentError, RateLimitedError, TransientError, type SyncError } from
 import { nullLogger } from '../../observability/logger.js';
 import type { Clock, Sleep } from '../../ports/clock.port.js';
 import type { Logger } from '../../ports/logger.port.js';
-import type { SecretSource } from '../../ports/operations.port.js';
+import type { SecretStore } from '../../ports/operations.port.js';
 import { withRetry, type RetryPolicy } from '../retry.js';
 import { assertSecretName } from './secret-name.js';
 
@@ -106,7 +106,7 @@ interface Cached {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export class SecretManagerSource implements SecretSource {
+export class SecretManagerSource implements SecretStore {
   readonly #options: SecretManagerSourceOptions;
   readonly #projectId: string;
   readonly #ttlMs: number;
