@@ -749,7 +749,8 @@ async function finish(
   return status;
 }
 
-function describeErrors(errors: readonly SyncError[]): string {
+/** The status words for a run's failed items (B7). */
+export function describeErrors(errors: readonly SyncError[]): string {
   const transient = errors.filter((e) => e.transient).length;
   const permanent = errors.filter((e) => !e.transient);
   if (permanent.length > 0) {

@@ -1,0 +1,274 @@
+/**
+ * One user's sync request, as the `syncWorker` function handles it (SPEC §5): idempotent under Pub/Sub's
+ * at-least-once delivery and concurrent workers. Returning acks the message; throwing a transient error makes Pub/Sub
+ * redeliver it. Everything here is I/O through ports; the decisions stay in the pure planner.
+ */
+import { PermanentError, SyncError, TransientError, canonicalInstant } from '../domain/index.js';
+import type {
+  AuditEntry,
+  AuditLog,
+  CalendarPort,
+  Clock,
+  LeaseStore,
+  Logger,
+  MessageLog,
+  OrgConfigStore,
+  SeveraPort,
+  SyncRequest,
+  SyncStore,
+  UserDirectory,
+  UserRecord,
+  UserSyncStatus,
+} from '../ports/index.js';
+import { describeErrors, syncUser, type AppliedAction, type SyncRunResult } from '../sync/runner.js';
+
+export interface WorkerOptions {
+  /** How long a run may hold a user's lease; longer than the function's timeout, so a live run never loses it. */
+  readonly leaseTtlMs: number;
+  /** Requests older than this are dropped with a log line (a newer request or the safety sync covers the user). */
+  readonly maxMessageAgeMs: number;
+  /** A request is served by a complete run that started at least this long after it (clock skew, SPEC §11). */
+  readonly coalesceMarginMs: number;
+  /** How long processed-message records and audit entries are kept (Firestore TTL field). */
+  readonly messageTtlMs: number;
+  readonly auditTtlMs: number;
+  /** Identifies this instance in lease records (diagnostics only). */
+  readonly instanceId: string;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  leaseTtlMs: 10 * 60_000,
+  maxMessageAgeMs: 24 * 3_600_000,
+  coalesceMarginMs: 5_000,
+  messageTtlMs: 7 * 24 * 3_600_000,
+  auditTtlMs: 30 * 24 * 3_600_000,
+  instanceId: 'local',
+};
+
+export interface WorkerDeps {
+  readonly severa: SeveraPort;
+  readonly calendar: CalendarPort;
+  readonly store: SyncStore;
+  readonly users: UserDirectory;
+  readonly leases: LeaseStore;
+  readonly messages: MessageLog;
+  readonly audit: AuditLog;
+  readonly orgConfig: OrgConfigStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly options: WorkerOptions;
+  /** Fault injection for tests: called after every durable step of the run. */
+  readonly onStep?: (step: string) => void;
+}
+
+/** A delivered sync request: what the function got from Pub/Sub. */
+export interface SyncDelivery {
+  readonly request: SyncRequest;
+  readonly messageId: string;
+  /** When Pub/Sub accepted the message (canonical instant). */
+  readonly publishTime: string;
+}
+
+export type WorkerOutcome =
+  | { readonly kind: 'synced'; readonly result: SyncRunResult }
+  | { readonly kind: 'skipped'; readonly reason: SkipReason }
+  | { readonly kind: 'failed'; readonly status: UserSyncStatus };
+
+export type SkipReason =
+  | 'already-processed'
+  | 'too-old'
+  | 'unknown-user'
+  | 'user-disabled'
+  | 'org-disabled'
+  | 'covered-by-later-run';
+
+export class UserBusyError extends TransientError {
+  constructor() {
+    super('another sync of this user is running; the request is redelivered');
+  }
+}
+
+const leaseKey = (user: string) => `sync:${user}`;
+
+/**
+ * Handles one delivery. Acks (returns) when the request is done or can never succeed (the reason is on the user's
+ * status); throws a transient error when a retry can help: another run holds the user, or a service was busy.
+ */
+export async function handleSyncRequest(deps: WorkerDeps, delivery: SyncDelivery): Promise<WorkerOutcome> {
+  const { request, messageId } = delivery;
+  const log = deps.logger.child({ messageId, user: request.user, reason: request.reason });
+  const now = deps.clock.now();
+  const nowIso = canonicalInstant(now.toISOString());
+
+  const age = now.getTime() - Date.parse(delivery.publishTime);
+  if (age > deps.options.maxMessageAgeMs) {
+    log.warn('sync request dropped: older than the maximum age', { ageMs: age });
+    return { kind: 'skipped', reason: 'too-old' };
+  }
+  if (await deps.messages.wasProcessed(messageId)) {
+    log.info('sync request already processed');
+    return { kind: 'skipped', reason: 'already-processed' };
+  }
+  const config = await deps.orgConfig.getOrgConfig();
+  if (!config?.enabled) return done(deps, delivery, nowIso, log, 'org-disabled');
+  const user = await deps.users.getUser(request.user);
+  if (!user) return done(deps, delivery, nowIso, log, 'unknown-user');
+  if (!user.enabled) return done(deps, delivery, nowIso, log, 'user-disabled');
+  if (isCovered(user, request, deps.options.coalesceMarginMs)) {
+    return done(deps, delivery, nowIso, log, 'covered-by-later-run');
+  }
+
+  const holder = `${deps.options.instanceId}:${messageId}:${Math.random().toString(36).slice(2, 10)}`;
+  if (!(await deps.leases.acquire(leaseKey(user.severaUserGuid), holder, nowIso, deps.options.leaseTtlMs))) {
+    log.info('user busy: another run holds the lease');
+    throw new UserBusyError();
+  }
+  try {
+    // Read again under the lease: the run that held it may have served this request meanwhile.
+    const fresh = (await deps.users.getUser(user.severaUserGuid)) ?? user;
+    if (isCovered(fresh, request, deps.options.coalesceMarginMs)) {
+      return await done(deps, delivery, nowIso, log, 'covered-by-later-run');
+    }
+    return await run(deps, delivery, fresh, config.sync, nowIso, log);
+  } finally {
+    await deps.leases.release(leaseKey(user.severaUserGuid), holder);
+  }
+}
+
+function isCovered(user: UserRecord, request: SyncRequest, marginMs: number): boolean {
+  const served = (at: string | null) =>
+    at !== null && Date.parse(at) >= Date.parse(request.requestedAt) + marginMs;
+  return served(user.lastCompleteRunStartedAt) && (!request.reconcile || served(user.lastReconcileAt));
+}
+
+async function done(
+  deps: WorkerDeps,
+  delivery: SyncDelivery,
+  nowIso: string,
+  log: Logger,
+  reason: SkipReason,
+): Promise<WorkerOutcome> {
+  log.info('sync request skipped', { skip: reason });
+  await markProcessed(deps, delivery.messageId, nowIso);
+  return { kind: 'skipped', reason };
+}
+
+async function markProcessed(deps: WorkerDeps, messageId: string, nowIso: string): Promise<void> {
+  const expiresAt = new Date(Date.parse(nowIso) + deps.options.messageTtlMs).toISOString();
+  await deps.messages.markProcessed(messageId, nowIso, expiresAt);
+}
+
+async function run(
+  deps: WorkerDeps,
+  delivery: SyncDelivery,
+  user: UserRecord,
+  settings: Parameters<typeof syncUser>[0]['settings'],
+  startedAt: string,
+  log: Logger,
+): Promise<WorkerOutcome> {
+  const reconcile = delivery.request.reconcile || user.lastReconcileAt === null;
+  const applied: AppliedAction[] = [];
+  let result: SyncRunResult;
+  try {
+    result = await syncUser(
+      {
+        severa: deps.severa,
+        calendar: deps.calendar,
+        store: deps.store,
+        clock: deps.clock,
+        settings,
+        onStep: deps.onStep,
+        onApplied: (entry) => applied.push(entry),
+      },
+      user,
+      { reconcile },
+    );
+  } catch (error) {
+    await recordAudit(deps, user.severaUserGuid, applied, startedAt);
+    return failedRun(deps, delivery, user, error, startedAt, log);
+  }
+  await recordAudit(deps, user.severaUserGuid, applied, startedAt);
+
+  const transient = result.errors.filter((e) => e.transient);
+  log.info('sync run finished', {
+    actions: result.plan.actions.length,
+    applied: result.applied,
+    failed: result.failed,
+    held: result.plan.held !== null,
+    state: result.status.state,
+  });
+  if (transient.length > 0) {
+    // Some items failed for a reason that passes: redeliver so they are retried soon (nothing was lost: their
+    // changes are still ahead of the saved token and inbox).
+    throw new TransientError(`${transient.length} item(s) failed transiently: ${transient[0]?.code ?? ''}`);
+  }
+  if (result.failed === 0 && !result.plan.held) {
+    await deps.users.updateUser(user.severaUserGuid, {
+      lastCompleteRunStartedAt: startedAt,
+      ...(reconcile ? { lastReconcileAt: startedAt } : {}),
+    });
+  }
+  await markProcessed(deps, delivery.messageId, startedAt);
+  return { kind: 'synced', result };
+}
+
+async function failedRun(
+  deps: WorkerDeps,
+  delivery: SyncDelivery,
+  user: UserRecord,
+  error: unknown,
+  startedAt: string,
+  log: Logger,
+): Promise<WorkerOutcome> {
+  const previous = await deps.store.getStatus(user.severaUserGuid);
+  const typed = error instanceof SyncError ? error : null;
+  if (typed?.code === 'crash-injected') throw error;
+  const permanent = typed !== null && !typed.transient;
+  const status: UserSyncStatus = {
+    state: 'error',
+    lastSuccessAt: previous.lastSuccessAt,
+    message: permanent ? userWords(typed) : describeErrors([typed ?? new TransientError('unexpected error')]),
+    pendingRetries: permanent ? 0 : Math.max(1, previous.pendingRetries),
+  };
+  await deps.store.setStatus(user.severaUserGuid, status);
+  if (!permanent) {
+    log.warn('sync run failed; the request is redelivered', { error });
+    throw typed ?? new TransientError('unexpected error during the sync run', null, { cause: error });
+  }
+  log.error('sync run failed permanently; recorded on the user status', { error, code: typed.code });
+  await markProcessed(deps, delivery.messageId, startedAt);
+  return { kind: 'failed', status };
+}
+
+function userWords(error: SyncError): string {
+  if (error instanceof PermanentError) return error.userMessage;
+  if (error.code === 'not-found')
+    return 'An entry the sync needed no longer exists; it will be re-read on the next sync.';
+  return 'The sync stopped on an error it cannot retry. An administrator can see the details in the logs.';
+}
+
+async function recordAudit(
+  deps: WorkerDeps,
+  user: string,
+  applied: readonly AppliedAction[],
+  at: string,
+): Promise<void> {
+  if (applied.length === 0) return;
+  const expiresAt = new Date(Date.parse(at) + deps.options.auditTtlMs).toISOString();
+  const entries: AuditEntry[] = applied.map((a) => ({
+    user,
+    at,
+    kind: a.kind,
+    severaGuid: a.severaGuid,
+    googleId: a.googleId,
+    why: a.why,
+    decisions: a.decisions.map((d) => `${d.field}: ${d.winner} (${d.reason})`),
+    expiresAt,
+  }));
+  try {
+    await deps.audit.append(entries);
+  } catch (error) {
+    // The audit is a record, not part of the sync: losing an entry must not redo the writes it describes.
+    deps.logger.warn('audit entries could not be stored', { error, count: entries.length });
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Runtime configuration, parsed once per instance from the environment (Cloud Functions sets it with
+ * `--set-env-vars`; the local stack from `.env`). Secrets are not here: only the *names* under which the
+ * {@link import('./ports/index.js').SecretSource} finds them.
+ */
+import { z } from 'zod';
+
+import { LOG_LEVELS } from './observability/logger.js';
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? null : v))
+  .pipe(z.url().nullable());
+
+const positiveMs = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  ORG_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "-" and "_" only, at most 64')
+    .default('default'),
+  GOOGLE_CLOUD_PROJECT: z.string().trim().min(1).optional(),
+  GCLOUD_PROJECT: z.string().trim().min(1).optional(),
+  SEVERA_API_URL: z.url().default('https://api.severa.visma.com/rest-api'),
+  SEVERA_CLIENT_ID: z.string().trim().default(''),
+  GOOGLE_API_ROOT_URL: z.url().default('https://www.googleapis.com/'),
+  GOOGLE_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
+  SECRET_SOURCE: z.enum(['secret-manager', 'env']).default('secret-manager'),
+  SECRETS_FILE: z.string().trim().optional(),
+  SYNC_REQUESTS_TOPIC: z.string().trim().min(3).default('sync-requests'),
+  PUSH_ADDRESS: optionalUrl.default(null),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  SAFETY_SYNC_INTERVAL_MS: positiveMs.default(15 * 60_000),
+  RECONCILE_INTERVAL_MS: positiveMs.default(60 * 60_000),
+  LEASE_TTL_MS: positiveMs.default(10 * 60_000),
+  MAX_MESSAGE_AGE_MS: positiveMs.default(24 * 3_600_000),
+});
+
+/** Names of the secrets in the secret source. */
+export const SECRET_NAMES = {
+  severaClientSecret: 'severa-client-secret',
+  /** The service account's P12 key, base64. */
+  googleP12: 'google-sa-p12',
+  /** The P12's password (Google's default `notasecret` when the secret is absent). */
+  googleP12Password: 'google-sa-p12-password',
+  /** HMAC key of the Severa change webhook. */
+  webhookSecret: 'severa-webhook-secret',
+} as const;
+
+export interface AppConfig {
+  readonly orgId: string;
+  readonly projectId: string | null;
+  readonly severa: { readonly apiUrl: string; readonly clientId: string };
+  readonly google: { readonly rootUrl: string; readonly tokenUrl: string };
+  readonly secrets: { readonly source: 'secret-manager' | 'env'; readonly file: string | null };
+  readonly syncRequestsTopic: string;
+  readonly pushAddress: string | null;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly intervals: {
+    readonly safetySyncMs: number;
+    readonly reconcileMs: number;
+    readonly leaseTtlMs: number;
+    readonly maxMessageAgeMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws {@link ConfigError} naming every bad variable (never echoing a value). */
+export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const projectId = e.GOOGLE_CLOUD_PROJECT ?? e.GCLOUD_PROJECT ?? null;
+  if (e.SECRET_SOURCE === 'secret-manager' && projectId === null) {
+    throw new ConfigError(['GOOGLE_CLOUD_PROJECT: required to read secrets from Secret Manager']);
+  }
+  return {
+    orgId: e.ORG_ID,
+    projectId,
+    severa: { apiUrl: e.SEVERA_API_URL, clientId: e.SEVERA_CLIENT_ID },
+    google: { rootUrl: e.GOOGLE_API_ROOT_URL, tokenUrl: e.GOOGLE_TOKEN_URL },
+    secrets: { source: e.SECRET_SOURCE, file: e.SECRETS_FILE ?? null },
+    syncRequestsTopic: e.SYNC_REQUESTS_TOPIC,
+    pushAddress: e.PUSH_ADDRESS,
+    logLevel: e.LOG_LEVEL,
+    intervals: {
+      safetySyncMs: e.SAFETY_SYNC_INTERVAL_MS,
+      reconcileMs: e.RECONCILE_INTERVAL_MS,
+      leaseTtlMs: e.LEASE_TTL_MS,
+      maxMessageAgeMs: e.MAX_MESSAGE_AGE_MS,
+    },
+  };
+}
+
+let cached: AppConfig | null = null;
+
+/** The instance's configuration, parsed on first use. */
+export function config(): AppConfig {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
