@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+
+import {
+  DEFAULT_TICK_OPTIONS,
+  maintain,
+  pollAndRoute,
+  type TickDeps,
+} from '../../../shared/app/sync-tick.js';
+import {
+  MemoryOrgConfigStore,
+  MemoryUserDirectory,
+} from '../../../shared/adapters/memory/memory-operations.js';
+import { MemorySyncRequestPublisher } from '../../../shared/adapters/memory/memory-publisher.js';
+import { NotFoundError, type SyncUser } from '../../../shared/domain/index.js';
+import { nullLogger } from '../../../shared/observability/logger.js';
+import type {
+  CalendarChannelsPort,
+  UserRecord,
+  WatchChannel,
+  WatchRequest,
+} from '../../../shared/ports/index.js';
+import { TYPES, USERS, World, timed } from '../../support/world.js';
+
+const { aino, ben, cecilia } = USERS;
+const HOUR = 3_600_000;
+
+/** Records what the tick asks of Google's channel API; channels expire `ttlSeconds` after the world's clock. */
+class RecordingChannels implements CalendarChannelsPort {
+  readonly calls: string[] = [];
+  failWatchFor: string | null = null;
+  constructor(private readonly world: World) {}
+  watch(user: SyncUser, request: WatchRequest): Promise<WatchChannel> {
+    this.calls.push(`watch ${user.email}`);
+    if (user.email === this.failWatchFor) return Promise.reject(new Error('boom'));
+    const expiration = new Date(this.world.clock.now().getTime() + request.ttlSeconds * 1000).toISOString();
+    return Promise.resolve({
+      id: request.id,
+      resourceId: `res-${user.email}`,
+      expiration,
+      token: request.token,
+      address: request.address,
+    });
+  }
+  stop(user: SyncUser, channel: Pick<WatchChannel, 'id' | 'resourceId'>): Promise<void> {
+    this.calls.push(`stop ${user.email} ${channel.id}`);
+    return channel.id === 'gone' ? Promise.reject(new NotFoundError('gone')) : Promise.resolve();
+  }
+}
+
+function record(user: SyncUser, overrides: Partial<UserRecord> = {}): UserRecord {
+  return {
+    ...user,
+    enabled: true,
+    channel: null,
+    lastReconcileAt: null,
+    lastCompleteRunStartedAt: null,
+    lastSafetyRequestAt: null,
+    ...overrides,
+  };
+}
+
+describe('syncTick: org poll and upkeep', () => {
+  let world: World;
+  let users: MemoryUserDirectory;
+  let publisher: MemorySyncRequestPublisher;
+  let channels: RecordingChannels;
+  let deps: (overrides?: Partial<TickDeps['options']>) => TickDeps;
+
+  beforeEach(async () => {
+    world = new World();
+    users = new MemoryUserDirectory();
+    await users.putUser(record(aino));
+    await users.putUser(record(ben));
+    await users.putUser(record(cecilia, { enabled: false }));
+    publisher = new MemorySyncRequestPublisher({ clock: world.clock });
+    channels = new RecordingChannels(world);
+    const orgConfig = new MemoryOrgConfigStore({
+      enabled: true,
+      serviceAccountEmail: 'sync@acme.iam.gserviceaccount.com',
+      sync: world.settings,
+      updatedAt: '2026-03-01T00:00:00Z',
+    });
+    deps = (overrides = {}) => ({
+      severa: world.severa,
+      channels,
+      store: world.store,
+      users,
+      orgConfig,
+      publisher,
+      clock: world.clock,
+      logger: nullLogger,
+      options: { ...DEFAULT_TICK_OPTIONS, initialLookbackMs: 30 * 86_400_000, ...overrides },
+    });
+  });
+
+  it('one Severa call per poll routes a change to its syncing owner and participants only', async () => {
+    world.severa.humanCreate({
+      ownerGuid: aino.severaUserGuid,
+      content: timed('Workshop', 2, 10, 2),
+      activityTypeGuid: TYPES.meeting.guid,
+      participantGuids: [ben.severaUserGuid, cecilia.severaUserGuid],
+    });
+    const before = world.severa.calls.reads;
+    const summary = await pollAndRoute(deps());
+    assert.equal(world.severa.calls.reads - before, 1);
+    assert.deepEqual([...summary.requested].sort(), [aino.severaUserGuid, ben.severaUserGuid].sort());
+    assert.deepEqual(
+      publisher.take().map((p) => [p.request.user, p.request.reason]),
+      summary.requested.map((u) => [u, 'severa-change']),
+    );
+    assert.equal((await world.store.readInbox(cecilia.severaUserGuid)).length, 0);
+
+    const idle = await pollAndRoute(deps());
+    assert.deepEqual(idle, { changed: 1, requested: [aino.severaUserGuid, ben.severaUserGuid].sort() });
+  });
+
+  it('asks for safety syncs and reconciles when due, and not again until the interval passed', async () => {
+    const first = await maintain(deps());
+    assert.deepEqual([...first.safetySyncs].sort(), [aino.severaUserGuid, ben.severaUserGuid].sort());
+    assert.deepEqual([...first.reconciles].sort(), [aino.severaUserGuid, ben.severaUserGuid].sort());
+    assert.ok(publisher.take().every((p) => p.request.reason === 'reconcile' && p.request.reconcile));
+
+    world.clock.advance(60_000);
+    assert.deepEqual((await maintain(deps())).safetySyncs, [], 'asked a minute ago: not again');
+
+    // Aino completed a run 5 minutes ago; Ben's runs keep failing (asked 16 minutes ago, never completed).
+    world.clock.advance(15 * 60_000);
+    const now = world.clock.now().getTime();
+    await users.updateUser(aino.severaUserGuid, {
+      lastCompleteRunStartedAt: new Date(now - 5 * 60_000).toISOString(),
+      lastReconcileAt: new Date(now - 5 * 60_000).toISOString(),
+    });
+    const third = await maintain(deps());
+    assert.deepEqual(third.safetySyncs, [ben.severaUserGuid]);
+    const published = publisher.take();
+    assert.equal(published.length, 1);
+    assert.equal(published[0]?.request.reconcile, true, "Ben's reconcile never completed");
+  });
+
+  it('renews channels before expiry: the new one is stored, then the old one stopped', async () => {
+    const d = deps({ pushAddress: 'https://sync.example/calendarPush', safetySyncIntervalMs: 1e12 });
+    await users.updateUser(ben.severaUserGuid, {
+      channel: {
+        id: 'old-ben',
+        resourceId: 'r',
+        expiration: new Date(world.clock.now().getTime() + 12 * HOUR).toISOString(),
+        token: 't',
+        address: 'https://sync.example/calendarPush',
+      },
+    });
+    const summary = await maintain(d);
+    assert.deepEqual([...summary.renewedChannels].sort(), [aino.severaUserGuid, ben.severaUserGuid].sort());
+    assert.deepEqual(channels.calls, [
+      'watch aino@example.com',
+      'watch ben@example.com',
+      'stop ben@example.com old-ben',
+    ]);
+    const stored = await users.getUser(ben.severaUserGuid);
+    assert.notEqual(stored?.channel?.id, 'old-ben');
+    assert.ok((stored?.channel?.token.length ?? 0) >= 32, 'a fresh per-channel secret');
+    assert.notEqual(stored?.channel?.token, (await users.getUser(aino.severaUserGuid))?.channel?.token);
+
+    channels.calls.length = 0;
+    world.clock.advance(HOUR);
+    assert.deepEqual((await maintain(d)).renewedChannels, [], 'fresh channels are left alone');
+    assert.deepEqual(channels.calls, []);
+  });
+
+  it('stops the channel of a user who opted out; one failing user does not stop the others', async () => {
+    await users.updateUser(cecilia.severaUserGuid, {
+      channel: { id: 'c1', resourceId: 'r', expiration: '2026-03-09T00:00:00Z', token: 't', address: 'a' },
+    });
+    channels.failWatchFor = aino.email;
+    const summary = await maintain(deps({ pushAddress: 'https://sync.example/calendarPush' }));
+    assert.deepEqual(summary.stoppedChannels, [cecilia.severaUserGuid]);
+    assert.equal((await users.getUser(cecilia.severaUserGuid))?.channel, null);
+    assert.equal(summary.failures, 1);
+    assert.deepEqual(summary.renewedChannels, [ben.severaUserGuid]);
+  });
+
+  it('does nothing for an org that is switched off', async () => {
+    const d = deps();
+    await d.orgConfig.putOrgConfig({
+      enabled: false,
+      serviceAccountEmail: 'x@y',
+      sync: world.settings,
+      updatedAt: '2026-03-01T00:00:00Z',
+    });
+    world.severa.humanCreate({
+      ownerGuid: aino.severaUserGuid,
+      content: timed('Workshop', 2, 10, 2),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    assert.deepEqual(await pollAndRoute(d), { changed: 0, requested: [] });
+    assert.deepEqual((await maintain(d)).safetySyncs, []);
+    assert.equal(publisher.published.length, 0);
+  });
+});

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+
+import {
+  DEFAULT_WORKER_OPTIONS,
+  UserBusyError,
+  handleSyncRequest,
+  type SyncDelivery,
+  type WorkerDeps,
+} from '../../../shared/app/sync-worker.js';
+import {
+  MemoryAuditLog,
+  MemoryLeaseStore,
+  MemoryMessageLog,
+  MemoryOrgConfigStore,
+  MemoryUserDirectory,
+} from '../../../shared/adapters/memory/memory-operations.js';
+import { PermanentError, TransientError, canonicalInstant } from '../../../shared/domain/index.js';
+import { createMemoryLogger } from '../../../shared/observability/logger.js';
+import type { SyncRequest, UserRecord } from '../../../shared/ports/index.js';
+import { TYPES, USERS, World, timed } from '../../support/world.js';
+
+const aino = USERS.aino;
+
+interface Harness {
+  readonly world: World;
+  readonly users: MemoryUserDirectory;
+  readonly leases: MemoryLeaseStore;
+  readonly messages: MemoryMessageLog;
+  readonly audit: MemoryAuditLog;
+  readonly orgConfig: MemoryOrgConfigStore;
+  readonly logger: ReturnType<typeof createMemoryLogger>;
+  deps(): WorkerDeps;
+  delivery(request?: Partial<SyncRequest>, messageId?: string): SyncDelivery;
+}
+
+function userRecord(overrides: Partial<UserRecord> = {}): UserRecord {
+  return {
+    ...aino,
+    enabled: true,
+    channel: null,
+    lastReconcileAt: null,
+    lastCompleteRunStartedAt: null,
+    lastSafetyRequestAt: null,
+    ...overrides,
+  };
+}
+
+async function harness(): Promise<Harness> {
+  const world = new World();
+  const users = new MemoryUserDirectory();
+  await users.putUser(userRecord());
+  const orgConfig = new MemoryOrgConfigStore({
+    enabled: true,
+    serviceAccountEmail: 'sync@acme.iam.gserviceaccount.com',
+    sync: world.settings,
+    updatedAt: '2026-03-01T00:00:00Z',
+  });
+  const h: Harness = {
+    world,
+    users,
+    leases: new MemoryLeaseStore(),
+    messages: new MemoryMessageLog(),
+    audit: new MemoryAuditLog(),
+    orgConfig,
+    logger: createMemoryLogger(),
+    deps: () => ({
+      severa: world.severa,
+      calendar: world.calendar,
+      store: world.store,
+      users: h.users,
+      leases: h.leases,
+      messages: h.messages,
+      audit: h.audit,
+      orgConfig: h.orgConfig,
+      clock: world.clock,
+      logger: h.logger,
+      options: DEFAULT_WORKER_OPTIONS,
+    }),
+    delivery: (request = {}, messageId = 'm-1') => {
+      const now = canonicalInstant(world.clock.now().toISOString());
+      return {
+        request: {
+          user: aino.severaUserGuid,
+          reason: 'push',
+          requestedAt: now,
+          reconcile: false,
+          ...request,
+        },
+        messageId,
+        publishTime: now,
+      };
+    },
+  };
+  return h;
+}
+
+describe('syncWorker: one user sync request', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await harness();
+  });
+
+  it('syncs, records the run, the processed message and the audit; a redelivery is acked without work', async () => {
+    h.world.calendar.humanCreate(aino.email, timed('Dentist', 1, 9, 1));
+    const outcome = await handleSyncRequest(h.deps(), h.delivery());
+    assert.equal(outcome.kind, 'synced');
+    assert.equal(h.world.severa.all().length, 1);
+    const user = await h.users.getUser(aino.severaUserGuid);
+    assert.ok(user);
+    assert.equal(user.lastCompleteRunStartedAt, '2026-03-02T08:00:00Z');
+    assert.equal(user.lastReconcileAt, '2026-03-02T08:00:00Z', 'the first run reconciles');
+    assert.equal(await h.messages.wasProcessed('m-1'), true);
+    const audit = await h.audit.listForUser(aino.severaUserGuid, 10);
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]?.kind, 'create-severa');
+
+    const writes = h.world.writes();
+    const again = await handleSyncRequest(h.deps(), h.delivery());
+    assert.deepEqual(again, { kind: 'skipped', reason: 'already-processed' });
+    assert.equal(h.world.writes(), writes);
+  });
+
+  it('coalesces: a request older than the last complete run is served by it; a reconcile needs a reconcile', async () => {
+    await handleSyncRequest(h.deps(), h.delivery({}, 'm-1'));
+    h.world.clock.advance(60_000);
+    await h.users.updateUser(aino.severaUserGuid, { lastReconcileAt: '2026-03-02T07:00:00Z' });
+    const older = h.delivery({ requestedAt: '2026-03-02T07:59:00Z' }, 'm-2');
+    assert.deepEqual(await handleSyncRequest(h.deps(), older), {
+      kind: 'skipped',
+      reason: 'covered-by-later-run',
+    });
+    // Within the clock-skew margin of the run's start, the request is not taken as served.
+    const close = h.delivery({ requestedAt: '2026-03-02T07:59:58Z' }, 'm-3');
+    assert.equal((await handleSyncRequest(h.deps(), close)).kind, 'synced');
+    const reconcile = h.delivery({ requestedAt: '2026-03-02T07:30:00Z', reconcile: true }, 'm-4');
+    assert.equal((await handleSyncRequest(h.deps(), reconcile)).kind, 'synced');
+    const user = await h.users.getUser(aino.severaUserGuid);
+    assert.equal(user?.lastReconcileAt, '2026-03-02T08:01:00Z');
+  });
+
+  it('leaves a user another run holds alone and asks for redelivery', async () => {
+    h.world.calendar.humanCreate(aino.email, timed('Dentist', 1, 9, 1));
+    assert.ok(await h.leases.acquire(`sync:${aino.severaUserGuid}`, 'other', '2026-03-02T08:00:00Z', 60_000));
+    await assert.rejects(handleSyncRequest(h.deps(), h.delivery()), UserBusyError);
+    assert.equal(h.world.writes(), 0);
+    assert.equal(await h.messages.wasProcessed('m-1'), false);
+  });
+
+  it('the same message delivered twice at once makes one run; the redelivery is acked', async () => {
+    h.world.calendar.humanCreate(aino.email, timed('Dentist', 1, 9, 1));
+    const results = await Promise.allSettled([
+      handleSyncRequest(h.deps(), h.delivery()),
+      handleSyncRequest(h.deps(), h.delivery()),
+    ]);
+    const statuses = results.map((r) => r.status).sort();
+    assert.deepEqual(statuses, ['fulfilled', 'rejected']);
+    const rejected = results.find((r) => r.status === 'rejected');
+    assert.ok(rejected?.reason instanceof UserBusyError);
+    assert.deepEqual(await handleSyncRequest(h.deps(), h.delivery()), {
+      kind: 'skipped',
+      reason: 'already-processed',
+    });
+    assert.equal(h.world.severa.all().length, 1);
+  });
+
+  it('a transient item failure redelivers; the status says so; the retry completes the work', async () => {
+    h.world.calendar.humanCreate(aino.email, timed('Dentist', 1, 9, 1));
+    h.world.severa.faults.inject(5, { timing: 'before', kind: 'transient' });
+    await assert.rejects(handleSyncRequest(h.deps(), h.delivery()), TransientError);
+    const status = await h.world.store.getStatus(aino.severaUserGuid);
+    assert.equal(status.state, 'error');
+    assert.match(status.message ?? '', /retried automatically/);
+    assert.equal((await h.users.getUser(aino.severaUserGuid))?.lastCompleteRunStartedAt, null);
+    assert.equal(await h.messages.wasProcessed('m-1'), false);
+
+    h.world.clearFaults();
+    assert.equal((await handleSyncRequest(h.deps(), h.delivery())).kind, 'synced');
+    assert.equal(h.world.severa.all().length, 1);
+    assert.equal((await h.world.store.getStatus(aino.severaUserGuid)).state, 'healthy');
+  });
+
+  it('a permanent failure is recorded on the status in actionable words and acked', async () => {
+    const words = 'Domain-wide delegation is not granted: authorise the client id for the calendar scope.';
+    h.world.calendar.list = () => Promise.reject(new PermanentError('delegation-denied', words));
+    const outcome = await handleSyncRequest(h.deps(), h.delivery());
+    assert.equal(outcome.kind, 'failed');
+    const status = await h.world.store.getStatus(aino.severaUserGuid);
+    assert.deepEqual(status, { state: 'error', lastSuccessAt: null, message: words, pendingRetries: 0 });
+    assert.equal(await h.messages.wasProcessed('m-1'), true);
+    assert.ok(h.logger.lines.some((l) => l.includes('delegation-denied')));
+  });
+
+  it('drops what it must not run: too old, unknown user, user opted out, org switched off', async () => {
+    const old = h.delivery({}, 'm-old');
+    h.world.clock.advance(DEFAULT_WORKER_OPTIONS.maxMessageAgeMs + 1);
+    assert.deepEqual(await handleSyncRequest(h.deps(), old), { kind: 'skipped', reason: 'too-old' });
+    assert.deepEqual(await handleSyncRequest(h.deps(), h.delivery({ user: 'nobody' }, 'm-2')), {
+      kind: 'skipped',
+      reason: 'unknown-user',
+    });
+    await h.users.updateUser(aino.severaUserGuid, { enabled: false });
+    assert.deepEqual(await handleSyncRequest(h.deps(), h.delivery({}, 'm-3')), {
+      kind: 'skipped',
+      reason: 'user-disabled',
+    });
+    await h.users.updateUser(aino.severaUserGuid, { enabled: true });
+    const config = await h.orgConfig.getOrgConfig();
+    assert.ok(config);
+    await h.orgConfig.putOrgConfig({ ...config, enabled: false });
+    assert.deepEqual(await handleSyncRequest(h.deps(), h.delivery({}, 'm-4')), {
+      kind: 'skipped',
+      reason: 'org-disabled',
+    });
+    assert.equal(h.world.writes(), 0);
+  });
+
+  it('a Severa change reaches Google through the inbox', async () => {
+    h.world.severa.humanCreate({
+      ownerGuid: aino.severaUserGuid,
+      content: timed('Workshop', 2, 10, 2),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    await h.world.poll();
+    assert.equal((await handleSyncRequest(h.deps(), h.delivery({ reason: 'severa-change' }))).kind, 'synced');
+    const events = await h.world.calendar.list(aino, { timeMin: '2026-01-01T00:00:00Z' });
+    assert.equal(events.changes.length, 1);
+  });
+});
