@@ -51,3 +51,25 @@ export {
   userToSyncUser,
 } from './severa.mapper.js';
 export type { ActivityCreateInput, ActivityToRecordContext, ContentPatchOptions } from './severa.mapper.js';
+export {
+  DEFAULT_TIMEOUT_MS,
+  MAX_PAGES,
+  SEVERA_PAGE_SIZE,
+  SEVERA_PRODUCTION_BASE_URL,
+  SEVERA_SYNC_SCOPES,
+  SeveraHttpClient,
+  TOKEN_RENEW_MARGIN_MS,
+  readExceptionModel,
+  severaErrorFor,
+} from './severa-http.js';
+export type {
+  FailedResponse,
+  HttpMethod,
+  QueryValue,
+  SeveraAccess,
+  SeveraHttpClientOptions,
+  SeveraRequest,
+  SeveraResponse,
+} from './severa-http.js';
+export { DEFAULT_DIRECTORY_TTL_MS, SeveraAdapter } from './severa.adapter.js';
+export type { SeveraAdapterOptions, SeveraUserLookup } from './severa.adapter.js';
