@@ -16,3 +16,16 @@ export type {
 } from './google-calendar.wire.js';
 export { eventToRecord, overrideToInstanceEvent, recordToEvent } from './google-calendar.mapper.js';
 export type { EventToRecordContext, RecordToEventInput } from './google-calendar.mapper.js';
+export {
+  CALENDAR_SCOPE,
+  DEFAULT_P12_PASSWORD,
+  DEFAULT_TIMEOUT_MS,
+  DelegatedAuth,
+  GOOGLE_TOKEN_URL,
+  privateKeyPemFromP12,
+} from './google-auth.js';
+export type { DelegatedAuthOptions } from './google-auth.js';
+export { classifyGoogleError, describeGoogleFailure, isTokenEndpointFailure } from './google-errors.js';
+export type { ClassifyContext, GoogleFailure, GoogleOperation } from './google-errors.js';
+export { GoogleCalendarAdapter, MAX_PAGE_SIZE, quotaUserFor } from './google-calendar.adapter.js';
+export type { GoogleCalendarAdapterOptions } from './google-calendar.adapter.js';
