@@ -170,7 +170,13 @@ export class MemoryCalendar implements CalendarPort {
     return this.faults.run('calendar.delete', () => {
       this.calls.writes += 1;
       const cal = this.#calendar(user.email);
-      const instance = this.#checkedInstance(cal, id, expectedEtag);
+      let instance;
+      try {
+        instance = this.#checkedInstance(cal, id, expectedEtag);
+      } catch (error) {
+        if (error instanceof NotFoundError) return; // an occurrence already cancelled: already deleted
+        throw error;
+      }
       if (instance) {
         cancelOccurrence(instance.master, instance.originalStart);
         this.#touch(cal, instance.master);
