@@ -117,12 +117,14 @@ export async function syncUser(
 
   for (let pass = 0; pass < MAX_PASSES; pass += 1) {
     const severaMap = new Map(input.severa.map((c) => [c.kind === 'deleted' ? c.guid : c.record.guid, c]));
+    const peers = await peerLinks(deps, now, user, input.links, input.google, severaMap, input.gone);
+    const seenPeers = new Set(peers.map((l) => `${l.user}|${l.severaGuid}`));
     plan = planSync({
       user,
       links: input.links,
       google: { complete: input.complete, changes: input.google },
       severa: { changes: input.severa },
-      peerLinks: await peerLinks(deps, now, user, input.links, input.google, severaMap, input.gone),
+      peerLinks: peers,
       settings: deps.settings,
       now,
       confirmDeletions: options.confirmDeletions ?? false,
@@ -133,7 +135,7 @@ export async function syncUser(
     errors.length = 0;
     for (const action of plan.actions) {
       try {
-        await apply(deps, user, action, now);
+        await apply(deps, user, action, now, seenPeers);
         applied += 1;
       } catch (error) {
         // A 412 or a 404 means what we read is out of date: re-read those items and plan again.
@@ -468,7 +470,13 @@ function newLink(
 }
 
 /** Applies one action: the remote write(s) first, then the link, each step durable before the next. */
-async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: string): Promise<void> {
+async function apply(
+  deps: RunnerDeps,
+  user: SyncUser,
+  action: Action,
+  now: string,
+  seenPeers: ReadonlySet<string>,
+): Promise<void> {
   const { severa, calendar, store } = deps;
   const audit = (
     severaGuid: string | null,
@@ -535,7 +543,7 @@ async function apply(deps: RunnerDeps, user: SyncUser, action: Action, now: stri
         at: now,
       });
       step(deps, 'store.putIntent');
-      if (meeting) await claimMeeting(deps, user, g.iCalUID, now);
+      if (meeting) await claimMeeting(deps, user, g.iCalUID, now, seenPeers);
       let created: SeveraRecord;
       try {
         created = await severa.create({
@@ -678,7 +686,13 @@ async function applyUpdate(
  * next run, joins the activity the winner created. A claim protects only while its holder has an open intent for the
  * meeting (written before the claim) and is younger than the TTL; otherwise it is taken over.
  */
-async function claimMeeting(deps: RunnerDeps, user: SyncUser, iCalUID: string, now: string): Promise<void> {
+async function claimMeeting(
+  deps: RunnerDeps,
+  user: SyncUser,
+  iCalUID: string,
+  now: string,
+  seenPeers: ReadonlySet<string>,
+): Promise<void> {
   const { store } = deps;
   const me = user.severaUserGuid;
   const staleBefore = new Date(Date.parse(now) - MEETING_CLAIM_TTL_MS).toISOString();
@@ -691,6 +705,18 @@ async function claimMeeting(deps: RunnerDeps, user: SyncUser, iCalUID: string, n
   if (holder !== me) {
     throw new DeferredError(
       'another attendee is bringing this meeting to Severa; it is joined on the next run',
+    );
+  }
+  // Checked again under the claim: another attendee's run may have created the activity and released its claim
+  // after this run read the links it planned with (double-checked, so the meeting still gets one activity). Links
+  // the planner saw and still chose to create past (e.g. to a deleted activity) do not count.
+  const peers = (await store.findLinksByICalUID(iCalUID)).filter(
+    (l) => l.user !== me && l.dormant !== true && !seenPeers.has(`${l.user}|${l.severaGuid}`),
+  );
+  if (peers.length > 0) {
+    await store.releaseMeeting(iCalUID, me);
+    throw new DeferredError(
+      'another attendee brought this meeting to Severa meanwhile; it is joined on the next run',
     );
   }
 }

@@ -330,6 +330,37 @@ describe('participants (S5) and shared meetings (B5)', () => {
     }
   });
 
+  it('an attendee whose run planned before the other finished still makes no second activity', async () => {
+    const world = new World();
+    world.calendar.humanCreateMeeting([A.email, B.email], timed('Late claim', 4, 12));
+    // B's run plans (no peer link yet) and is about to create; A's whole run creates, links and releases its
+    // claim in between. B must notice the new peer link under its own claim instead of creating a second one.
+    const putIntent = world.store.putIntent.bind(world.store);
+    let interleaved = false;
+    world.store.putIntent = async (user, intent) => {
+      await putIntent(user, intent);
+      if (user === B.severaUserGuid && !interleaved) {
+        interleaved = true;
+        await world.sync(A);
+      }
+    };
+    const result = await world.sync(B);
+    assert.ok(interleaved);
+    assert.equal(world.severa.all().length, 1, 'one activity');
+    assert.ok(
+      result.errors.some((e) => e.code === 'deferred'),
+      'B waits and joins on its next run',
+    );
+    await world.cycle();
+    const [activity] = world.severa.all();
+    assert.equal(world.severa.all().length, 1);
+    assert.deepEqual([activity!.ownerGuid, ...activity!.participantGuids].sort(), [
+      A.severaUserGuid,
+      B.severaUserGuid,
+    ]);
+    assert.equal(await settled(world), 0);
+  });
+
   it('an attendee removing the meeting from their calendar leaves it for the other', async () => {
     const world = new World();
     const id = world.calendar.humanCreateMeeting([A.email, B.email], timed('Kick-off', 4, 12));
