@@ -1,0 +1,203 @@
+/**
+ * The composition root (SPEC §5): builds every adapter once per instance from the parsed configuration and the
+ * secret source, and hands the worker and the tick their dependencies. The same code serves production (Secret
+ * Manager, Google, Severa) and the local stack (env/file secrets, the simulators, the emulators): only configuration
+ * differs.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { Firestore } from '@google-cloud/firestore';
+
+import { firestoreStores, type FirestoreStores } from '../adapters/firestore/index.js';
+import { privateKeyPemFromP12 } from '../adapters/google-calendar/google-auth.js';
+import { GoogleCalendarAdapter } from '../adapters/google-calendar/google-calendar.adapter.js';
+import { PubSubSyncRequestPublisher } from '../adapters/pubsub/pubsub-publisher.js';
+import { EnvSecretSource } from '../adapters/secrets/env-secret-source.js';
+import { SecretManagerSource } from '../adapters/secrets/secret-manager-source.js';
+import { SeveraHttpClient } from '../adapters/severa/severa-http.js';
+import { SeveraAdapter } from '../adapters/severa/severa.adapter.js';
+import type { RateLimiter } from '../adapters/throttle.js';
+import { SECRET_NAMES, type AppConfig } from '../config.js';
+import { PermanentError } from '../domain/index.js';
+import { createJsonLogger } from '../observability/logger.js';
+import type { Clock, Logger, OrgConfig, SecretStore, Sleep, SyncRequestPublisher } from '../ports/index.js';
+import { DEFAULT_TICK_OPTIONS, type TickDeps } from './sync-tick.js';
+import { DEFAULT_WORKER_OPTIONS, type WorkerDeps } from './sync-worker.js';
+
+export interface ContainerOverrides {
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  readonly logger?: Logger;
+  readonly firestore?: Firestore;
+  readonly secrets?: SecretStore;
+  readonly publisher?: SyncRequestPublisher;
+  readonly severaRateLimiter?: RateLimiter;
+  /** Fault injection for tests: called after every durable step of a run. */
+  readonly onStep?: (step: string) => void;
+}
+
+export interface Container {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly stores: FirestoreStores;
+  readonly secrets: SecretStore;
+  readonly publisher: SyncRequestPublisher;
+  /** The Severa adapter (its client secret read from the secret source once). */
+  severa(): Promise<SeveraAdapter>;
+  /** The org's configuration as stored (the service account e-mail and the sync settings). */
+  orgConfig(): Promise<OrgConfig>;
+  /** The Google adapter for the configured service account (its key read from the secret source once). */
+  calendar(): Promise<GoogleCalendarAdapter>;
+  workerDeps(): Promise<WorkerDeps>;
+  tickDeps(): Promise<TickDeps>;
+}
+
+const realSleep: Sleep = (ms) =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+export function createSecretStore(config: AppConfig, logger: Logger): SecretStore {
+  if (config.secrets.source === 'env') {
+    return new EnvSecretSource({
+      env: process.env,
+      ...(config.secrets.file ? { file: config.secrets.file } : {}),
+    });
+  }
+  if (config.projectId === null) {
+    throw new PermanentError('configuration', 'GOOGLE_CLOUD_PROJECT is required to read Secret Manager.');
+  }
+  return new SecretManagerSource({ projectId: config.projectId, logger });
+}
+
+/** Reads an optional secret: null when it is not set (any other failure is thrown). */
+async function optionalSecret(secrets: SecretStore, name: string): Promise<string | null> {
+  try {
+    return await secrets.get(name);
+  } catch (error) {
+    if (
+      error instanceof PermanentError &&
+      error.code === 'configuration' &&
+      /is not set|was not found/i.test(error.message)
+    )
+      return null;
+    throw error;
+  }
+}
+
+export function createContainer(config: AppConfig, overrides: ContainerOverrides = {}): Container {
+  const clock = overrides.clock ?? { now: () => new Date() };
+  const sleep = overrides.sleep ?? realSleep;
+  const logger =
+    overrides.logger ?? createJsonLogger({ level: config.logLevel, fields: { org: config.orgId } });
+  const firestore =
+    overrides.firestore ?? new Firestore({ ...(config.projectId ? { projectId: config.projectId } : {}) });
+  const stores = firestoreStores({ firestore, orgId: config.orgId });
+  const secrets = overrides.secrets ?? createSecretStore(config, logger);
+  const publisher =
+    overrides.publisher ?? new PubSubSyncRequestPublisher({ topic: config.syncRequestsTopic, logger });
+
+  const buildSevera = async (): Promise<SeveraAdapter> => {
+    const clientSecret = await secrets.get(SECRET_NAMES.severaClientSecret);
+    const client = new SeveraHttpClient({
+      clientId: config.severa.clientId,
+      clientSecret,
+      baseUrl: config.severa.apiUrl,
+      clock,
+      sleep,
+      logger,
+      ...(overrides.severaRateLimiter ? { rateLimiter: overrides.severaRateLimiter } : {}),
+    });
+    return new SeveraAdapter({ client, clock, logger });
+  };
+  let severa: Promise<SeveraAdapter> | null = null;
+
+  let calendar: Promise<GoogleCalendarAdapter> | null = null;
+  const orgConfig = async (): Promise<OrgConfig> => {
+    const stored = await stores.orgConfig.getOrgConfig();
+    if (!stored) {
+      throw new PermanentError(
+        'configuration',
+        'The organisation is not set up yet: run the org setup (npm run cli -- org setup) first.',
+      );
+    }
+    return stored;
+  };
+  const buildCalendar = async (): Promise<GoogleCalendarAdapter> => {
+    const { serviceAccountEmail } = await orgConfig();
+    const p12 = await secrets.get(SECRET_NAMES.googleP12);
+    const password = (await optionalSecret(secrets, SECRET_NAMES.googleP12Password)) ?? undefined;
+    return new GoogleCalendarAdapter({
+      serviceAccountEmail,
+      privateKeyPem: privateKeyPemFromP12(Buffer.from(p12, 'base64'), password),
+      rootUrl: config.google.rootUrl,
+      tokenUrl: config.google.tokenUrl,
+      sleep,
+      clock,
+      logger,
+    });
+  };
+
+  const container: Container = {
+    config,
+    logger,
+    clock,
+    stores,
+    secrets,
+    publisher,
+    orgConfig,
+    severa() {
+      severa ??= buildSevera().catch((error: unknown) => {
+        severa = null;
+        throw error;
+      });
+      return severa;
+    },
+    calendar() {
+      calendar ??= buildCalendar().catch((error: unknown) => {
+        calendar = null;
+        throw error;
+      });
+      return calendar;
+    },
+    async workerDeps() {
+      return {
+        severa: await container.severa(),
+        calendar: await container.calendar(),
+        ...stores,
+        clock,
+        logger,
+        options: {
+          ...DEFAULT_WORKER_OPTIONS,
+          leaseTtlMs: config.intervals.leaseTtlMs,
+          maxMessageAgeMs: config.intervals.maxMessageAgeMs,
+          instanceId: INSTANCE_ID,
+        },
+        ...(overrides.onStep ? { onStep: overrides.onStep } : {}),
+      };
+    },
+    async tickDeps() {
+      return {
+        severa: await container.severa(),
+        channels: await container.calendar(),
+        store: stores.store,
+        users: stores.users,
+        orgConfig: stores.orgConfig,
+        publisher,
+        clock,
+        logger,
+        options: {
+          ...DEFAULT_TICK_OPTIONS,
+          safetySyncIntervalMs: config.intervals.safetySyncMs,
+          reconcileIntervalMs: config.intervals.reconcileMs,
+          pushAddress: config.pushAddress,
+        },
+      };
+    },
+  };
+  return container;
+}
+
+/** Identifies this instance in lease records. */
+const INSTANCE_ID = randomUUID().slice(0, 8);
