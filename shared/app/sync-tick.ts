@@ -136,10 +136,13 @@ export async function maintain(deps: TickDeps): Promise<MaintenanceSummary> {
       }
       const older = (at: string | null, ms: number) => at === null || nowMs - Date.parse(at) >= ms;
       const reconcileDue = older(user.lastReconcileAt, options.reconcileIntervalMs);
-      const safetyDue =
-        older(user.lastCompleteRunStartedAt, options.safetySyncIntervalMs) &&
-        older(user.lastSafetyRequestAt, options.safetySyncIntervalMs);
-      if (safetyDue || (reconcileDue && older(user.lastSafetyRequestAt, options.safetySyncIntervalMs))) {
+      const safetyDue = older(user.lastCompleteRunStartedAt, options.safetySyncIntervalMs);
+      // A user whose runs keep failing is asked again only at the shorter cadence, not on every tick.
+      const askedRecently = !older(
+        user.lastSafetyRequestAt,
+        Math.min(options.safetySyncIntervalMs, options.reconcileIntervalMs),
+      );
+      if ((safetyDue || reconcileDue) && !askedRecently) {
         await deps.users.updateUser(guid, { lastSafetyRequestAt: now });
         await deps.publisher.publish(request(guid, 'reconcile', now, reconcileDue));
         summary.safetySyncs.push(guid);

@@ -200,6 +200,9 @@ export interface LoggedResponse {
   readonly routeKey: string;
   readonly status: number;
   readonly responseBody: unknown;
+  /** Set on entries recorded from the production adapters' sessions (test/support/live-org.ts). */
+  readonly client?: boolean;
+  readonly requestBody?: unknown;
 }
 
 /**
@@ -252,4 +255,39 @@ export function validateResponses(
       mismatches.push(`${label}: ${problem}`);
   }
   return { validated, mismatches };
+}
+
+/**
+ * Validates the request bodies the production adapters sent in recorded sessions against the documented operation
+ * of each route: Severa's OpenAPI request schemas, Google's discovery `request` schemas. Only entries marked
+ * `client` count (tests of the simulators send invalid bodies on purpose); token endpoints are not counted.
+ */
+export function validateRequests(
+  contracts: Contracts,
+  entries: readonly LoggedResponse[],
+): { validated: number; mismatches: string[]; operations: Set<string> } {
+  let validated = 0;
+  const mismatches: string[] = [];
+  const operations = new Set<string>();
+  for (const entry of entries) {
+    if (entry.client !== true || entry.requestBody === undefined) continue;
+    const [method = '', pattern = ''] = entry.routeKey.split(' ');
+    if (pattern === '*' || pattern.startsWith('/_sim') || /token$/.test(pattern)) continue;
+    const side = entry.sim === 'severa' ? 'severa' : 'google';
+    const op =
+      side === 'severa'
+        ? contracts.severaOperation(method, pattern)
+        : contracts.googleOperation(method, pattern.replace(/^\/calendar\/v3\//, ''));
+    if (op === null) {
+      mismatches.push(`${entry.routeKey}: not a documented operation`);
+      continue;
+    }
+    if (!op.requestSchema) continue;
+    validated += 1;
+    operations.add(entry.routeKey);
+    for (const problem of contracts.validate(side, op.requestSchema, entry.requestBody)) {
+      mismatches.push(`${entry.routeKey}: ${problem}`);
+    }
+  }
+  return { validated, mismatches, operations };
 }

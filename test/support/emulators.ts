@@ -116,8 +116,22 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Starts one emulator on a free loopback port; throws with its output if it does not come up. */
+/**
+ * Starts one emulator on a free loopback port; throws with its output if it does not come up. A port taken between
+ * choosing it and binding it (the Firestore emulator also opens a WebSocket port of its own) is retried.
+ */
 export async function startEmulator(name: EmulatorName, port?: number): Promise<EmulatorHandle> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(name, port);
+    } catch (error) {
+      const clash = error instanceof Error && /BindException|Address already in use/.test(error.message);
+      if (!clash || port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOnce(name: EmulatorName, port?: number): Promise<EmulatorHandle> {
   const status = emulatorStatus(name);
   if (!status.ok) throw new Error(status.reason);
   const chosen = port ?? (await freePort());

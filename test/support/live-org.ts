@@ -20,7 +20,7 @@ import { RateLimiter } from '../../shared/adapters/throttle.js';
 import { SECRET_NAMES, parseConfig } from '../../shared/config.js';
 import { SyncError } from '../../shared/domain/index.js';
 import { createMemoryLogger } from '../../shared/observability/logger.js';
-import type { SyncRequest, UserRecord } from '../../shared/ports/index.js';
+import type { SyncRequest, SyncRequestPublisher, UserRecord } from '../../shared/ports/index.js';
 import { defaultSettings } from '../../shared/sync/settings.js';
 import { createCalendarSim, type CalendarSim } from '../sim/calendar/calendar-sim.js';
 import {
@@ -36,6 +36,7 @@ import {
   DEMO_USERS,
   demoFixture as severaDemo,
 } from '../sim/severa/demo-fixture.js';
+import { withContractRecording } from '../sim/common/contract-recorder.js';
 import type { StatsRow } from '../sim/common/stats.js';
 import { EMULATOR_PROJECT, emulatorHost } from './emulators.js';
 
@@ -59,6 +60,8 @@ export interface LiveOrgOptions {
   readonly pushAddress?: string;
   /** More configuration variables (e.g. `SAFETY_SYNC_INTERVAL_MS`). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Where sync requests go; an in-memory publisher the test delivers from by default. */
+  readonly publisher?: SyncRequestPublisher;
 }
 
 export interface DeliveryReport {
@@ -79,7 +82,8 @@ export class LiveOrg {
     readonly publisher: MemorySyncRequestPublisher,
     readonly logger: ReturnType<typeof createMemoryLogger>,
     readonly firestore: Firestore,
-    readonly secrets: readonly string[],
+    /** What must never be logged: the client secret, the P12 and its PEM, and every token the APIs issued. */
+    readonly confidential: { readonly secrets: readonly string[]; readonly tokens: readonly string[] },
   ) {}
 
   /** Starts everything, or returns the reason it cannot run here (an emulator is missing). */
@@ -88,11 +92,22 @@ export class LiveOrg {
     if ('skip' in emulator) return { skip: emulator.skip };
     process.env.METADATA_SERVER_DETECTION ??= 'none';
 
-    const severaSim = createSeveraSim({ rateLimitPerSecond: 10_000 });
+    // Every access token the simulators issue, so tests can prove none reaches a log line.
+    const issuedTokens: string[] = [];
+    const onResponse = withContractRecording(
+      (entry: { routeKey: string; responseBody: unknown }) => {
+        const body = entry.responseBody as { access_token?: unknown; refresh_token?: unknown } | undefined;
+        for (const token of [body?.access_token, body?.refresh_token]) {
+          if (typeof token === 'string') issuedTokens.push(token);
+        }
+      },
+      { clientRequests: true },
+    );
+    const severaSim = createSeveraSim({ rateLimitPerSecond: 10_000, onResponse });
     await severaSim.start(0);
     severaSim.seed({ ...severaDemo, activities: [] });
     sharedKey ??= createDemoKey();
-    const calendarSim = createCalendarSim({ perUserRatePerMinute: 100_000 });
+    const calendarSim = createCalendarSim({ perUserRatePerMinute: 100_000, onResponse });
     await calendarSim.start(0);
     calendarSim.seed({ ...calendarDemo(sharedKey), events: {} });
 
@@ -119,7 +134,7 @@ export class LiveOrg {
     const container = createContainer(config, {
       firestore,
       secrets,
-      publisher,
+      publisher: options.publisher ?? publisher,
       logger,
       // Backoff waits are recorded, not slept: storms stay fast and the waits can be asserted.
       sleep: (ms) => {
@@ -130,10 +145,10 @@ export class LiveOrg {
       severaRateLimiter: new RateLimiter({ ratePerSecond: Number.POSITIVE_INFINITY }),
       onStep: (step) => org?.onStep?.(step),
     });
-    org = new LiveOrg(severaSim, calendarSim, container, publisher, logger, firestore, [
-      DEMO_CREDENTIALS.clientSecret,
-      p12,
-    ]);
+    org = new LiveOrg(severaSim, calendarSim, container, publisher, logger, firestore, {
+      secrets: [DEMO_CREDENTIALS.clientSecret, p12, sharedKey.privateKeyPem],
+      tokens: issuedTokens,
+    });
     await org.setUp(options.syncing ?? ['aino', 'ben']);
     return org;
   }
@@ -174,7 +189,7 @@ export class LiveOrg {
 
   /** Publishes a sync request for a person (what calendarPush / severaWebhook / the tick do). */
   async request(person: Person, overrides: Partial<SyncRequest> = {}): Promise<string> {
-    return this.publisher.publish({
+    return this.container.publisher.publish({
       user: PEOPLE[person].guid,
       reason: 'manual',
       requestedAt: new Date().toISOString(),
