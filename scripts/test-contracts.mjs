@@ -12,6 +12,7 @@ mkdirSync(dir, { recursive: true });
 const log = join(dir, 'contract-responses.jsonl');
 rmSync(log, { force: true });
 const env = { ...process.env, CONTRACT_LOG: log };
+/** @param {string[]} patterns */
 const run = (...patterns) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'scripts/run-tests.ts', ...patterns], {
     cwd: root,
