@@ -36,6 +36,11 @@ const envSchema = z.object({
   RECONCILE_INTERVAL_MS: positiveMs.default(60 * 60_000),
   LEASE_TTL_MS: positiveMs.default(10 * 60_000),
   MAX_MESSAGE_AGE_MS: positiveMs.default(24 * 3_600_000),
+  /**
+   * Severa requests per second from one instance. Severa allows 10 per organisation: with N worker instances, set
+   * 8 / N (or cap the worker at one instance).
+   */
+  SEVERA_RATE_PER_SECOND: z.coerce.number().positive().max(10).default(8),
 });
 
 /** Names of the secrets in the secret source. */
@@ -52,7 +57,7 @@ export const SECRET_NAMES = {
 export interface AppConfig {
   readonly orgId: string;
   readonly projectId: string | null;
-  readonly severa: { readonly apiUrl: string; readonly clientId: string };
+  readonly severa: { readonly apiUrl: string; readonly clientId: string; readonly ratePerSecond: number };
   readonly google: { readonly rootUrl: string; readonly tokenUrl: string };
   readonly secrets: { readonly source: 'secret-manager' | 'env'; readonly file: string | null };
   readonly syncRequestsTopic: string;
@@ -87,7 +92,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
   return {
     orgId: e.ORG_ID,
     projectId,
-    severa: { apiUrl: e.SEVERA_API_URL, clientId: e.SEVERA_CLIENT_ID },
+    severa: {
+      apiUrl: e.SEVERA_API_URL,
+      clientId: e.SEVERA_CLIENT_ID,
+      ratePerSecond: e.SEVERA_RATE_PER_SECOND,
+    },
     google: { rootUrl: e.GOOGLE_API_ROOT_URL, tokenUrl: e.GOOGLE_TOKEN_URL },
     secrets: { source: e.SECRET_SOURCE, file: e.SECRETS_FILE ?? null },
     syncRequestsTopic: e.SYNC_REQUESTS_TOPIC,

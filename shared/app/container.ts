@@ -16,7 +16,7 @@ import { EnvSecretSource } from '../adapters/secrets/env-secret-source.js';
 import { SecretManagerSource } from '../adapters/secrets/secret-manager-source.js';
 import { SeveraHttpClient } from '../adapters/severa/severa-http.js';
 import { SeveraAdapter } from '../adapters/severa/severa.adapter.js';
-import type { RateLimiter } from '../adapters/throttle.js';
+import { sharedRateLimiter, type RateLimiter } from '../adapters/throttle.js';
 import { SECRET_NAMES, type AppConfig } from '../config.js';
 import { PermanentError } from '../domain/index.js';
 import { createJsonLogger } from '../observability/logger.js';
@@ -107,7 +107,13 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
       clock,
       sleep,
       logger,
-      ...(overrides.severaRateLimiter ? { rateLimiter: overrides.severaRateLimiter } : {}),
+      rateLimiter:
+        overrides.severaRateLimiter ??
+        sharedRateLimiter(`${config.severa.apiUrl}|${config.severa.clientId}`, {
+          ratePerSecond: config.severa.ratePerSecond,
+          clock,
+          sleep,
+        }),
     });
     return new SeveraAdapter({ client, clock, logger });
   };
