@@ -23,6 +23,7 @@ import {
 } from '../../shared/domain/index.js';
 import type { CalendarPort, CalendarWrite } from '../../shared/ports/index.js';
 import { expandSeriesToInstances } from '../../shared/sync/recurrence/index.js';
+import { allDay } from '../support/world.js';
 
 /** Out-of-band changes, as a person makes them in Google Calendar. */
 export interface HumanCalendar {
@@ -68,17 +69,6 @@ export function timed(
     recurrence: null,
     isPrivate: false,
     ...extra,
-  };
-}
-
-export function allDay(title: string, startDate: string, endDate: string): EntryContent {
-  return {
-    title,
-    notes: '',
-    location: '',
-    timing: { kind: 'allDay', startDate, endDate },
-    recurrence: null,
-    isPrivate: false,
   };
 }
 

@@ -11,40 +11,13 @@ import { PermanentError, RateLimitedError, TransientError, type SyncError } from
 import { nullLogger } from '../../observability/logger.js';
 import type { Logger } from '../../ports/logger.port.js';
 import type { SyncRequest, SyncRequestPublisher } from '../../ports/operations.port.js';
+import { GRPC, grpcCode, grpcStatusName } from '../grpc-status.js';
 import { encodeSyncRequest } from './sync-request.codec.js';
 
-/** The gRPC status codes the mapping needs (google.rpc.Code); @grpc/grpc-js is not a runtime dependency. */
-const GRPC = {
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
-const GRPC_NAMES = new Map<number, string>(Object.entries(GRPC).map(([name, code]) => [code, name]));
-
-/** The numeric gRPC status of a client error (also PublishError's), or null for anything else. */
-export function grpcCode(error: unknown): number | null {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : null;
-}
+export { grpcCode };
 
 function statusText(error: unknown): string {
-  const code = grpcCode(error);
-  const name =
-    code === null
-      ? error instanceof Error
-        ? error.name
-        : 'error'
-      : (GRPC_NAMES.get(code) ?? `code ${code}`);
+  const name = grpcStatusName(error);
   const raw = (error as { details?: unknown } | null)?.details;
   const details = typeof raw === 'string' && raw !== '' ? raw : error instanceof Error ? error.message : '';
   return details === '' ? name : `${name}: ${details.length > 160 ? `${details.slice(0, 157)}…` : details}`;

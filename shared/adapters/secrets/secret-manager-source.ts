@@ -22,6 +22,7 @@ import type { Clock, Sleep } from '../../ports/clock.port.js';
 import type { Logger } from '../../ports/logger.port.js';
 import type { SecretStore } from '../../ports/operations.port.js';
 import { withRetry, type RetryPolicy } from '../retry.js';
+import { GRPC, grpcCode, grpcStatusName } from '../grpc-status.js';
 import { assertSecretName } from './secret-name.js';
 
 /** `SecretManagerServiceClient` options: `apiEndpoint`, `port` and `sslCreds` point it at a local fake. */
@@ -29,47 +30,8 @@ export type SecretManagerClientOptions = NonNullable<
   ConstructorParameters<typeof SecretManagerServiceClient>[0]
 >;
 
-/** gRPC status codes the mapping needs (google.rpc.Code); @grpc/grpc-js is not a runtime dependency. */
-const GRPC = {
-  INVALID_ARGUMENT: 3,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  UNAUTHENTICATED: 16,
-} as const;
-const GRPC_NAMES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-] as const;
-
-function grpcCode(error: unknown): number | null {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : null;
-}
-
 /** The status name only: the server's detail text is left in `cause`, so no message can carry a request's value. */
-function statusName(error: unknown): string {
-  const code = grpcCode(error);
-  if (code === null) return error instanceof Error ? error.name : 'error';
-  return GRPC_NAMES[code] ?? `code ${code}`;
-}
+const statusName = grpcStatusName;
 
 /** Default {@link SecretManagerSourceOptions.ttlMs}: a rotated secret reaches every instance within 5 minutes. */
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000;
