@@ -99,9 +99,11 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     overrides.publisher ?? new PubSubSyncRequestPublisher({ topic: config.syncRequestsTopic, logger });
 
   const buildSevera = async (): Promise<SeveraAdapter> => {
+    const stored = await stores.orgConfig.getOrgConfig();
+    const clientId = stored?.severaClientId ?? config.severa.clientId;
     const clientSecret = await secrets.get(SECRET_NAMES.severaClientSecret);
     const client = new SeveraHttpClient({
-      clientId: config.severa.clientId,
+      clientId,
       clientSecret,
       baseUrl: config.severa.apiUrl,
       clock,
@@ -109,7 +111,7 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
       logger,
       rateLimiter:
         overrides.severaRateLimiter ??
-        sharedRateLimiter(`${config.severa.apiUrl}|${config.severa.clientId}`, {
+        sharedRateLimiter(`${config.severa.apiUrl}|${clientId}`, {
           ratePerSecond: config.severa.ratePerSecond,
           clock,
           sleep,

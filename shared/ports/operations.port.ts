@@ -82,6 +82,8 @@ export interface AuditLog {
 export interface OrgConfig {
   readonly enabled: boolean;
   readonly serviceAccountEmail: string;
+  /** Severa REST API client id (not a secret; its secret is `severa-client-secret` in the secret source). */
+  readonly severaClientId: string;
   readonly sync: SyncSettings;
   readonly updatedAt: string;
 }

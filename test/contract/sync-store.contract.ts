@@ -188,6 +188,7 @@ function auditEntry(user: string, minutes: number, kind = 'create-google'): Audi
 const ORG_CONFIG: OrgConfig = {
   enabled: true,
   serviceAccountEmail: 'sync@demo.iam.gserviceaccount.com',
+  severaClientId: 'demo-sync-client',
   sync: defaultSettings({
     syncedActivityTypeGuids: ['type-meeting', 'type-personal'],
     activityTypes: [

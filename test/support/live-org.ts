@@ -160,6 +160,7 @@ export class LiveOrg {
     await this.container.stores.orgConfig.putOrgConfig({
       enabled: true,
       serviceAccountEmail: DEMO_SERVICE_ACCOUNT,
+      severaClientId: 'demo-sync-client',
       sync: defaultSettings({
         activityTypes: types,
         syncedActivityTypeGuids: [DEMO_TYPES.meeting, DEMO_TYPES.personal, DEMO_TYPES.customerVisit],

@@ -281,6 +281,7 @@ const syncSettingsSchema: z.ZodType<SyncSettings> = z.object({
 export const orgConfigSchema: z.ZodType<OrgConfig> = z.object({
   enabled: z.boolean(),
   serviceAccountEmail: str,
+  severaClientId: str,
   sync: syncSettingsSchema,
   updatedAt: str,
 });

@@ -78,6 +78,7 @@ describe('syncTick: org poll and upkeep', () => {
     const orgConfig = new MemoryOrgConfigStore({
       enabled: true,
       serviceAccountEmail: 'sync@acme.iam.gserviceaccount.com',
+      severaClientId: 'demo-sync-client',
       sync: world.settings,
       updatedAt: '2026-03-01T00:00:00Z',
     });
@@ -184,6 +185,7 @@ describe('syncTick: org poll and upkeep', () => {
     await d.orgConfig.putOrgConfig({
       enabled: false,
       serviceAccountEmail: 'x@y',
+      severaClientId: 'demo-sync-client',
       sync: world.settings,
       updatedAt: '2026-03-01T00:00:00Z',
     });

@@ -53,6 +53,7 @@ async function harness(): Promise<Harness> {
   const orgConfig = new MemoryOrgConfigStore({
     enabled: true,
     serviceAccountEmail: 'sync@acme.iam.gserviceaccount.com',
+    severaClientId: 'demo-sync-client',
     sync: world.settings,
     updatedAt: '2026-03-01T00:00:00Z',
   });
