@@ -41,6 +41,8 @@ const envSchema = z.object({
    * 8 / N (or cap the worker at one instance).
    */
   SEVERA_RATE_PER_SECOND: z.coerce.number().positive().max(10).default(8),
+  /** The tick's second org poll, this long after the first (0: one poll per tick). */
+  TICK_SECOND_POLL_DELAY_MS: z.coerce.number().int().min(0).max(50_000).default(30_000),
 });
 
 /** Names of the secrets in the secret source. */
@@ -64,6 +66,7 @@ export interface AppConfig {
   readonly pushAddress: string | null;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly intervals: {
+    readonly tickSecondPollDelayMs: number;
     readonly safetySyncMs: number;
     readonly reconcileMs: number;
     readonly leaseTtlMs: number;
@@ -103,6 +106,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
     pushAddress: e.PUSH_ADDRESS,
     logLevel: e.LOG_LEVEL,
     intervals: {
+      tickSecondPollDelayMs: e.TICK_SECOND_POLL_DELAY_MS,
       safetySyncMs: e.SAFETY_SYNC_INTERVAL_MS,
       reconcileMs: e.RECONCILE_INTERVAL_MS,
       leaseTtlMs: e.LEASE_TTL_MS,

@@ -51,6 +51,8 @@ export interface Container {
   calendar(): Promise<GoogleCalendarAdapter>;
   workerDeps(): Promise<WorkerDeps>;
   tickDeps(): Promise<TickDeps>;
+  /** Closes the clients (Firestore, Pub/Sub) so a process can exit. */
+  close(): Promise<void>;
 }
 
 const realSleep: Sleep = (ms) =>
@@ -96,7 +98,12 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
   const stores = firestoreStores({ firestore, orgId: config.orgId });
   const secrets = overrides.secrets ?? createSecretStore(config, logger);
   const publisher =
-    overrides.publisher ?? new PubSubSyncRequestPublisher({ topic: config.syncRequestsTopic, logger });
+    overrides.publisher ??
+    new PubSubSyncRequestPublisher({
+      topic: config.syncRequestsTopic,
+      logger,
+      ...(config.projectId ? { clientConfig: { projectId: config.projectId } } : {}),
+    });
 
   const buildSevera = async (): Promise<SeveraAdapter> => {
     const stored = await stores.orgConfig.getOrgConfig();
@@ -184,6 +191,11 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
         },
         ...(overrides.onStep ? { onStep: overrides.onStep } : {}),
       };
+    },
+    async close() {
+      await firestore.terminate();
+      const closable = publisher as SyncRequestPublisher & { close?: () => Promise<void> };
+      if (typeof closable.close === 'function') await closable.close();
     },
     async tickDeps() {
       return {

@@ -62,6 +62,8 @@ export interface TickDeps {
 export interface PollSummary {
   readonly changed: number;
   readonly requested: readonly string[];
+  /** Guids of the changed activities the poll saw. */
+  readonly guids: readonly string[];
 }
 
 export interface MaintenanceSummary {
@@ -88,7 +90,7 @@ function request(user: string, reason: SyncRequest['reason'], now: string, recon
  */
 export async function pollAndRoute(deps: TickDeps): Promise<PollSummary> {
   const users = await enabledUsers(deps);
-  if (users === null) return { changed: 0, requested: [] };
+  if (users === null) return { changed: 0, requested: [], guids: [] };
   const result = await pollSeveraChanges(
     { severa: deps.severa, store: deps.store, clock: deps.clock },
     {
@@ -103,7 +105,7 @@ export async function pollAndRoute(deps: TickDeps): Promise<PollSummary> {
   if (result.changed > 0) {
     deps.logger.info('severa changes routed', { changed: result.changed, users: result.users.length });
   }
-  return { changed: result.changed, requested: result.users };
+  return { changed: result.changed, requested: result.users, guids: result.guids };
 }
 
 /** Safety syncs, reconciles and channel upkeep for every user that is due. */
@@ -186,4 +188,27 @@ async function renewChannel(deps: TickDeps, user: UserRecord, address: string): 
     }
   }
   deps.logger.info('push channel renewed', { user: user.severaUserGuid, expiration: channel.expiration });
+}
+
+export interface TickCycleSummary {
+  readonly polls: readonly PollSummary[];
+  readonly maintenance: MaintenanceSummary;
+}
+
+/**
+ * One Cloud Scheduler tick (every minute): a poll, the upkeep, and a second poll `secondPollDelayMs` later, so Severa
+ * changes are seen about every 30 s (SPEC §3 S8) with one scheduler job. A delay of 0 polls once.
+ */
+export async function runTickCycle(
+  deps: TickDeps,
+  sleep: (ms: number) => Promise<void>,
+  secondPollDelayMs: number,
+): Promise<TickCycleSummary> {
+  const polls = [await pollAndRoute(deps)];
+  const maintenance = await maintain(deps);
+  if (secondPollDelayMs > 0) {
+    await sleep(secondPollDelayMs);
+    polls.push(await pollAndRoute(deps));
+  }
+  return { polls, maintenance };
 }

@@ -58,6 +58,8 @@ export interface OrgPollResult {
   /** Users who received changes: each gets a sync request. */
   readonly users: readonly string[];
   readonly changed: number;
+  /** Guids of the activities the poll saw changed (a webhook's guids missing here may have been deleted). */
+  readonly guids: readonly string[];
   readonly watermark: string | null;
 }
 
@@ -85,5 +87,10 @@ export async function pollSeveraChanges(deps: OrgPollDeps, options: OrgPollOptio
     next = canonicalInstant(new Date(newest).toISOString());
     await deps.store.setWatermark(next);
   }
-  return { users: [...routed.keys()].sort(), changed: records.length, watermark: next };
+  return {
+    users: [...routed.keys()].sort(),
+    changed: records.length,
+    guids: records.map((r) => r.guid),
+    watermark: next,
+  };
 }

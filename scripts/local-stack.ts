@@ -1,0 +1,328 @@
+/**
+ * The whole system on one machine (SPEC §8): the official Firestore and Pub/Sub emulators, both API simulators with
+ * the demo organisation, the four functions served by the Functions Framework behind one local HTTP server, real
+ * Pub/Sub push subscriptions from the emulator to `syncWorker` and `syncTick`, a stand-in for Cloud Scheduler, and
+ * the calendar simulator's push channels pointing at `calendarPush`. Used by `npm start` (scripts/start.ts) and by
+ * the end-to-end tests, which start their own stack.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+
+import { PubSub } from '@google-cloud/pubsub';
+
+import { createContainer, type Container } from '../shared/app/container.js';
+import { maintain } from '../shared/app/sync-tick.js';
+import { signWebhook } from '../shared/app/webhook-signature.js';
+import { ensurePushSubscription, ensureTopic } from '../shared/adapters/pubsub/pubsub-publisher.js';
+import { EnvSecretSource } from '../shared/adapters/secrets/env-secret-source.js';
+import { SECRET_NAMES, parseConfig } from '../shared/config.js';
+import { createJsonLogger, type LogLevel } from '../shared/observability/logger.js';
+import type { Logger, UserRecord } from '../shared/ports/index.js';
+import { defaultSettings } from '../shared/sync/settings.js';
+import { createCalendarSim, type CalendarSim } from '../test/sim/calendar/calendar-sim.js';
+import {
+  DEMO_SERVICE_ACCOUNT,
+  createDemoKey,
+  demoFixture as calendarDemo,
+} from '../test/sim/calendar/demo-fixture.js';
+import { createSeveraSim, type SeveraSim } from '../test/sim/severa/severa-sim.js';
+import {
+  DEMO_CREDENTIALS,
+  DEMO_TYPES,
+  DEMO_USERS,
+  demoFixture as severaDemo,
+} from '../test/sim/severa/demo-fixture.js';
+import {
+  EMULATOR_PROJECT,
+  emulatorStatus,
+  freePort,
+  startEmulator,
+  type EmulatorHandle,
+} from '../test/support/emulators.js';
+
+export interface LocalStackOptions {
+  /** Names this stack's org, topics and files (`npm start` uses "local"; tests a random one). */
+  readonly id?: string;
+  /** Port of the functions' HTTP server (0: a free one). */
+  readonly functionsPort?: number;
+  readonly severaPort?: number;
+  readonly calendarPort?: number;
+  /** The Cloud Scheduler stand-in's period (production: 60 s). */
+  readonly tickIntervalMs?: number;
+  /** The tick's second poll (production: 30 s; 0 polls once per tick). */
+  readonly secondPollDelayMs?: number;
+  /** Where the demo secrets file and the CLI's env file go. */
+  readonly stateDir?: string;
+  /** Who has sync on at start (the demo's Aino and Ben by default; Cecilia stays off to show S5). */
+  readonly syncing?: readonly string[];
+  readonly logLevel?: LogLevel;
+  /** Log lines go here (default stdout). */
+  readonly writeLog?: (line: string) => void;
+  /** Extra configuration (e.g. `SAFETY_SYNC_INTERVAL_MS`). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Simulated latency of every API call of both simulators (SPEC §10 measures with 100 ms). */
+  readonly apiLatencyMs?: number;
+}
+
+export interface LocalStack {
+  readonly functionsUrl: string;
+  readonly severaSim: SeveraSim;
+  readonly calendarSim: CalendarSim;
+  readonly container: Container;
+  readonly projectId: string;
+  readonly topics: { readonly syncRequests: string; readonly syncTick: string };
+  /** Env file with this stack's configuration, for `npm run cli -- --env-file <it>`. */
+  readonly envFile: string;
+  readonly demoUsers: readonly { readonly name: string; readonly email: string; readonly syncing: boolean }[];
+  /** Posts a signed change notice to `severaWebhook`, as a relay watching Severa would. */
+  notifySevera(activityGuids: readonly string[]): Promise<number>;
+  /** Publishes one scheduler tick now. */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DEMO_PEOPLE = [
+  { name: 'Aino Aalto', email: 'aino@demo.example', guid: DEMO_USERS.helsinki },
+  { name: 'Ben Brown', email: 'ben@demo.example', guid: DEMO_USERS.newYork },
+  { name: 'Cecilia Carlsson', email: 'cecilia@demo.example', guid: DEMO_USERS.london },
+] as const;
+
+async function listen(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      resolve();
+    });
+  });
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : port;
+}
+
+/** Mounts each registered function under `/<name>` on one server (the framework serves one per process). */
+async function functionsServer(): Promise<Server> {
+  await import('../functions/index.js');
+  const { getTestServer } = await import('@google-cloud/functions-framework/testing');
+  const names = ['calendarPush', 'severaWebhook', 'syncTick', 'syncWorker'] as const;
+  const servers = new Map<string, Server>(names.map((n) => [n, getTestServer(n)]));
+  return createServer((req, res) => {
+    const [, name = '', ...rest] = (req.url ?? '/').split('/');
+    const target = servers.get(name);
+    if (!target) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such function"}');
+      return;
+    }
+    req.url = `/${rest.join('/')}`;
+    target.emit('request', req, res);
+  });
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // keep stopping the rest
+      }
+    }
+  };
+  try {
+    return await start(options, cleanups, stop);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function start(
+  options: LocalStackOptions,
+  cleanups: (() => Promise<void>)[],
+  stop: () => Promise<void>,
+): Promise<LocalStack> {
+  const stackId = options.id ?? randomUUID().slice(0, 8);
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
+
+  // 1. The official emulators (reused when the environment already names them).
+  for (const name of ['firestore', 'pubsub'] as const) {
+    const variable = name === 'firestore' ? 'FIRESTORE_EMULATOR_HOST' : 'PUBSUB_EMULATOR_HOST';
+    if (process.env[variable]) continue;
+    const status = emulatorStatus(name);
+    if (!status.ok) throw new Error(`${status.reason}. See docs/local-stack.md.`);
+    const handle: EmulatorHandle = await startEmulator(name);
+    cleanups.push(() => handle.stop());
+    process.env[variable] = handle.host;
+  }
+  const projectId = EMULATOR_PROJECT;
+
+  // 2. The simulators with the demo organisation.
+  const severaSim = createSeveraSim();
+  severaSim.seed(severaDemo);
+  await severaSim.start(options.severaPort ?? 0);
+  cleanups.push(() => severaSim.stop());
+  const key = createDemoKey();
+  const calendarSim = createCalendarSim();
+  calendarSim.seed(calendarDemo(key));
+  await calendarSim.start(options.calendarPort ?? 0);
+  cleanups.push(() => calendarSim.stop());
+  if (options.apiLatencyMs) {
+    severaSim.faults.set([{ route: '*', latencyMs: options.apiLatencyMs }]);
+    calendarSim.setFaults([{ route: '*', latencyMs: options.apiLatencyMs }]);
+  }
+
+  // 3. The functions' server first: its address is where pushes go.
+  const server = await functionsServer();
+  const port = await listen(server, options.functionsPort ?? (await freePort()));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  );
+  const functionsUrl = `http://127.0.0.1:${String(port)}`;
+
+  // 4. Configuration and secrets, as a deployment would have them (env source instead of Secret Manager).
+  const stateDir = options.stateDir ?? join(import.meta.dirname, '..', '.local');
+  mkdirSync(stateDir, { recursive: true });
+  const secretsFile = join(stateDir, `secrets-${stackId}.json`);
+  const topics = { syncRequests: `sync-requests-${stackId}`, syncTick: `sync-tick-${stackId}` };
+  const env: Record<string, string> = {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST ?? '',
+    PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST ?? '',
+    ORG_ID: `demo-${stackId}`,
+    SECRET_SOURCE: 'env',
+    SECRETS_FILE: secretsFile,
+    SEVERA_API_URL: severaSim.url,
+    SEVERA_CLIENT_ID: DEMO_CREDENTIALS.clientId,
+    GOOGLE_API_ROOT_URL: calendarSim.url,
+    GOOGLE_TOKEN_URL: calendarSim.tokenUrl,
+    SYNC_REQUESTS_TOPIC: topics.syncRequests,
+    PUSH_ADDRESS: `${functionsUrl}/calendarPush`,
+    TICK_SECOND_POLL_DELAY_MS: String(options.secondPollDelayMs ?? 30_000),
+    LOG_LEVEL: options.logLevel ?? 'info',
+    ...options.env,
+  };
+  const config = parseConfig(env);
+  const secrets = new EnvSecretSource({ env: {}, file: secretsFile });
+  await secrets.putSecret(SECRET_NAMES.severaClientSecret, DEMO_CREDENTIALS.clientSecret);
+  await secrets.putSecret(SECRET_NAMES.googleP12, key.p12.toString('base64'));
+  await secrets.putSecret(SECRET_NAMES.webhookSecret, randomBytes(32).toString('base64url'));
+  const envFile = join(stateDir, `local-stack-${stackId}.env`);
+  writeFileSync(
+    envFile,
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
+  const logger: Logger = createJsonLogger({
+    level: config.logLevel,
+    fields: { org: config.orgId },
+    ...(options.writeLog ? { write: options.writeLog } : {}),
+  });
+  const container = createContainer(config, { secrets, logger });
+  const { installRuntime } = await import('../functions/runtime.js');
+  installRuntime(container);
+  cleanups.push(async () => {
+    installRuntime(null);
+    await container.close();
+  });
+
+  // 5. Pub/Sub: the topics, and push subscriptions to the functions (the framework turns a push into a CloudEvent).
+  const pubsub = new PubSub({ projectId, apiEndpoint: env.PUBSUB_EMULATOR_HOST });
+  cleanups.push(() => pubsub.close());
+  for (const [topic, fn] of [
+    [topics.syncRequests, 'syncWorker'],
+    [topics.syncTick, 'syncTick'],
+  ] as const) {
+    await ensureTopic(pubsub, topic);
+    await ensurePushSubscription(pubsub, {
+      topic,
+      name: `${topic}-${fn}`,
+      endpoint: `${functionsUrl}/${fn}/projects/${projectId}/topics/${topic}`,
+      ackDeadlineSeconds: 60,
+    });
+    cleanups.push(async () => {
+      await pubsub.subscription(`${topic}-${fn}`).delete();
+    });
+  }
+
+  // 6. The demo organisation's setup, as the operator would do it, and the demo users' opt-in.
+  const severa = await container.severa();
+  const types = await severa.listActivityTypes();
+  await container.stores.orgConfig.putOrgConfig({
+    enabled: true,
+    serviceAccountEmail: DEMO_SERVICE_ACCOUNT,
+    severaClientId: DEMO_CREDENTIALS.clientId,
+    sync: defaultSettings({
+      activityTypes: types,
+      syncedActivityTypeGuids: [DEMO_TYPES.meeting, DEMO_TYPES.personal, DEMO_TYPES.customerVisit],
+    }),
+    updatedAt: new Date().toISOString(),
+  });
+  const syncing = new Set(options.syncing ?? ['aino@demo.example', 'ben@demo.example']);
+  for (const user of await severa.listUsers()) {
+    const person = DEMO_PEOPLE.find((p) => p.guid === user.severaUserGuid);
+    if (!person) continue;
+    const record: UserRecord = {
+      ...user,
+      enabled: syncing.has(person.email),
+      channel: null,
+      lastReconcileAt: null,
+      lastCompleteRunStartedAt: null,
+      lastSafetyRequestAt: null,
+    };
+    await container.stores.users.putUser(record);
+  }
+  // Push channels for the syncing users, and their first (reconciling) syncs.
+  await maintain(await container.tickDeps());
+
+  // 7. Cloud Scheduler's stand-in.
+  const tickTopic = pubsub.topic(topics.syncTick);
+  const tick = async () => {
+    await tickTopic.publishMessage({ json: { at: new Date().toISOString() } });
+  };
+  const interval = setInterval(() => {
+    void tick().catch((error: unknown) => {
+      logger.warn('scheduler tick could not be published', { error });
+    });
+  }, options.tickIntervalMs ?? 60_000);
+  cleanups.push(() => {
+    clearInterval(interval);
+    return Promise.resolve();
+  });
+
+  const webhookSecret = await secrets.get(SECRET_NAMES.webhookSecret);
+  return {
+    functionsUrl,
+    severaSim,
+    calendarSim,
+    container,
+    projectId,
+    topics,
+    envFile,
+    demoUsers: DEMO_PEOPLE.map((p) => ({ name: p.name, email: p.email, syncing: syncing.has(p.email) })),
+    async notifySevera(activityGuids) {
+      const body = JSON.stringify({ activityGuids });
+      const timestamp = Math.floor(Date.now() / 1000);
+      const res = await fetch(`${functionsUrl}/severaWebhook`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-sync-timestamp': String(timestamp),
+          'x-sync-signature': signWebhook(webhookSecret, timestamp, body),
+        },
+        body,
+      });
+      await res.arrayBuffer();
+      return res.status;
+    },
+    tick,
+    stop,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * `npm start`: the whole system on this machine (docs/local-stack.md). Prints the URLs, the demo users and `ready`
+ * when it takes traffic; Ctrl-C stops everything it started.
+ */
+import { relative } from 'node:path';
+
+import { startLocalStack } from './local-stack.js';
+
+const port = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+    console.error(`${name} must be a port number (0–65535), got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+};
+
+console.log('starting the local stack: Firestore and Pub/Sub emulators, API simulators, functions…');
+const started = Date.now();
+const stack = await startLocalStack({
+  id: 'local',
+  functionsPort: port('FUNCTIONS_PORT', 8080),
+  severaPort: port('SEVERA_SIM_PORT', 8701),
+  calendarPort: port('CALENDAR_SIM_PORT', 8702),
+  tickIntervalMs: Number(process.env.TICK_INTERVAL_MS ?? 60_000),
+  secondPollDelayMs: Number(process.env.TICK_SECOND_POLL_DELAY_MS ?? 30_000),
+  logLevel: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info',
+});
+
+const f = stack.functionsUrl;
+console.log(`
+functions (Functions Framework):
+  calendarPush   POST ${f}/calendarPush      (the calendar simulator's push channels point here)
+  severaWebhook  POST ${f}/severaWebhook     (signed change notices; npm run act sends them for Severa changes)
+  syncTick       Pub/Sub push from topic ${stack.topics.syncTick} (a local scheduler publishes every ${String(Number(process.env.TICK_INTERVAL_MS ?? 60_000) / 1000)} s)
+  syncWorker     Pub/Sub push from topic ${stack.topics.syncRequests}
+simulators:
+  Severa         ${stack.severaSim.url}      (control surface: /_sim/seed, /_sim/act, /_sim/stats)
+  Google         ${stack.calendarSim.url}      (control surface: /_sim/seed, /_sim/act, /_sim/stats)
+emulators:
+  Firestore      ${process.env.FIRESTORE_EMULATOR_HOST ?? ''}
+  Pub/Sub        ${process.env.PUBSUB_EMULATOR_HOST ?? ''}
+demo users:
+${stack.demoUsers.map((u) => `  ${u.name.padEnd(17)} ${u.email.padEnd(22)} sync ${u.syncing ? 'on' : 'off'}`).join('\n')}
+operator CLI:    npm run cli -- --env-file ${relative(process.cwd(), stack.envFile)} user status
+make changes:    npm run act -- help
+ready (${String(Date.now() - started)} ms)`);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('stopping…');
+  void stack.stop().then(() => {
+    console.log('stopped');
+    process.exit(0);
+  });
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

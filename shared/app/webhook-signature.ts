@@ -1,0 +1,58 @@
+/**
+ * The Severa change webhook's signature (SPEC §3 S8; Severa's public API has no webhooks of its own, so a relay or
+ * Severa itself posts change notices signed with a shared secret from Secret Manager).
+ *
+ *   X-Sync-Timestamp: <unix seconds>
+ *   X-Sync-Signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<raw body>")>
+ *
+ * The timestamp is covered by the signature, and notices outside the replay window are refused, so a captured
+ * notice cannot be replayed later.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const SIGNATURE_HEADER = 'x-sync-signature';
+export const TIMESTAMP_HEADER = 'x-sync-timestamp';
+/** How far a notice's timestamp may be from now, either way. */
+export const REPLAY_WINDOW_MS = 5 * 60_000;
+
+export function signWebhook(secret: string, timestampSeconds: number, rawBody: string | Buffer): string {
+  const mac = createHmac('sha256', secret);
+  mac.update(`${String(timestampSeconds)}.`);
+  mac.update(rawBody);
+  return `sha256=${mac.digest('hex')}`;
+}
+
+export type SignatureCheck =
+  { readonly ok: true; readonly timestampSeconds: number } | { readonly ok: false; readonly reason: string };
+
+/** Checks a notice's signature and timestamp in constant time; the reason never repeats a header's value. */
+export function verifyWebhook(input: {
+  readonly secret: string;
+  readonly signature: string | undefined;
+  readonly timestamp: string | undefined;
+  readonly rawBody: string | Buffer;
+  readonly nowMs: number;
+  readonly windowMs?: number;
+}): SignatureCheck {
+  if (input.signature === undefined || input.timestamp === undefined) {
+    return { ok: false, reason: `missing ${SIGNATURE_HEADER} or ${TIMESTAMP_HEADER} header` };
+  }
+  if (!/^\d{1,12}$/.test(input.timestamp)) return { ok: false, reason: 'timestamp is not unix seconds' };
+  const timestampSeconds = Number(input.timestamp);
+  if (Math.abs(input.nowMs - timestampSeconds * 1000) > (input.windowMs ?? REPLAY_WINDOW_MS)) {
+    return { ok: false, reason: 'timestamp outside the replay window' };
+  }
+  const expected = Buffer.from(signWebhook(input.secret, timestampSeconds, input.rawBody));
+  const given = Buffer.from(input.signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ok: false, reason: 'signature does not match' };
+  }
+  return { ok: true, timestampSeconds };
+}
+
+/** Constant-time equality of two secrets (push channel tokens). */
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
