@@ -6,7 +6,7 @@
  * the end-to-end tests, which start their own stack.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 
@@ -214,6 +214,14 @@ async function start(
   await secrets.putSecret(SECRET_NAMES.googleP12, key.p12.toString('base64'));
   await secrets.putSecret(SECRET_NAMES.webhookSecret, randomBytes(32).toString('base64url'));
   const envFile = join(stateDir, `local-stack-${stackId}.env`);
+  if (options.id === undefined) {
+    // A throwaway stack (tests) leaves no files behind.
+    cleanups.push(() => {
+      rmSync(secretsFile, { force: true });
+      rmSync(envFile, { force: true });
+      return Promise.resolve();
+    });
+  }
   writeFileSync(
     envFile,
     Object.entries(env)

@@ -26,7 +26,10 @@ import { DEFAULT_WORKER_OPTIONS, type WorkerDeps } from './sync-worker.js';
 
 export interface ContainerOverrides {
   readonly clock?: Clock;
+  /** Backoff waits of the adapters' retries. */
   readonly sleep?: Sleep;
+  /** Waits for a busy user's lease (real time by default, even when `sleep` is replaced). */
+  readonly leaseSleep?: Sleep;
   readonly logger?: Logger;
   readonly firestore?: Firestore;
   readonly secrets?: SecretStore;
@@ -182,6 +185,7 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
         calendar: await container.calendar(),
         ...stores,
         clock,
+        sleep: overrides.leaseSleep ?? realSleep,
         logger,
         options: {
           ...DEFAULT_WORKER_OPTIONS,

@@ -25,6 +25,11 @@ import { describeErrors, syncUser, type AppliedAction, type SyncRunResult } from
 export interface WorkerOptions {
   /** How long a run may hold a user's lease; longer than the function's timeout, so a live run never loses it. */
   readonly leaseTtlMs: number;
+  /**
+   * How long a request waits for another run of the same user to finish before it is handed back to Pub/Sub. A short
+   * wait serves a burst of notifications at once instead of after a redelivery backoff.
+   */
+  readonly leaseWaitMs: number;
   /** Requests older than this are dropped with a log line (a newer request or the safety sync covers the user). */
   readonly maxMessageAgeMs: number;
   /** A request is served by a complete run that started at least this long after it (clock skew, SPEC §11). */
@@ -38,6 +43,7 @@ export interface WorkerOptions {
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   leaseTtlMs: 10 * 60_000,
+  leaseWaitMs: 10_000,
   maxMessageAgeMs: 24 * 3_600_000,
   coalesceMarginMs: 5_000,
   messageTtlMs: 7 * 24 * 3_600_000,
@@ -55,6 +61,8 @@ export interface WorkerDeps {
   readonly audit: AuditLog;
   readonly orgConfig: OrgConfigStore;
   readonly clock: Clock;
+  /** Waiting for a busy user's lease; without it the request is handed back at once. */
+  readonly sleep?: (ms: number) => Promise<void>;
   readonly logger: Logger;
   readonly options: WorkerOptions;
   /** Fault injection for tests: called after every durable step of the run. */
@@ -119,7 +127,7 @@ export async function handleSyncRequest(deps: WorkerDeps, delivery: SyncDelivery
   }
 
   const holder = `${deps.options.instanceId}:${messageId}:${Math.random().toString(36).slice(2, 10)}`;
-  if (!(await deps.leases.acquire(leaseKey(user.severaUserGuid), holder, nowIso, deps.options.leaseTtlMs))) {
+  if (!(await acquireLease(deps, user.severaUserGuid, holder))) {
     log.info('user busy: another run holds the lease');
     throw new UserBusyError();
   }
@@ -132,6 +140,17 @@ export async function handleSyncRequest(deps: WorkerDeps, delivery: SyncDelivery
     return await run(deps, delivery, fresh, config.sync, nowIso, log);
   } finally {
     await deps.leases.release(leaseKey(user.severaUserGuid), holder);
+  }
+}
+
+/** Takes the user's lease, waiting up to `leaseWaitMs` for a run in progress to release it. */
+async function acquireLease(deps: WorkerDeps, user: string, holder: string): Promise<boolean> {
+  const started = deps.clock.now().getTime();
+  for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
+    const now = canonicalInstant(deps.clock.now().toISOString());
+    if (await deps.leases.acquire(leaseKey(user), holder, now, deps.options.leaseTtlMs)) return true;
+    if (!deps.sleep || deps.clock.now().getTime() - started + wait > deps.options.leaseWaitMs) return false;
+    await deps.sleep(wait);
   }
 }
 

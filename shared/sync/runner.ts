@@ -653,7 +653,7 @@ async function applyUpdate(
       ...action.severa.write,
     });
     step(deps, 'severa.update');
-    severaSide = { version: written.version, hash: contentHash(written.content) };
+    severaSide = writtenSide(written.version, written.content, action.content);
   }
   if (action.google.write) {
     const written = await deps.calendar.update(user, action.googleId, action.google.version, {
@@ -662,7 +662,7 @@ async function applyUpdate(
       severaGuid: action.origin === 'severa' ? action.severaGuid : null,
     });
     step(deps, 'calendar.update');
-    googleSide = { version: written.etag, hash: contentHash(written.content) };
+    googleSide = writtenSide(written.etag, written.content, action.content);
   }
   await deps.store.putLink(
     {
@@ -679,6 +679,21 @@ async function applyUpdate(
     replaces,
   );
   step(deps, 'store.putLink');
+}
+
+/**
+ * What a link remembers of a side after our write. The write's result may already hold someone else's edit made
+ * between our write and its read-back (Severa answers a PATCH, but an adapter may read the activity again): then its
+ * version must not be taken as ours, or that edit would pass for our echo and never be synced. The version is marked
+ * as not synced, so the next run sees the side as changed against what we wrote, and merges it.
+ */
+function writtenSide(
+  version: string,
+  written: SeveraRecord['content'],
+  intended: SeveraRecord['content'],
+): { version: string; hash: string } {
+  const hash = contentHash(intended);
+  return contentHash(written) === hash ? { version, hash } : { version: `${version}#not-synced`, hash };
 }
 
 /**

@@ -113,7 +113,12 @@ describe('syncTick: org poll and upkeep', () => {
     assert.equal((await world.store.readInbox(cecilia.severaUserGuid)).length, 0);
 
     const idle = await pollAndRoute(deps());
-    assert.deepEqual(idle, { changed: 1, requested: [aino.severaUserGuid, ben.severaUserGuid].sort() });
+    assert.deepEqual(idle, {
+      changed: 1,
+      requested: [aino.severaUserGuid, ben.severaUserGuid].sort(),
+      guids: summary.guids,
+    });
+    assert.equal(summary.guids.length, 1);
   });
 
   it('asks for safety syncs and reconciles when due, and not again until the interval passed', async () => {
@@ -194,7 +199,7 @@ describe('syncTick: org poll and upkeep', () => {
       content: timed('Workshop', 2, 10, 2),
       activityTypeGuid: TYPES.meeting.guid,
     });
-    assert.deepEqual(await pollAndRoute(d), { changed: 0, requested: [] });
+    assert.deepEqual(await pollAndRoute(d), { changed: 0, requested: [], guids: [] });
     assert.deepEqual((await maintain(d)).safetySyncs, []);
     assert.equal(publisher.published.length, 0);
   });

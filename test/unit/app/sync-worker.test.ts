@@ -148,6 +148,34 @@ describe('syncWorker: one user sync request', () => {
     assert.equal(await h.messages.wasProcessed('m-1'), false);
   });
 
+  it('waits a little for a run in progress to finish, then serves the request', async () => {
+    h.world.calendar.humanCreate(aino.email, timed('Dentist', 1, 9, 1));
+    const key = `sync:${aino.severaUserGuid}`;
+    assert.ok(await h.leases.acquire(key, 'other', '2026-03-02T08:00:00Z', 60_000));
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      h.world.clock.advance(ms);
+      if (waits.length === 3) await h.leases.release(key, 'other');
+    };
+    const outcome = await handleSyncRequest({ ...h.deps(), sleep }, h.delivery());
+    assert.equal(outcome.kind, 'synced');
+    assert.deepEqual(waits, [50, 100, 200]);
+    // Without the other run ever finishing, it gives up after the wait and asks for redelivery.
+    assert.ok(await h.leases.acquire(key, 'stuck', h.world.clock.now().toISOString(), 3_600_000));
+    const giveUp = handleSyncRequest(
+      {
+        ...h.deps(),
+        sleep: (ms) => {
+          h.world.clock.advance(ms);
+          return Promise.resolve();
+        },
+      },
+      h.delivery({}, 'm-2'),
+    );
+    await assert.rejects(giveUp, UserBusyError);
+  });
+
   it('the same message delivered twice at once makes one run; the redelivery is acked', async () => {
     h.world.calendar.humanCreate(aino.email, timed('Dentist', 1, 9, 1));
     const results = await Promise.allSettled([

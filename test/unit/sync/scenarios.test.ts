@@ -133,6 +133,35 @@ describe('Google → Severa (S4)', () => {
     assert.equal(await settled(world), 0);
   });
 
+  it('a person’s edit that lands between our Severa write and its read-back is still synced', async () => {
+    const world = new World();
+    const event = world.calendar.humanCreate(A.email, timed('Review', 3, 9));
+    await world.cycle();
+    const [activity] = world.severa.all();
+    assert.ok(activity);
+    world.calendar.humanUpdate([A.email], event.id, { location: 'Room 4' });
+    // The adapter reads the activity back after its PATCH; a person moved it in between.
+    const update = world.severa.update.bind(world.severa);
+    world.severa.update = async (guid, version, input) => {
+      await update(guid, version, input);
+      world.severa.humanUpdate(guid, { content: { timing: timed('Review', 3, 11).timing } });
+      const reread = await world.severa.get(guid);
+      assert.ok(reread);
+      return reread;
+    };
+    await world.sync(A);
+    world.severa.update = update;
+    await world.cycle();
+    const [event2] = world.calendar.live(A.email);
+    assert.equal(event2?.content.location, 'Room 4');
+    assert.deepEqual(
+      event2?.content.timing,
+      timed('Review', 3, 11).timing,
+      'the person’s move reached Google',
+    );
+    assert.equal(await settled(world), 0);
+  });
+
   it('switches the type when an event becomes private or public again', async () => {
     const world = new World();
     const g = world.calendar.humanCreate(B.email, timed('Call', 1, 15));

@@ -1,0 +1,697 @@
+/**
+ * The operator CLI: `npm run cli -- <command> [options]` (run directly: `node --import tsx scripts/cli.ts …`).
+ * A thin shell over shared/app/operator.ts: parses arguments (node:util `parseArgs`), loads the configuration once,
+ * runs one operation, prints the result for a person (or JSON with `--json`), and closes its clients.
+ *
+ * Exit codes: 0 success, 2 usage error (the usage text is printed), 1 refused or failed (the actionable messages
+ * are printed; a stack trace only with `--debug`). Secrets (the Severa client secret, the P12 password) are read
+ * from environment variables or files, never from the command line, and never printed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { Firestore } from '@google-cloud/firestore';
+
+import { createContainer } from '../shared/app/container.js';
+import {
+  OperatorError,
+  SetupValidationError,
+  createOperator,
+  type Operator,
+  type OrgSetupInput,
+  type UserStatusView,
+} from '../shared/app/operator.js';
+import { PubSubSyncRequestPublisher } from '../shared/adapters/pubsub/pubsub-publisher.js';
+import { ConfigError, parseConfig, type AppConfig } from '../shared/config.js';
+import { PermanentError, SyncError } from '../shared/domain/index.js';
+import { createJsonLogger, redactString } from '../shared/observability/logger.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export const USAGE = `Usage: npm run cli -- <command> [options]
+
+Organisation (administrator):
+  org setup   Check and save the organisation's settings (nothing is saved unless every check passes)
+                --service-account <email>       the service account's e-mail
+                --p12 <path>                    its .p12 key file
+                --p12-password-file <path>      file holding the key's password (else $GOOGLE_P12_PASSWORD,
+                                                else Google's default "notasecret")
+                --severa-client-id <id>         Severa REST API client id (else $SEVERA_CLIENT_ID)
+                --severa-client-secret-file <path>
+                                                file holding the client secret (else $SEVERA_CLIENT_SECRET)
+                --types <names>                 activity types synced to Google, comma-separated names or
+                                                guids (repeatable)
+                --test-user <email>             a Workspace user to check domain-wide delegation with
+                --enable | --disable            switch the integration on / off (default: unchanged; off at first)
+  org show    The organisation's settings and which secrets are set (never their values)
+  org enable  Switch the integration on (after a completed setup)
+  org disable Switch the integration off
+
+People:
+  user enable <email>            Switch sync on for a person (only while the integration is on)
+  user disable <email>           Switch sync off (links are kept; switching on again resumes without duplicates)
+  user status [<email>]          Sync health of one person, or of everyone
+  user preview <email>           What a sync would do now, without writing anything
+  user resync <email> [--full]   Ask for a sync now; --full first forgets the Google sync token so the whole
+                                 calendar window is listed again (links are kept: no duplicates)
+
+  help                           This text
+
+Options for every command:
+  --json             machine-readable output (errors too, on stdout)
+  --env-file <path>  load this env file first (default: .env in the project root, when it exists)
+  --debug            log at debug level to stderr, and print stack traces of unexpected errors
+`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface OrgSetupArgs {
+  readonly serviceAccountEmail: string;
+  readonly p12Path: string;
+  readonly p12PasswordFile: string | null;
+  readonly severaClientId: string | null;
+  readonly severaClientSecretFile: string | null;
+  readonly types: readonly string[];
+  readonly testUser: string;
+  readonly enable: boolean | undefined;
+}
+
+export type CliCommand =
+  | { readonly kind: 'help' }
+  | ({ readonly kind: 'org setup' } & OrgSetupArgs)
+  | { readonly kind: 'org show' }
+  | { readonly kind: 'org enable' }
+  | { readonly kind: 'org disable' }
+  | { readonly kind: 'user enable'; readonly email: string }
+  | { readonly kind: 'user disable'; readonly email: string }
+  | { readonly kind: 'user status'; readonly email: string | null }
+  | { readonly kind: 'user preview'; readonly email: string }
+  | { readonly kind: 'user resync'; readonly email: string; readonly full: boolean };
+
+export interface ParsedCli {
+  readonly command: CliCommand;
+  readonly json: boolean;
+  readonly debug: boolean;
+  readonly envFile: string | null;
+}
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  'env-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  'service-account': { type: 'string' },
+  p12: { type: 'string' },
+  'p12-password-file': { type: 'string' },
+  'severa-client-id': { type: 'string' },
+  'severa-client-secret-file': { type: 'string' },
+  types: { type: 'string', multiple: true },
+  'test-user': { type: 'string' },
+  enable: { type: 'boolean' },
+  disable: { type: 'boolean' },
+  full: { type: 'boolean' },
+} as const;
+type OptionName = keyof typeof OPTIONS;
+
+const GLOBAL_OPTIONS: readonly OptionName[] = ['json', 'debug', 'env-file', 'help'];
+const SETUP_OPTIONS: readonly OptionName[] = [
+  'service-account',
+  'p12',
+  'p12-password-file',
+  'severa-client-id',
+  'severa-client-secret-file',
+  'types',
+  'test-user',
+  'enable',
+  'disable',
+];
+
+/** Command → its positional arguments (after the two command words) and the options it takes. */
+const COMMANDS: Readonly<
+  Record<Exclude<CliCommand['kind'], 'help'>, { args: readonly string[]; options: readonly OptionName[] }>
+> = {
+  'org setup': { args: [], options: SETUP_OPTIONS },
+  'org show': { args: [], options: [] },
+  'org enable': { args: [], options: [] },
+  'org disable': { args: [], options: [] },
+  'user enable': { args: ['<email>'], options: [] },
+  'user disable': { args: ['<email>'], options: [] },
+  'user status': { args: ['[<email>]'], options: [] },
+  'user preview': { args: ['<email>'], options: [] },
+  'user resync': { args: ['<email>'], options: ['full'] },
+};
+
+function isCommand(name: string): name is keyof typeof COMMANDS {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/**
+ * The command line → what to do. Throws {@link UsageError} naming the problem (unknown command or option, an option
+ * the command does not take, a missing or extra argument, a missing required option). Reads no file or variable.
+ */
+export function parseCli(argv: readonly string[]): ParsedCli {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    // parseArgs' messages name the option ("Unknown option '--x'"); they never hold a secret (none is a flag).
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  const json = values.json ?? false;
+  const debug = values.debug ?? false;
+  const envFile = values['env-file'] ?? null;
+  const [group, verb, ...rest] = positionals;
+  const wantsHelp = values.help === true || group === 'help' || group === undefined;
+  if (wantsHelp) return { command: { kind: 'help' }, json, debug, envFile };
+
+  if (group !== 'org' && group !== 'user') throw new UsageError(`Unknown command "${group}".`);
+  if (verb === undefined) throw new UsageError(`"${group}" needs a command: see the usage below.`);
+  const name = `${group} ${verb}`;
+  if (!isCommand(name)) throw new UsageError(`Unknown command "${name}".`);
+  const spec = COMMANDS[name];
+
+  const given = (Object.keys(values) as OptionName[]).filter((o) => values[o] !== undefined);
+  const foreign = given.filter((o) => !GLOBAL_OPTIONS.includes(o) && !spec.options.includes(o));
+  if (foreign.length > 0) {
+    throw new UsageError(`"${name}" does not take ${foreign.map((o) => `--${o}`).join(', ')}.`);
+  }
+  const required = spec.args.filter((a) => !a.startsWith('[')).length;
+  if (rest.length < required) throw new UsageError(`"${name}" needs ${spec.args.join(' ')}.`);
+  if (rest.length > spec.args.length) {
+    throw new UsageError(
+      `"${name}" takes ${spec.args.length === 0 ? 'no arguments' : `only ${spec.args.join(' ')}`}; unexpected: ${rest.slice(spec.args.length).join(' ')}.`,
+    );
+  }
+  const email = rest[0] ?? null;
+  const base = { json, debug, envFile };
+
+  switch (name) {
+    case 'org setup': {
+      const missing = (['service-account', 'p12', 'test-user', 'types'] as const).filter(
+        (o) => values[o] === undefined,
+      );
+      if (missing.length > 0) {
+        throw new UsageError(`"org setup" needs ${missing.map((o) => `--${o}`).join(', ')}.`);
+      }
+      if (values.enable === true && values.disable === true) {
+        throw new UsageError('"org setup" takes --enable or --disable, not both.');
+      }
+      const types = (values.types ?? [])
+        .flatMap((t) => t.split(','))
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+      if (types.length === 0) throw new UsageError('--types names no activity type.');
+      return {
+        ...base,
+        command: {
+          kind: name,
+          serviceAccountEmail: values['service-account'] ?? '',
+          p12Path: values.p12 ?? '',
+          p12PasswordFile: values['p12-password-file'] ?? null,
+          severaClientId: values['severa-client-id'] ?? null,
+          severaClientSecretFile: values['severa-client-secret-file'] ?? null,
+          types,
+          testUser: values['test-user'] ?? '',
+          enable: values.enable === true ? true : values.disable === true ? false : undefined,
+        },
+      };
+    }
+    case 'org show':
+    case 'org enable':
+    case 'org disable':
+      return { ...base, command: { kind: name } };
+    case 'user status':
+      return { ...base, command: { kind: name, email } };
+    case 'user resync':
+      return { ...base, command: { kind: name, email: email ?? '', full: values.full ?? false } };
+    case 'user enable':
+    case 'user disable':
+    case 'user preview':
+      return { ...base, command: { kind: name, email: email ?? '' } };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Input files and secrets
+
+/** A secret file's content without the one line break editors add at the end. */
+function readSecretFile(path: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`Cannot read ${what} from ${path} (${codeOf(error)}).`);
+  }
+  return text.replace(/\r?\n$/, '');
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'unreadable';
+}
+
+/** The setup input from the parsed arguments, the files they name and the environment. */
+export function setupInput(
+  args: OrgSetupArgs,
+  env: Readonly<Record<string, string | undefined>>,
+  config: Pick<AppConfig, 'severa'>,
+): OrgSetupInput {
+  let p12: Buffer;
+  try {
+    p12 = readFileSync(args.p12Path);
+  } catch (error) {
+    throw new UsageError(`Cannot read the .p12 key file ${args.p12Path} (${codeOf(error)}).`);
+  }
+  const secret =
+    args.severaClientSecretFile !== null
+      ? readSecretFile(args.severaClientSecretFile, 'the Severa client secret')
+      : (env.SEVERA_CLIENT_SECRET ?? '');
+  if (secret === '') {
+    throw new UsageError(
+      'The Severa client secret is needed: set SEVERA_CLIENT_SECRET or pass --severa-client-secret-file <path> (it is never taken on the command line).',
+    );
+  }
+  const password =
+    args.p12PasswordFile !== null
+      ? readSecretFile(args.p12PasswordFile, 'the .p12 password')
+      : env.GOOGLE_P12_PASSWORD;
+  const clientId = args.severaClientId ?? config.severa.clientId;
+  if (clientId.trim() === '') {
+    throw new UsageError(
+      'The Severa client id is needed: pass --severa-client-id <id> or set SEVERA_CLIENT_ID.',
+    );
+  }
+  return {
+    serviceAccountEmail: args.serviceAccountEmail,
+    p12,
+    ...(password === undefined || password === '' ? {} : { p12Password: password }),
+    severaClientId: clientId,
+    severaClientSecret: secret,
+    syncedTypeNames: args.types,
+    testUserEmail: args.testUser,
+    ...(args.enable === undefined ? {} : { enable: args.enable }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** What the CLI builds once it has a configuration; tests hand in their own. */
+export interface CliRuntime {
+  readonly operator: Operator;
+  close(): Promise<void>;
+}
+
+export interface CliDeps {
+  /** Loads an env file into `io.env` (default `process.loadEnvFile`, which never overrides a set variable). */
+  readonly loadEnvFile?: (path: string) => void;
+  /** Where `.env` is looked for when `--env-file` is not given (default: the project root). */
+  readonly projectRoot?: string;
+  readonly runtime?: (
+    config: AppConfig,
+    options: { readonly debug: boolean; readonly io: CliIo },
+  ) => CliRuntime;
+}
+
+const PROJECT_ROOT = resolve(import.meta.dirname, '..');
+
+/** The production runtime: the composition root with its own Firestore and Pub/Sub clients, closed at the end. */
+export function defaultRuntime(
+  config: AppConfig,
+  options: { readonly debug: boolean; readonly io: CliIo },
+): CliRuntime {
+  const logger = createJsonLogger({
+    level: options.debug ? 'debug' : 'warn',
+    fields: { org: config.orgId },
+    write: (line) => {
+      options.io.stderr(`${line}\n`);
+    },
+  });
+  const firestore = new Firestore(config.projectId ? { projectId: config.projectId } : {});
+  const publisher = new PubSubSyncRequestPublisher({
+    topic: config.syncRequestsTopic,
+    logger,
+    ...(config.projectId ? { clientConfig: { projectId: config.projectId } } : {}),
+  });
+  const container = createContainer(config, { firestore, publisher, logger });
+  return {
+    operator: createOperator(container),
+    async close() {
+      await Promise.allSettled([publisher.close(), firestore.terminate()]);
+    },
+  };
+}
+
+/** Runs one command line; returns the exit code. Never throws. */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = processIo(),
+  deps: CliDeps = {},
+): Promise<number> {
+  let cli: ParsedCli;
+  try {
+    cli = parseCli(argv);
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(io, error, argv.includes('--json'));
+    throw error;
+  }
+  if (cli.command.kind === 'help') {
+    io.stdout(USAGE);
+    return EXIT_OK;
+  }
+
+  const loadEnvFile =
+    deps.loadEnvFile ??
+    ((path: string) => {
+      process.loadEnvFile(path);
+    });
+  const envFile = cli.envFile ?? resolve(deps.projectRoot ?? PROJECT_ROOT, '.env');
+  if (cli.envFile !== null && !existsSync(envFile)) {
+    return usageFailure(io, new UsageError(`The env file ${envFile} does not exist.`), cli.json);
+  }
+  if (existsSync(envFile)) {
+    try {
+      loadEnvFile(envFile);
+    } catch (error) {
+      return usageFailure(
+        io,
+        new UsageError(`Cannot load the env file ${envFile} (${codeOf(error)}).`),
+        cli.json,
+      );
+    }
+  }
+
+  let config: AppConfig;
+  try {
+    config = parseConfig(io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      return failure(io, cli, 'configuration', error.message, error.problems);
+    }
+    throw error;
+  }
+
+  let input: OrgSetupInput | null = null;
+  if (cli.command.kind === 'org setup') {
+    try {
+      input = setupInput(cli.command, io.env, config);
+    } catch (error) {
+      if (error instanceof UsageError) return usageFailure(io, error, cli.json);
+      throw error;
+    }
+  }
+
+  const runtime = (deps.runtime ?? defaultRuntime)(config, { debug: cli.debug, io });
+  try {
+    const output = await execute(runtime.operator, cli.command, input, config);
+    io.stdout(cli.json ? `${JSON.stringify(output.data, null, 2)}\n` : output.text);
+    return EXIT_OK;
+  } catch (error) {
+    return reportError(io, cli, error);
+  } finally {
+    await runtime.close();
+  }
+}
+
+interface Output {
+  readonly data: unknown;
+  readonly text: string;
+}
+
+async function execute(
+  operator: Operator,
+  command: Exclude<CliCommand, { kind: 'help' }>,
+  input: OrgSetupInput | null,
+  config: AppConfig,
+): Promise<Output> {
+  switch (command.kind) {
+    case 'org setup': {
+      if (input === null) throw new Error('setup input missing');
+      const result = await operator.setupOrg(input);
+      return {
+        data: result,
+        text: lines([
+          `Organisation settings saved (org "${config.orgId}").`,
+          `  Service account:   ${result.config.serviceAccountEmail} (delegated token obtained for ${result.testUserEmail})`,
+          `  Severa client id:  ${result.config.severaClientId} (scopes: ${result.severaScopes.join(', ') || '-'})`,
+          `  Synced to Google:  ${result.syncedTypes.map((t) => t.name).join(', ')}`,
+          `  Integration:       ${result.config.enabled ? 'on' : 'off (switch it on with: npm run cli -- org enable)'}`,
+          `  Secrets saved:     ${result.savedSecrets.join(', ')} (values not shown)`,
+        ]),
+      };
+    }
+    case 'org show': {
+      const view = await operator.showOrg();
+      const org = view.config;
+      const secrets = Object.entries(view.secrets).map(([name, state]) => `${name}: ${state}`);
+      return {
+        data: view,
+        text:
+          org === null
+            ? lines([
+                `Organisation "${view.orgId}" is not set up yet (npm run cli -- org setup …).`,
+                `  Secrets:           ${secrets.join(', ')}`,
+              ])
+            : lines([
+                `Organisation "${view.orgId}"`,
+                `  Integration:       ${org.enabled ? 'on' : 'off'}`,
+                `  Service account:   ${org.serviceAccountEmail}`,
+                `  Severa client id:  ${org.severaClientId}`,
+                `  Synced to Google:  ${view.syncedTypes.map((t) => t.name).join(', ') || '(none)'}`,
+                `  Conflict policy:   ${org.sync.conflictPolicy}`,
+                `  Updated:           ${org.updatedAt}`,
+                `  Secrets:           ${secrets.join(', ')}`,
+              ]),
+      };
+    }
+    case 'org enable':
+    case 'org disable': {
+      const org = await operator.setOrgEnabled(command.kind === 'org enable');
+      return {
+        data: org,
+        text: lines([`The integration is now ${org.enabled ? 'on' : 'off'} for the organisation.`]),
+      };
+    }
+    case 'user enable': {
+      const result = await operator.enableUser(command.email);
+      return {
+        data: result,
+        text: lines([
+          result.alreadyEnabled
+            ? `Sync was already on for ${result.user.email}.`
+            : `Sync is now on for ${result.user.email} (Severa user ${result.user.severaUserGuid}).`,
+          result.requestId === null
+            ? 'Nothing else to do.'
+            : 'The first sync has been requested: see its progress with: npm run cli -- user status ' +
+              result.user.email,
+        ]),
+      };
+    }
+    case 'user disable': {
+      const result = await operator.disableUser(command.email);
+      return {
+        data: result,
+        text: lines([
+          result.wasEnabled
+            ? `Sync is now off for ${result.email}. Links are kept: switching it on again resumes without duplicates.`
+            : `Sync was not on for ${result.email}; nothing changed.`,
+        ]),
+      };
+    }
+    case 'user status': {
+      if (command.email !== null) {
+        const view = await operator.userStatus(command.email);
+        return { data: view, text: statusText(view) };
+      }
+      const [org, views] = await Promise.all([operator.showOrg(), operator.listStatuses()]);
+      const integration = org.config === null ? 'not set up' : org.config.enabled ? 'on' : 'off';
+      return {
+        data: { integration, users: views },
+        text: lines([`Organisation integration: ${integration}`, '', ...statusTable(views)]),
+      };
+    }
+    case 'user preview': {
+      const result = await operator.previewUser(command.email);
+      const p = result.preview;
+      const examples = (label: string, titles: readonly string[]) =>
+        titles.length === 0 ? [] : [`  ${label}: ${titles.map((t) => `"${t}"`).join(', ')}`];
+      return {
+        data: result,
+        text: lines([
+          `Preview for ${result.user.email} (${result.firstSync ? 'the first sync' : 'the next sync'}; nothing has been written):`,
+          `  ${p.createInGoogle} to create in Google / ${p.createInSevera} in Severa / ${p.matched} matched`,
+          `  ${p.updateGoogle} to update in Google / ${p.updateSevera} in Severa; ${p.deleteInGoogle} to delete in Google / ${p.deleteInSevera} in Severa`,
+          ...examples('To create in Google', p.examples.createInGoogle),
+          ...examples('To create in Severa', p.examples.createInSevera),
+          ...examples('Matched', p.examples.matched),
+          ...(p.held === null ? [] : [`  Held: ${JSON.stringify(p.held)}`]),
+          ...result.problems.map((problem) => `  Problem: ${problem}`),
+          ...(result.enabled ? [] : [`Switch sync on with: npm run cli -- user enable ${result.user.email}`]),
+        ]),
+      };
+    }
+    case 'user resync': {
+      const result = await operator.resync(command.email, { full: command.full });
+      return {
+        data: result,
+        text: lines([
+          result.full
+            ? `Full resync requested for ${result.user.email}: the Google sync token was cleared (links are kept, so nothing is duplicated).`
+            : `Resync requested for ${result.user.email}.`,
+        ]),
+      };
+    }
+  }
+}
+
+function lines(items: readonly string[]): string {
+  return `${items.join('\n')}\n`;
+}
+
+const dash = (v: string | number | null) => (v === null || v === '' ? '-' : String(v));
+
+function statusText(v: UserStatusView): string {
+  return lines([
+    v.email,
+    `  State:            ${v.state}${v.enabled ? '' : ' (sync is off)'}`,
+    `  Severa user:      ${dash(v.severaUserGuid)}`,
+    `  Last success:     ${dash(v.lastSuccessAt)}`,
+    `  Pending retries:  ${v.pendingRetries}`,
+    `  Channel expires:  ${dash(v.channelExpiresAt)}`,
+    `  Last reconcile:   ${dash(v.lastReconcileAt)}`,
+    `  Message:          ${dash(v.message)}`,
+  ]);
+}
+
+function statusTable(views: readonly UserStatusView[]): string[] {
+  if (views.length === 0) return ['Nobody has switched sync on yet.'];
+  const header = [
+    'EMAIL',
+    'STATE',
+    'LAST SUCCESS',
+    'RETRIES',
+    'CHANNEL EXPIRES',
+    'LAST RECONCILE',
+    'MESSAGE',
+  ];
+  const rows = views.map((v) => [
+    v.email,
+    v.state,
+    dash(v.lastSuccessAt),
+    String(v.pendingRetries),
+    dash(v.channelExpiresAt),
+    dash(v.lastReconcileAt),
+    dash(v.message),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const format = (row: readonly string[]) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [format(header), ...rows.map(format)];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Failures
+
+function usageFailure(io: CliIo, error: UsageError, json: boolean): number {
+  if (json) io.stdout(`${JSON.stringify({ error: { code: 'usage', message: error.message } }, null, 2)}\n`);
+  io.stderr(`${error.message}\n\n${USAGE}`);
+  return EXIT_USAGE;
+}
+
+function failure(
+  io: CliIo,
+  cli: ParsedCli,
+  code: string,
+  message: string,
+  problems: readonly unknown[] = [],
+  extra: readonly string[] = [],
+): number {
+  if (cli.json) {
+    io.stdout(
+      `${JSON.stringify({ error: { code, message, ...(problems.length > 0 ? { problems } : {}) } }, null, 2)}\n`,
+    );
+  } else {
+    io.stderr(lines([message, ...extra]));
+  }
+  return EXIT_FAILED;
+}
+
+function reportError(io: CliIo, cli: ParsedCli, error: unknown): number {
+  if (error instanceof SetupValidationError) {
+    const count = error.problems.length;
+    return failure(
+      io,
+      cli,
+      error.code,
+      `The organisation settings were not saved: ${count} problem${count === 1 ? '' : 's'} found.`,
+      cli.json
+        ? [...error.problems, ...error.unchecked.map((u) => ({ check: 'unchecked', message: u }))]
+        : [],
+      [
+        ...error.problems.map((p) => `  - [${p.check}] ${p.message}`),
+        ...(error.unchecked.length === 0
+          ? []
+          : ['Not checked yet:', ...error.unchecked.map((u) => `  - ${u}`)]),
+      ],
+    );
+  }
+  if (error instanceof OperatorError) return failure(io, cli, error.code, error.message);
+  if (error instanceof PermanentError) return failure(io, cli, error.code, error.userMessage);
+  if (error instanceof SyncError && error.transient) {
+    return failure(
+      io,
+      cli,
+      error.code,
+      `A service could not be reached or is busy (${error.message}). Nothing was changed by this failure; try again in a minute.`,
+    );
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const detail = error instanceof Error ? redactString(error.message) : '';
+  const stack = cli.debug && error instanceof Error && error.stack ? [redactString(error.stack)] : [];
+  return failure(
+    io,
+    cli,
+    'unexpected',
+    `Unexpected error (${name}${detail === '' ? '' : `: ${detail}`}).${cli.debug ? '' : ' Run again with --debug for details.'}`,
+    [],
+    stack,
+  );
+}
+
+function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  const code = await runCli(process.argv.slice(2));
+  process.exitCode = code;
+  // Every client was closed; should a library still hold a handle, do not hang the operator's terminal.
+  setTimeout(() => process.exit(code), 2_000).unref();
+}

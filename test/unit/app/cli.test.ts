@@ -1,0 +1,635 @@
+/**
+ * The operator CLI (scripts/cli.ts) without any network: argument parsing, usage errors (exit 2 with the usage
+ * text), env-file loading, how secrets are taken (environment or files, never flags), and how each kind of failure
+ * is printed (exit 1, actionable words, no stack trace unless --debug, JSON with --json). The operations themselves
+ * run against a fake operator here; test/integration/operator.test.ts runs them for real.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import {
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  USAGE,
+  UsageError,
+  parseCli,
+  runCli,
+  setupInput,
+  type CliDeps,
+  type CliIo,
+  type CliRuntime,
+  type OrgSetupArgs,
+} from '../../../scripts/cli.js';
+import {
+  OperatorError,
+  SetupValidationError,
+  type Operator,
+  type OrgSetupInput,
+  type UserStatusView,
+} from '../../../shared/app/operator.js';
+import { PermanentError, TransientError } from '../../../shared/domain/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function usageError(argv: readonly string[]): string {
+  try {
+    parseCli(argv);
+  } catch (error) {
+    assert.ok(error instanceof UsageError, `a UsageError for ${argv.join(' ')}`);
+    return error.message;
+  }
+  assert.fail(`no usage error for: ${argv.join(' ')}`);
+}
+
+interface Captured extends CliIo {
+  readonly out: string[];
+  readonly err: string[];
+  text(): string;
+  errors(): string;
+}
+
+function capture(env: NodeJS.ProcessEnv = {}): Captured {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    env: { SECRET_SOURCE: 'env', ...env },
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    text: () => out.join(''),
+    errors: () => err.join(''),
+  };
+}
+
+/** An operator whose every method fails unless the test gives it; records calls and whether it was closed. */
+function fakeRuntime(methods: Partial<Operator> = {}) {
+  const calls: string[] = [];
+  let closed = 0;
+  const refuse = (name: string) => () => Promise.reject(new Error(`unexpected call: ${name}`));
+  const operator = new Proxy(methods, {
+    get(target, name: string) {
+      const method = target[name as keyof Operator] as ((...args: unknown[]) => unknown) | undefined;
+      if (method === undefined) return refuse(name);
+      return (...args: unknown[]) => {
+        calls.push(`${name} ${JSON.stringify(args)}`);
+        return method(...args);
+      };
+    },
+  }) as Operator;
+  const deps: CliDeps = {
+    projectRoot: dir,
+    loadEnvFile: () => {
+      throw new Error('no env file expected');
+    },
+    runtime: (): CliRuntime => ({
+      operator,
+      close: () => {
+        closed += 1;
+        return Promise.resolve();
+      },
+    }),
+  };
+  return { deps, calls, closed: () => closed };
+}
+
+/** Deps that fail the test if the CLI gets as far as building its runtime (usage errors must not). */
+const noRuntime: CliDeps = {
+  projectRoot: dir,
+  runtime: () => assert.fail('the runtime must not be built'),
+};
+
+const view = (overrides: Partial<UserStatusView> = {}): UserStatusView => ({
+  email: 'aino@demo.example',
+  severaUserGuid: 'g-1',
+  enabled: true,
+  state: 'healthy',
+  lastSuccessAt: '2026-11-24T06:00:00Z',
+  message: null,
+  pendingRetries: 0,
+  channelExpiresAt: '2026-11-30T06:00:00.000Z',
+  lastReconcileAt: '2026-11-24T05:00:00Z',
+  ...overrides,
+});
+
+describe('cli: parsing', () => {
+  it('parses every command with its arguments and options', () => {
+    assert.deepEqual(parseCli(['user', 'enable', 'a@b.c']).command, { kind: 'user enable', email: 'a@b.c' });
+    assert.deepEqual(parseCli(['user', 'disable', 'a@b.c']).command, {
+      kind: 'user disable',
+      email: 'a@b.c',
+    });
+    assert.deepEqual(parseCli(['user', 'status']).command, { kind: 'user status', email: null });
+    assert.deepEqual(parseCli(['user', 'status', 'a@b.c']).command, { kind: 'user status', email: 'a@b.c' });
+    assert.deepEqual(parseCli(['user', 'preview', 'a@b.c']).command, {
+      kind: 'user preview',
+      email: 'a@b.c',
+    });
+    assert.deepEqual(parseCli(['user', 'resync', 'a@b.c']).command, {
+      kind: 'user resync',
+      email: 'a@b.c',
+      full: false,
+    });
+    assert.deepEqual(parseCli(['user', 'resync', '--full', 'a@b.c']).command, {
+      kind: 'user resync',
+      email: 'a@b.c',
+      full: true,
+    });
+    assert.deepEqual(parseCli(['org', 'show']).command, { kind: 'org show' });
+    assert.deepEqual(parseCli(['org', 'enable']).command, { kind: 'org enable' });
+    assert.deepEqual(parseCli(['org', 'disable']).command, { kind: 'org disable' });
+  });
+
+  it('parses org setup: comma-separated and repeated --types, --enable / --disable / neither', () => {
+    const args = [
+      'org',
+      'setup',
+      '--service-account',
+      'sa@p.iam.gserviceaccount.com',
+      '--p12',
+      'key.p12',
+      '--types',
+      'Meeting, Personal',
+      '--types',
+      'Customer visit',
+      '--test-user',
+      'aino@demo.example',
+    ];
+    assert.deepEqual(parseCli(args).command, {
+      kind: 'org setup',
+      serviceAccountEmail: 'sa@p.iam.gserviceaccount.com',
+      p12Path: 'key.p12',
+      p12PasswordFile: null,
+      severaClientId: null,
+      severaClientSecretFile: null,
+      types: ['Meeting', 'Personal', 'Customer visit'],
+      testUser: 'aino@demo.example',
+      enable: undefined,
+    });
+    const on = parseCli([
+      ...args,
+      '--enable',
+      '--severa-client-id',
+      'cid',
+      '--severa-client-secret-file',
+      's.txt',
+    ]);
+    assert.equal(on.command.kind === 'org setup' && on.command.enable, true);
+    assert.equal(on.command.kind === 'org setup' && on.command.severaClientId, 'cid');
+    assert.equal(on.command.kind === 'org setup' && on.command.severaClientSecretFile, 's.txt');
+    const off = parseCli([...args, '--disable']);
+    assert.equal(off.command.kind === 'org setup' && off.command.enable, false);
+  });
+
+  it('takes the global options anywhere', () => {
+    const parsed = parseCli(['--json', 'user', 'status', '--env-file', 'x.env', '--debug']);
+    assert.deepEqual(parsed, {
+      command: { kind: 'user status', email: null },
+      json: true,
+      debug: true,
+      envFile: 'x.env',
+    });
+  });
+
+  it('help: no command, "help", --help or -h, even after a command', () => {
+    for (const argv of [[], ['help'], ['--help'], ['-h'], ['user', 'status', '--help'], ['org', '-h']]) {
+      assert.equal(parseCli(argv).command.kind, 'help', argv.join(' '));
+    }
+  });
+
+  it('names each usage error precisely', () => {
+    assert.equal(usageError(['frob']), 'Unknown command "frob".');
+    assert.equal(usageError(['user']), '"user" needs a command: see the usage below.');
+    assert.equal(usageError(['user', 'frob']), 'Unknown command "user frob".');
+    assert.equal(usageError(['user', 'enable']), '"user enable" needs <email>.');
+    assert.equal(usageError(['user', 'preview']), '"user preview" needs <email>.');
+    assert.equal(usageError(['user', 'resync', '--full']), '"user resync" needs <email>.');
+    assert.equal(
+      usageError(['user', 'enable', 'a@b.c', 'd@e.f']),
+      '"user enable" takes only <email>; unexpected: d@e.f.',
+    );
+    assert.equal(usageError(['org', 'show', 'x']), '"org show" takes no arguments; unexpected: x.');
+    assert.equal(usageError(['user', 'status', '--full']), '"user status" does not take --full.');
+    assert.equal(
+      usageError(['user', 'enable', 'a@b.c', '--p12', 'k', '--enable']),
+      '"user enable" does not take --p12, --enable.',
+    );
+    assert.match(usageError(['user', 'status', '--bogus']), /^Unknown option '--bogus'/);
+    assert.match(usageError(['user', 'status', '--env-file']), /--env-file/);
+    assert.equal(
+      usageError(['org', 'setup', '--p12', 'k']),
+      '"org setup" needs --service-account, --test-user, --types.',
+    );
+    assert.equal(
+      usageError([
+        'org',
+        'setup',
+        '--service-account',
+        's@x',
+        '--p12',
+        'k',
+        '--types',
+        ' , ',
+        '--test-user',
+        'a@b',
+      ]),
+      '--types names no activity type.',
+    );
+    assert.equal(
+      usageError([
+        'org',
+        'setup',
+        '--service-account',
+        's@x',
+        '--p12',
+        'k',
+        '--types',
+        'Meeting',
+        '--test-user',
+        'a@b',
+        '--enable',
+        '--disable',
+      ]),
+      '"org setup" takes --enable or --disable, not both.',
+    );
+  });
+
+  it('has no flag that takes a secret value on the command line', () => {
+    for (const flag of ['--severa-client-secret', '--p12-password', '--password', '--secret']) {
+      assert.match(usageError(['org', 'setup', flag, 'x']), /^Unknown option/, flag);
+    }
+  });
+});
+
+describe('cli: runCli exit codes and output', () => {
+  it('usage errors exit 2 with the message and the usage text, before any configuration or network', async () => {
+    for (const argv of [['frob'], ['user', 'enable'], ['user', 'status', '--full'], ['--nope']]) {
+      const io = capture();
+      assert.equal(await runCli(argv, io, noRuntime), EXIT_USAGE, argv.join(' '));
+      assert.ok(io.errors().endsWith(USAGE), 'the usage text follows the message');
+      assert.equal(io.text(), '');
+    }
+    const json = capture();
+    assert.equal(await runCli(['user', 'enable', '--json'], json, noRuntime), EXIT_USAGE);
+    assert.deepEqual(JSON.parse(json.text()), {
+      error: { code: 'usage', message: '"user enable" needs <email>.' },
+    });
+  });
+
+  it('help exits 0 with the usage on stdout', async () => {
+    const io = capture();
+    assert.equal(await runCli(['help'], io, noRuntime), EXIT_OK);
+    assert.equal(io.text(), USAGE);
+    for (const command of [
+      'org setup',
+      'org show',
+      'user enable',
+      'user disable',
+      'user status',
+      'user preview',
+      'user resync',
+    ]) {
+      assert.ok(USAGE.includes(command), command);
+    }
+  });
+
+  it('loads --env-file, else .env in the project root when it exists; a missing --env-file is a usage error', async () => {
+    const loaded: string[] = [];
+    const envFile = join(dir, 'custom.env');
+    writeFileSync(envFile, 'ORG_ID=from-file\n');
+    const runtime = fakeRuntime({
+      listStatuses: () => Promise.resolve([]),
+      showOrg: () => Promise.resolve({ orgId: 'x', config: null, secrets: {}, syncedTypes: [] }),
+    });
+    const deps = (root: string): CliDeps => ({
+      ...runtime.deps,
+      projectRoot: root,
+      loadEnvFile: (path) => loaded.push(path),
+    });
+
+    assert.equal(await runCli(['user', 'status', '--env-file', envFile], capture(), deps(dir)), EXIT_OK);
+    assert.deepEqual(loaded, [envFile]);
+
+    const root = mkdtempSync(join(dir, 'root-'));
+    assert.equal(await runCli(['user', 'status'], capture(), deps(root)), EXIT_OK);
+    assert.deepEqual(loaded, [envFile], 'no .env in that root: nothing loaded');
+    writeFileSync(join(root, '.env'), 'LOG_LEVEL=info\n');
+    assert.equal(await runCli(['user', 'status'], capture(), deps(root)), EXIT_OK);
+    assert.deepEqual(loaded, [envFile, join(root, '.env')]);
+
+    const io = capture();
+    assert.equal(
+      await runCli(['user', 'status', '--env-file', join(dir, 'nope.env')], io, noRuntime),
+      EXIT_USAGE,
+    );
+    assert.match(io.errors(), /^The env file .*nope\.env does not exist\./);
+  });
+
+  it('a bad configuration exits 1 naming the variable, never its value', async () => {
+    const io = capture({ SEVERA_RATE_PER_SECOND: '9999', SECRET_SOURCE: 'vault-xyz' });
+    assert.equal(await runCli(['user', 'status'], io, noRuntime), EXIT_FAILED);
+    assert.match(io.errors(), /SEVERA_RATE_PER_SECOND/);
+    assert.match(io.errors(), /SECRET_SOURCE/);
+    assert.ok(!io.errors().includes('9999') && !io.errors().includes('vault-xyz'), 'values are not echoed');
+  });
+
+  it('prints a status table for everyone and key: value lines for one person; --json gives the data', async () => {
+    const { deps } = fakeRuntime({
+      showOrg: () =>
+        Promise.resolve({
+          orgId: 'o',
+          config: {
+            enabled: true,
+            serviceAccountEmail: 's@x',
+            severaClientId: 'c',
+            sync: {
+              syncedActivityTypeGuids: [],
+              activityTypes: [],
+              conflictPolicy: 'latest-wins',
+              deletionSafety: { maxCount: 1, maxShare: 1, shareFloor: 1 },
+              pastDays: 30,
+              futureDays: 365,
+            },
+            updatedAt: '2026-11-24T00:00:00Z',
+          },
+          secrets: {},
+          syncedTypes: [],
+        }),
+      listStatuses: () =>
+        Promise.resolve([
+          view(),
+          view({
+            email: 'ben@demo.example',
+            state: 'error',
+            lastSuccessAt: null,
+            message: 'Severa refused the API credential.',
+            pendingRetries: 2,
+            channelExpiresAt: null,
+          }),
+        ]),
+      userStatus: (email) => Promise.resolve(view({ email, enabled: false, state: 'off' })),
+    });
+    const all = capture();
+    assert.equal(await runCli(['user', 'status'], all, deps), EXIT_OK);
+    assert.equal(
+      all.text(),
+      [
+        'Organisation integration: on',
+        '',
+        'EMAIL              STATE    LAST SUCCESS          RETRIES  CHANNEL EXPIRES           LAST RECONCILE        MESSAGE',
+        'aino@demo.example  healthy  2026-11-24T06:00:00Z  0        2026-11-30T06:00:00.000Z  2026-11-24T05:00:00Z  -',
+        'ben@demo.example   error    -                     2        -                         2026-11-24T05:00:00Z  Severa refused the API credential.',
+        '',
+      ].join('\n'),
+    );
+    const one = capture();
+    assert.equal(await runCli(['user', 'status', 'cecilia@demo.example'], one, deps), EXIT_OK);
+    assert.match(one.text(), /^cecilia@demo\.example\n {2}State: {12}off \(sync is off\)\n/);
+    const json = capture();
+    assert.equal(await runCli(['user', 'status', 'cecilia@demo.example', '--json'], json, deps), EXIT_OK);
+    assert.equal((JSON.parse(json.text()) as UserStatusView).state, 'off');
+  });
+
+  it('prints the preview counts the way the settings page will: N to create in Google / M in Severa / K matched', async () => {
+    const { deps } = fakeRuntime({
+      previewUser: () =>
+        Promise.resolve({
+          user: {
+            severaUserGuid: 'g',
+            email: 'aino@demo.example',
+            timeZone: 'UTC',
+            defaultActivityTypeGuid: null,
+          },
+          enabled: false,
+          firstSync: true,
+          preview: {
+            createInGoogle: 2,
+            createInSevera: 3,
+            matched: 1,
+            updateGoogle: 0,
+            updateSevera: 0,
+            deleteInGoogle: 0,
+            deleteInSevera: 0,
+            examples: {
+              createInGoogle: ['Dentist', 'Workshop'],
+              createInSevera: ['Lunch'],
+              matched: ['Sprint planning'],
+            },
+            held: null,
+          },
+          problems: [],
+        }),
+    });
+    const io = capture();
+    assert.equal(await runCli(['user', 'preview', 'aino@demo.example'], io, deps), EXIT_OK);
+    assert.match(
+      io.text(),
+      /^Preview for aino@demo\.example \(the first sync; nothing has been written\):\n {2}2 to create in Google \/ 3 in Severa \/ 1 matched\n/,
+    );
+    assert.match(io.text(), /To create in Google: "Dentist", "Workshop"/);
+    assert.match(io.text(), /Switch sync on with: npm run cli -- user enable aino@demo\.example\n$/);
+  });
+
+  it('refusals and failures exit 1 with their actionable words, and the runtime is always closed', async () => {
+    const cases: { error: Error; expected: RegExp }[] = [
+      {
+        error: new SetupValidationError(
+          [
+            {
+              check: 'p12',
+              code: 'p12-unreadable',
+              message: 'The .p12 key could not be opened with the password given.',
+            },
+            {
+              check: 'activity-types',
+              code: 'unknown-activity-type',
+              message: 'Severa has no activity type "X".',
+            },
+          ],
+          ['Domain-wide delegation: checked once the key opens.'],
+        ),
+        expected:
+          /^The organisation settings were not saved: 2 problems found\.\n {2}- \[p12\] The \.p12 key could not be opened with the password given\.\n {2}- \[activity-types\] Severa has no activity type "X"\.\nNot checked yet:\n {2}- Domain-wide delegation/,
+      },
+      {
+        error: new OperatorError('org-disabled', 'The integration is switched off.'),
+        expected: /^The integration is switched off\.\n$/,
+      },
+      {
+        error: new PermanentError(
+          'missing-scope',
+          'The Severa API credential lacks the API scope "users:read".',
+        ),
+        expected: /^The Severa API credential lacks the API scope "users:read"\.\n$/,
+      },
+      {
+        error: new TransientError('Severa is unavailable (HTTP 503)'),
+        expected:
+          /^A service could not be reached or is busy \(Severa is unavailable \(HTTP 503\)\)\. Nothing was changed by this failure; try again in a minute\.\n$/,
+      },
+      {
+        error: new TypeError('boom'),
+        expected: /^Unexpected error \(TypeError: boom\)\. Run again with --debug for details\.\n$/,
+      },
+    ];
+    for (const { error, expected } of cases) {
+      const runtime = fakeRuntime({ enableUser: () => Promise.reject(error) });
+      const io = capture();
+      assert.equal(await runCli(['user', 'enable', 'a@b.c'], io, runtime.deps), EXIT_FAILED);
+      assert.match(io.errors(), expected);
+      assert.ok(!io.errors().includes('    at '), 'no stack trace');
+      assert.equal(io.text(), '');
+      assert.equal(runtime.closed(), 1, 'clients closed');
+    }
+  });
+
+  it('--debug prints the stack of an unexpected error; --json prints failures as JSON on stdout', async () => {
+    const runtime = fakeRuntime({ enableUser: () => Promise.reject(new TypeError('boom')) });
+    const debug = capture();
+    assert.equal(await runCli(['user', 'enable', 'a@b.c', '--debug'], debug, runtime.deps), EXIT_FAILED);
+    assert.match(debug.errors(), /TypeError: boom\n {4}at /);
+
+    const refused = fakeRuntime({
+      enableUser: () =>
+        Promise.reject(new OperatorError('user-not-found', 'No Severa user has the e-mail a@b.c.')),
+    });
+    const json = capture();
+    assert.equal(await runCli(['user', 'enable', 'a@b.c', '--json'], json, refused.deps), EXIT_FAILED);
+    assert.deepEqual(JSON.parse(json.text()), {
+      error: { code: 'user-not-found', message: 'No Severa user has the e-mail a@b.c.' },
+    });
+    const invalid = fakeRuntime({
+      setupOrg: () =>
+        Promise.reject(
+          new SetupValidationError(
+            [{ check: 'google', code: 'delegation-denied', message: 'Not authorised.' }],
+            [],
+          ),
+        ),
+    });
+    const p12 = join(dir, 'k.p12');
+    writeFileSync(p12, 'not really a key');
+    const setup = capture({ SEVERA_CLIENT_SECRET: 's', SEVERA_CLIENT_ID: 'c' });
+    const args = [
+      'org',
+      'setup',
+      '--service-account',
+      's@x',
+      '--p12',
+      p12,
+      '--types',
+      'Meeting',
+      '--test-user',
+      'a@b',
+      '--json',
+    ];
+    assert.equal(await runCli(args, setup, invalid.deps), EXIT_FAILED);
+    assert.deepEqual(JSON.parse(setup.text()), {
+      error: {
+        code: 'setup-invalid',
+        message: 'The organisation settings were not saved: 1 problem found.',
+        problems: [{ check: 'google', code: 'delegation-denied', message: 'Not authorised.' }],
+      },
+    });
+  });
+});
+
+describe('cli: org setup input (secrets from the environment or files, never flags)', () => {
+  const args = (overrides: Partial<OrgSetupArgs> = {}): OrgSetupArgs => ({
+    serviceAccountEmail: 'sa@p.iam.gserviceaccount.com',
+    p12Path: join(dir, 'input.p12'),
+    p12PasswordFile: null,
+    severaClientId: null,
+    severaClientSecretFile: null,
+    types: ['Meeting'],
+    testUser: 'aino@demo.example',
+    enable: undefined,
+    ...overrides,
+  });
+  const config = { severa: { apiUrl: 'http://x', clientId: 'env-client', ratePerSecond: 8 } };
+  writeFileSync(join(dir, 'input.p12'), Buffer.from([1, 2, 3]));
+
+  it('takes the secret and the password from the environment, the client id from the configuration', () => {
+    const input: OrgSetupInput = setupInput(
+      args(),
+      { SEVERA_CLIENT_SECRET: 'env-secret', GOOGLE_P12_PASSWORD: 'env-pass' },
+      config,
+    );
+    assert.equal(input.severaClientSecret, 'env-secret');
+    assert.equal(input.p12Password, 'env-pass');
+    assert.equal(input.severaClientId, 'env-client');
+    assert.deepEqual([...input.p12], [1, 2, 3]);
+    assert.equal('enable' in input, false, 'absent --enable/--disable keeps the current state');
+    const noPassword = setupInput(
+      args({ severaClientId: 'flag-client' }),
+      { SEVERA_CLIENT_SECRET: 's' },
+      config,
+    );
+    assert.equal(noPassword.p12Password, undefined, "Google's default password then");
+    assert.equal(noPassword.severaClientId, 'flag-client');
+  });
+
+  it('files win over the environment; one trailing line break is dropped', () => {
+    writeFileSync(join(dir, 'secret.txt'), 'file-secret\n');
+    writeFileSync(join(dir, 'password.txt'), 'pass word \r\n');
+    const input = setupInput(
+      args({ severaClientSecretFile: join(dir, 'secret.txt'), p12PasswordFile: join(dir, 'password.txt') }),
+      { SEVERA_CLIENT_SECRET: 'env-secret', GOOGLE_P12_PASSWORD: 'env-pass' },
+      config,
+    );
+    assert.equal(input.severaClientSecret, 'file-secret');
+    assert.equal(input.p12Password, 'pass word ');
+  });
+
+  it('missing inputs are usage errors that say how to give them', () => {
+    assert.throws(
+      () => setupInput(args(), {}, config),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /set SEVERA_CLIENT_SECRET or pass --severa-client-secret-file <path>/.test(e.message),
+    );
+    assert.throws(
+      () => setupInput(args({ p12Path: join(dir, 'missing.p12') }), { SEVERA_CLIENT_SECRET: 's' }, config),
+      (e: unknown) =>
+        e instanceof UsageError && /Cannot read the \.p12 key file .*missing\.p12 \(ENOENT\)/.test(e.message),
+    );
+    assert.throws(
+      () => setupInput(args({ severaClientSecretFile: join(dir, 'nope.txt') }), {}, config),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /Cannot read the Severa client secret from .*nope\.txt \(ENOENT\)/.test(e.message),
+    );
+    assert.throws(
+      () => setupInput(args(), { SEVERA_CLIENT_SECRET: 's' }, { severa: { ...config.severa, clientId: '' } }),
+      (e: unknown) =>
+        e instanceof UsageError && /--severa-client-id <id> or set SEVERA_CLIENT_ID/.test(e.message),
+    );
+  });
+
+  it('runCli: a missing client secret exits 2 without building the runtime', async () => {
+    const io = capture();
+    const argv = [
+      'org',
+      'setup',
+      '--service-account',
+      's@x',
+      '--p12',
+      join(dir, 'input.p12'),
+      '--types',
+      'Meeting',
+      '--test-user',
+      'a@b',
+      '--severa-client-id',
+      'c',
+    ];
+    assert.equal(await runCli(argv, io, noRuntime), EXIT_USAGE);
+    assert.match(io.errors(), /^The Severa client secret is needed/);
+  });
+});
