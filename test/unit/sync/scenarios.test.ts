@@ -153,9 +153,10 @@ describe('Google → Severa (S4)', () => {
     world.severa.update = update;
     await world.cycle();
     const [event2] = world.calendar.live(A.email);
-    assert.equal(event2?.content.location, 'Room 4');
+    assert.ok(event2);
+    assert.equal(event2.content.location, 'Room 4');
     assert.deepEqual(
-      event2?.content.timing,
+      event2.content.timing,
       timed('Review', 3, 11).timing,
       'the person’s move reached Google',
     );
