@@ -19,8 +19,8 @@ const CECILIA = { guid: DEMO_USERS.london, email: 'cecilia@demo.example' };
 
 type Event = Record<string, unknown> & { id: string; summary?: string; status?: string };
 
-const missing = (['firestore', 'pubsub'] as const).map((name) => emulatorStatus(name)).find((s) => !s.ok);
-const skip = missing && !missing.ok ? missing.reason : null;
+const statuses = (['firestore', 'pubsub'] as const).map((name) => emulatorStatus(name));
+const skip = statuses.flatMap((s) => (s.ok ? [] : [s.reason]))[0] ?? null;
 if (skip !== null) console.log(`skipped: ${skip}`);
 
 const latencies: Record<'Severa → Google' | 'Google → Severa', number[]> = {
