@@ -193,6 +193,7 @@ async function start(
   const topics = { syncRequests: `sync-requests-${stackId}`, syncTick: `sync-tick-${stackId}` };
   const env: Record<string, string> = {
     GOOGLE_CLOUD_PROJECT: projectId,
+    METADATA_SERVER_DETECTION: 'none',
     FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST ?? '',
     PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST ?? '',
     ORG_ID: `demo-${stackId}`,
