@@ -184,8 +184,10 @@ async function main(): Promise<void> {
           ...(values.private === true ? { visibility: 'private' } : {}),
         },
       });
-      const event = (created?.result ?? created) as { id?: unknown } | null;
-      console.log(`created event ${String(event?.id)} (the calendar simulator notifies calendarPush)`);
+      const result: unknown = created?.result;
+      const eventId =
+        typeof result === 'object' && result !== null && 'id' in result ? result.id : created?.id;
+      console.log(`created event ${String(eventId)} (the calendar simulator notifies calendarPush)`);
     } else if (action === 'update' || action === 'delete') {
       if (id === undefined) fail(`the event id is required\n\n${USAGE}`);
       await sim(

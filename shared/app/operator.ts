@@ -31,6 +31,7 @@ import {
   type ActivityTypeRef,
   type SyncUser,
 } from '../domain/index.js';
+import { leaseKey } from './sync-worker.js';
 import type {
   CalendarListRequest,
   CalendarListResult,
@@ -237,8 +238,7 @@ export interface Operator {
 }
 
 const EMAIL_RE = /^[^@\s]+@[^@\s]+$/;
-/** The same key the sync worker takes for a run of the person (shared/app/sync-worker.ts). */
-const leaseKey = (user: string) => `sync:${user}`;
+/** How long a full resync holds the person's lease while it clears the sync token. */
 const DEFAULT_RESYNC_LEASE_MS = 60_000;
 /** Secrets the sync reads; the webhook secret is optional until the webhook function exists. */
 const SHOWN_SECRETS = [

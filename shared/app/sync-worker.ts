@@ -96,7 +96,8 @@ export class UserBusyError extends TransientError {
   }
 }
 
-const leaseKey = (user: string) => `sync:${user}`;
+/** The lease that keeps one user's runs apart (the operator's resync takes it too). */
+export const leaseKey = (user: string) => `sync:${user}`;
 
 /**
  * Handles one delivery. Acks (returns) when the request is done or can never succeed (the reason is on the user's

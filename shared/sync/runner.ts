@@ -100,6 +100,7 @@ export async function syncUser(
   user: SyncUser,
   options: SyncRunOptions = {},
 ): Promise<SyncRunResult> {
+  if (options.dryRun) deps = { ...deps, store: withoutWrites(deps.store) };
   const now = canonicalInstant(deps.clock.now().toISOString());
   const collected = await collect(deps, user, options, now);
   const errors: SyncError[] = [];
@@ -788,6 +789,36 @@ async function finish(
   }
   await store.setStatus(userGuid, status);
   return status;
+}
+
+/**
+ * The store as a dry run (B1 preview) sees it: reads pass through, writes are dropped (crash recovery would
+ * otherwise save the links of create intents it resolves).
+ */
+function withoutWrites(store: SyncStore): SyncStore {
+  const skip = () => Promise.resolve();
+  return {
+    listLinks: (u) => store.listLinks(u),
+    findLinksByICalUID: (i) => store.findLinksByICalUID(i),
+    findLinksBySeveraGuid: (g) => store.findLinksBySeveraGuid(g),
+    getSyncToken: (u) => store.getSyncToken(u),
+    readInbox: (u) => store.readInbox(u),
+    listIntents: (u) => store.listIntents(u),
+    findIntentsByICalUID: (i) => store.findIntentsByICalUID(i),
+    getWatermark: () => store.getWatermark(),
+    getStatus: (u) => store.getStatus(u),
+    putLink: skip,
+    deleteLink: skip,
+    saveSyncToken: skip,
+    addToInbox: skip,
+    ackInbox: skip,
+    putIntent: skip,
+    deleteIntent: skip,
+    claimMeeting: (_iCalUID, user) => Promise.resolve(user),
+    releaseMeeting: skip,
+    setWatermark: skip,
+    setStatus: skip,
+  };
 }
 
 /** The status words for a run's failed items (B7). */
