@@ -13,14 +13,14 @@ import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 
 import { createContainer, type Container } from '../shared/app/container.js';
+import { createOperator, type Operator } from '../shared/app/operator.js';
 import { maintain } from '../shared/app/sync-tick.js';
 import { signWebhook } from '../shared/app/webhook-signature.js';
 import { ensurePushSubscription, ensureTopic } from '../shared/adapters/pubsub/pubsub-publisher.js';
 import { EnvSecretSource } from '../shared/adapters/secrets/env-secret-source.js';
 import { SECRET_NAMES, parseConfig } from '../shared/config.js';
 import { createJsonLogger, type LogLevel } from '../shared/observability/logger.js';
-import type { Logger, UserRecord } from '../shared/ports/index.js';
-import { defaultSettings } from '../shared/sync/settings.js';
+import type { Logger } from '../shared/ports/index.js';
 import { createCalendarSim, type CalendarSim } from '../test/sim/calendar/calendar-sim.js';
 import {
   DEMO_SERVICE_ACCOUNT,
@@ -28,12 +28,7 @@ import {
   demoFixture as calendarDemo,
 } from '../test/sim/calendar/demo-fixture.js';
 import { createSeveraSim, type SeveraSim } from '../test/sim/severa/severa-sim.js';
-import {
-  DEMO_CREDENTIALS,
-  DEMO_TYPES,
-  DEMO_USERS,
-  demoFixture as severaDemo,
-} from '../test/sim/severa/demo-fixture.js';
+import { DEMO_CREDENTIALS, DEMO_USERS, demoFixture as severaDemo } from '../test/sim/severa/demo-fixture.js';
 import {
   EMULATOR_PROJECT,
   emulatorStatus,
@@ -71,6 +66,8 @@ export interface LocalStack {
   readonly severaSim: SeveraSim;
   readonly calendarSim: CalendarSim;
   readonly container: Container;
+  /** What the operator CLI does (org setup, user enable/disable/status/preview/resync). */
+  readonly operator: Operator;
   readonly projectId: string;
   readonly topics: { readonly syncRequests: string; readonly syncTick: string };
   /** Env file with this stack's configuration, for `npm run cli -- --env-file <it>`. */
@@ -261,34 +258,21 @@ async function start(
     });
   }
 
-  // 6. The demo organisation's setup, as the operator would do it, and the demo users' opt-in.
-  const severa = await container.severa();
-  const types = await severa.listActivityTypes();
-  await container.stores.orgConfig.putOrgConfig({
-    enabled: true,
+  // 6. The demo organisation's setup and the demo users' opt-in, through the operator's own service (S1, S2): the
+  // key, the delegation and the Severa credential are validated before anything is saved.
+  const operator = createOperator(container);
+  await operator.setupOrg({
     serviceAccountEmail: DEMO_SERVICE_ACCOUNT,
+    p12: key.p12,
     severaClientId: DEMO_CREDENTIALS.clientId,
-    sync: defaultSettings({
-      activityTypes: types,
-      syncedActivityTypeGuids: [DEMO_TYPES.meeting, DEMO_TYPES.personal, DEMO_TYPES.customerVisit],
-    }),
-    updatedAt: new Date().toISOString(),
+    severaClientSecret: DEMO_CREDENTIALS.clientSecret,
+    syncedTypeNames: ['Meeting', 'Personal', 'Customer visit'],
+    testUserEmail: 'aino@demo.example',
+    enable: true,
   });
   const syncing = new Set(options.syncing ?? ['aino@demo.example', 'ben@demo.example']);
-  for (const user of await severa.listUsers()) {
-    const person = DEMO_PEOPLE.find((p) => p.guid === user.severaUserGuid);
-    if (!person) continue;
-    const record: UserRecord = {
-      ...user,
-      enabled: syncing.has(person.email),
-      channel: null,
-      lastReconcileAt: null,
-      lastCompleteRunStartedAt: null,
-      lastSafetyRequestAt: null,
-    };
-    await container.stores.users.putUser(record);
-  }
-  // Push channels for the syncing users, and their first (reconciling) syncs.
+  for (const email of syncing) await operator.enableUser(email);
+  // Push channels for the syncing users.
   await maintain(await container.tickDeps());
 
   // 7. Cloud Scheduler's stand-in.
@@ -312,6 +296,7 @@ async function start(
     severaSim,
     calendarSim,
     container,
+    operator,
     projectId,
     topics,
     envFile,

@@ -278,18 +278,12 @@ describe('end to end through the functions and Pub/Sub (local stack)', { skip: s
         end: { dateTime: '2026-12-15T16:00:00Z' },
       },
     });
-    const { users } = stack.container.stores;
-    await users.updateUser(CECILIA.guid, { enabled: true });
-    await stack.container.publisher.publish({
-      user: CECILIA.guid,
-      reason: 'initial',
-      requestedAt: new Date().toISOString(),
-      reconcile: true,
-    });
+    // Cecilia switches her sync on (S2): matched by e-mail, her first sync is queued.
+    await stack.operator.enableUser(CECILIA.email);
     let state = 'off';
     await untilAsync('Cecilia’s first complete sync', async () => {
       state = (await stack.container.stores.store.getStatus(CECILIA.guid)).state;
-      return state !== 'off';
+      return state !== 'off' && state !== 'initial';
     });
     const status = await stack.container.stores.store.getStatus(CECILIA.guid);
     assert.equal(status.state, 'healthy', status.message ?? '');
