@@ -364,6 +364,47 @@ describe('end to end through the functions and Pub/Sub (local stack)', { skip: s
     assert.equal(eventsNamed(AINO, 'Team standup').length, 1, 'one series in Google');
   });
 
+  it('bad input to the HTTP functions gets a clear 4xx and changes nothing', async () => {
+    const writes = () =>
+      stack.severaSim.stats.total({ method: 'POST' }) + stack.calendarSim.stats.total({ method: 'PATCH' });
+    const before = writes();
+    const post = async (path: string, headers: Record<string, string>, body = '') => {
+      const res = await fetch(`${stack.functionsUrl}${path}`, { method: 'POST', headers, body });
+      const text = await res.text();
+      return { status: res.status, text };
+    };
+    const channel = (await stack.container.stores.users.getUser(AINO.guid))?.channel;
+    assert.ok(channel);
+    const forged = await post('/calendarPush', {
+      'x-goog-channel-id': channel.id,
+      'x-goog-channel-token': 'guessed',
+      'x-goog-resource-id': channel.resourceId,
+      'x-goog-resource-state': 'exists',
+    });
+    assert.equal(forged.status, 401);
+    const unknown = await post('/calendarPush', {
+      'x-goog-channel-id': 'nope',
+      'x-goog-resource-id': 'r',
+      'x-goog-resource-state': 'exists',
+    });
+    assert.equal(unknown.status, 404);
+    const unsigned = await post(
+      '/severaWebhook',
+      { 'content-type': 'application/json' },
+      '{"activityGuids":["x"]}',
+    );
+    assert.equal(unsigned.status, 401);
+    assert.match(unsigned.text, /missing/);
+    const huge = await post(
+      '/severaWebhook',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ activityGuids: ['x'], pad: 'y'.repeat(70_000) }),
+    );
+    assert.equal(huge.status, 413);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(writes(), before);
+  });
+
   it('ends with no duplicates anywhere and every syncing user healthy', async () => {
     // Let anything in flight finish: a tick now, then both sides stay as they are.
     await stack.tick();
