@@ -115,6 +115,87 @@ async function functionsServer(): Promise<Server> {
   });
 }
 
+/** Starts the official Firestore and Pub/Sub emulators unless the environment already names running ones. */
+export async function ensureEmulators(cleanups: (() => Promise<void>)[]): Promise<void> {
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
+  for (const name of ['firestore', 'pubsub'] as const) {
+    const variable = name === 'firestore' ? 'FIRESTORE_EMULATOR_HOST' : 'PUBSUB_EMULATOR_HOST';
+    if (process.env[variable]) continue;
+    const status = emulatorStatus(name);
+    if (!status.ok) throw new Error(`${status.reason}. See docs/local-stack.md.`);
+    const handle: EmulatorHandle = await startEmulator(name);
+    cleanups.push(() => handle.stop());
+    process.env[variable] = handle.host;
+  }
+}
+
+/** Serves the four functions on one local port; returns its base URL. */
+export async function serveFunctions(port: number, cleanups: (() => Promise<void>)[]): Promise<string> {
+  const server = await functionsServer();
+  const bound = await listen(server, port);
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  );
+  return `http://127.0.0.1:${String(bound)}`;
+}
+
+/** The topics, and push subscriptions from them to `syncWorker` and `syncTick` (what Cloud Functions sets up). */
+export async function wirePubSub(
+  projectId: string,
+  functionsUrl: string,
+  topics: { readonly syncRequests: string; readonly syncTick: string },
+  cleanups: (() => Promise<void>)[],
+): Promise<PubSub> {
+  const pubsub = new PubSub({ projectId, apiEndpoint: process.env.PUBSUB_EMULATOR_HOST ?? '' });
+  cleanups.push(() => pubsub.close());
+  for (const [topic, fn] of [
+    [topics.syncRequests, 'syncWorker'],
+    [topics.syncTick, 'syncTick'],
+  ] as const) {
+    await ensureTopic(pubsub, topic);
+    await ensurePushSubscription(pubsub, {
+      topic,
+      name: `${topic}-${fn}`,
+      endpoint: `${functionsUrl}/${fn}/projects/${projectId}/topics/${topic}`,
+      ackDeadlineSeconds: 60,
+    });
+    cleanups.push(async () => {
+      await pubsub.subscription(`${topic}-${fn}`).delete();
+    });
+  }
+  return pubsub;
+}
+
+/** Cloud Scheduler's stand-in: publishes a tick every `intervalMs`; returns "tick now". */
+export function startScheduler(
+  pubsub: PubSub,
+  topic: string,
+  intervalMs: number,
+  logger: Logger,
+  cleanups: (() => Promise<void>)[],
+): () => Promise<void> {
+  const tickTopic = pubsub.topic(topic);
+  const tick = async () => {
+    await tickTopic.publishMessage({ json: { at: new Date().toISOString() } });
+  };
+  const interval = setInterval(() => {
+    void tick().catch((error: unknown) => {
+      logger.warn('scheduler tick could not be published', { error });
+    });
+  }, intervalMs);
+  cleanups.push(() => {
+    clearInterval(interval);
+    return Promise.resolve();
+  });
+  return tick;
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -140,18 +221,9 @@ async function start(
   stop: () => Promise<void>,
 ): Promise<LocalStack> {
   const stackId = options.id ?? randomUUID().slice(0, 8);
-  process.env.METADATA_SERVER_DETECTION ??= 'none';
 
   // 1. The official emulators (reused when the environment already names them).
-  for (const name of ['firestore', 'pubsub'] as const) {
-    const variable = name === 'firestore' ? 'FIRESTORE_EMULATOR_HOST' : 'PUBSUB_EMULATOR_HOST';
-    if (process.env[variable]) continue;
-    const status = emulatorStatus(name);
-    if (!status.ok) throw new Error(`${status.reason}. See docs/local-stack.md.`);
-    const handle: EmulatorHandle = await startEmulator(name);
-    cleanups.push(() => handle.stop());
-    process.env[variable] = handle.host;
-  }
+  await ensureEmulators(cleanups);
   const projectId = EMULATOR_PROJECT;
 
   // 2. The simulators with the demo organisation.
@@ -170,18 +242,7 @@ async function start(
   }
 
   // 3. The functions' server first: its address is where pushes go.
-  const server = await functionsServer();
-  const port = await listen(server, options.functionsPort ?? (await freePort()));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  );
-  const functionsUrl = `http://127.0.0.1:${String(port)}`;
+  const functionsUrl = await serveFunctions(options.functionsPort ?? (await freePort()), cleanups);
 
   // 4. Configuration and secrets, as a deployment would have them (env source instead of Secret Manager).
   const stateDir = options.stateDir ?? join(import.meta.dirname, '..', '.local');
@@ -240,23 +301,7 @@ async function start(
   });
 
   // 5. Pub/Sub: the topics, and push subscriptions to the functions (the framework turns a push into a CloudEvent).
-  const pubsub = new PubSub({ projectId, apiEndpoint: env.PUBSUB_EMULATOR_HOST });
-  cleanups.push(() => pubsub.close());
-  for (const [topic, fn] of [
-    [topics.syncRequests, 'syncWorker'],
-    [topics.syncTick, 'syncTick'],
-  ] as const) {
-    await ensureTopic(pubsub, topic);
-    await ensurePushSubscription(pubsub, {
-      topic,
-      name: `${topic}-${fn}`,
-      endpoint: `${functionsUrl}/${fn}/projects/${projectId}/topics/${topic}`,
-      ackDeadlineSeconds: 60,
-    });
-    cleanups.push(async () => {
-      await pubsub.subscription(`${topic}-${fn}`).delete();
-    });
-  }
+  const pubsub = await wirePubSub(projectId, functionsUrl, topics, cleanups);
 
   // 6. The demo organisation's setup and the demo users' opt-in, through the operator's own service (S1, S2): the
   // key, the delegation and the Severa credential are validated before anything is saved.
@@ -276,19 +321,7 @@ async function start(
   await maintain(await container.tickDeps());
 
   // 7. Cloud Scheduler's stand-in.
-  const tickTopic = pubsub.topic(topics.syncTick);
-  const tick = async () => {
-    await tickTopic.publishMessage({ json: { at: new Date().toISOString() } });
-  };
-  const interval = setInterval(() => {
-    void tick().catch((error: unknown) => {
-      logger.warn('scheduler tick could not be published', { error });
-    });
-  }, options.tickIntervalMs ?? 60_000);
-  cleanups.push(() => {
-    clearInterval(interval);
-    return Promise.resolve();
-  });
+  const tick = startScheduler(pubsub, topics.syncTick, options.tickIntervalMs ?? 60_000, logger, cleanups);
 
   const webhookSecret = await secrets.get(SECRET_NAMES.webhookSecret);
   return {

@@ -2,9 +2,11 @@
  * `npm start`: the whole system on this machine (docs/local-stack.md). Prints the URLs, the demo users and `ready`
  * when it takes traffic; Ctrl-C stops everything it started.
  */
-import { relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
 import { startLocalStack } from './local-stack.js';
+import { startRealStack } from './real-stack.js';
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -16,20 +18,59 @@ const port = (name: string, fallback: number): number => {
   return value;
 };
 
-console.log('starting the local stack: Firestore and Pub/Sub emulators, API simulators, functions…');
-const started = Date.now();
-const stack = await startLocalStack({
-  id: 'local',
-  functionsPort: port('FUNCTIONS_PORT', 8080),
-  severaPort: port('SEVERA_SIM_PORT', 8701),
-  calendarPort: port('CALENDAR_SIM_PORT', 8702),
-  tickIntervalMs: Number(process.env.TICK_INTERVAL_MS ?? 60_000),
-  secondPollDelayMs: Number(process.env.TICK_SECOND_POLL_DELAY_MS ?? 30_000),
-  logLevel: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info',
-});
+const real = process.argv.includes('--real') || process.env.LOCAL_APIS === 'real';
+if (real) {
+  // The real Severa and Google APIs, configured in .env (docs/local-stack.md); state on the emulators.
+  const envFile = process.env.ENV_FILE ?? '.env';
+  if (!existsSync(envFile)) {
+    console.error(`${envFile} not found: copy .env.example to .env and fill it in (docs/local-stack.md).`);
+    process.exit(2);
+  }
+  process.loadEnvFile(envFile);
+  console.log('starting the functions against the APIs in .env, with the Firestore and Pub/Sub emulators…');
+  const stack = await startRealStack({
+    functionsPort: port('FUNCTIONS_PORT', 8080),
+    tickIntervalMs: Number(process.env.TICK_INTERVAL_MS ?? 60_000),
+  });
+  const c = stack.container.config;
+  // The CLI must see the same emulators: .env plus their addresses.
+  mkdirSync('.local', { recursive: true });
+  const cliEnv = join('.local', 'local-stack-real.env');
+  writeFileSync(
+    cliEnv,
+    `${readFileSync(envFile, 'utf8').trimEnd()}\n` +
+      ['FIRESTORE_EMULATOR_HOST', 'PUBSUB_EMULATOR_HOST', 'GOOGLE_CLOUD_PROJECT', 'METADATA_SERVER_DETECTION']
+        .map((k) => `${k}=${process.env[k] ?? ''}`)
+        .join('\n') +
+      '\n',
+  );
+  console.log(`
+functions:       ${stack.functionsUrl}/calendarPush  ${stack.functionsUrl}/severaWebhook  (syncTick, syncWorker via Pub/Sub push)
+Severa API:      ${c.severa.apiUrl}
+Google API:      ${c.google.rootUrl}
+push address:    ${c.pushAddress ?? 'none (Google cannot reach this machine: changes arrive by polling and safety syncs)'}
+set up:          npm run cli -- --env-file ${cliEnv} org setup …   then   npm run cli -- --env-file ${cliEnv} user enable <email>
+ready`);
+  const stopReal = () => {
+    void stack.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stopReal);
+  process.once('SIGTERM', stopReal);
+} else {
+  console.log('starting the local stack: Firestore and Pub/Sub emulators, API simulators, functions…');
+  const started = Date.now();
+  const stack = await startLocalStack({
+    id: 'local',
+    functionsPort: port('FUNCTIONS_PORT', 8080),
+    severaPort: port('SEVERA_SIM_PORT', 8701),
+    calendarPort: port('CALENDAR_SIM_PORT', 8702),
+    tickIntervalMs: Number(process.env.TICK_INTERVAL_MS ?? 60_000),
+    secondPollDelayMs: Number(process.env.TICK_SECOND_POLL_DELAY_MS ?? 30_000),
+    logLevel: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'info',
+  });
 
-const f = stack.functionsUrl;
-console.log(`
+  const f = stack.functionsUrl;
+  console.log(`
 functions (Functions Framework):
   calendarPush   POST ${f}/calendarPush      (the calendar simulator's push channels point here)
   severaWebhook  POST ${f}/severaWebhook     (signed change notices; npm run act sends them for Severa changes)
@@ -47,15 +88,16 @@ operator CLI:    npm run cli -- --env-file ${relative(process.cwd(), stack.envFi
 make changes:    npm run act -- help
 ready (${String(Date.now() - started)} ms)`);
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  console.log('stopping…');
-  void stack.stop().then(() => {
-    console.log('stopped');
-    process.exit(0);
-  });
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('stopping…');
+    void stack.stop().then(() => {
+      console.log('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
