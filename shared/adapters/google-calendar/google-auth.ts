@@ -39,7 +39,7 @@ function p12Error(reason: string, password: string): PermanentError {
 }
 
 /**
- * The RSA private key of a Google service-account `.p12` file as a PKCS#1 PEM (`BEGIN RSA PRIVATE KEY`), the form
+ * The RSA private key of a Google service-account `.p12` file as a PKCS#1 PEM (an "RSA PRIVATE KEY" block), the form
  * `new JWT({ key })` takes. Throws {@link PermanentError} `configuration` with a message an admin can act on (wrong
  * password, not a P12 file, no key inside); the message never contains the password or key bytes.
  */
