@@ -33,8 +33,13 @@ export async function calendarPush(req: functions.Request, res: functions.Respon
     send(res, { status: 405, body: { error: 'POST only' } });
     return;
   }
+  // The handshake right after `events.watch` needs nothing loaded: answered before the clients are.
+  if (req.header('x-goog-resource-state') === 'sync') {
+    send(res, { status: 200, body: { ok: true } });
+    return;
+  }
   try {
-    const c = runtime();
+    const c = await runtime();
     send(
       res,
       await handleCalendarPush(
@@ -57,7 +62,7 @@ export async function severaWebhook(req: functions.Request, res: functions.Respo
     return;
   }
   try {
-    const c = runtime();
+    const c = await runtime();
     const result = await handleSeveraWebhook(
       {
         secret: () => c.secrets.get(SECRET_NAMES.webhookSecret),
@@ -85,8 +90,8 @@ interface PubSubEventData {
 /** Cloud Scheduler's tick (every minute, through the `sync-tick` topic). */
 export async function syncTick(event: CloudEvent<PubSubEventData>): Promise<void> {
   const logger = invocationLogger('syncTick', event.id);
-  const c = runtime();
   try {
+    const c = await runtime();
     const deps = { ...(await c.tickDeps()), logger };
     const summary = await runTickCycle(
       deps,
@@ -116,8 +121,8 @@ export async function syncWorker(event: CloudEvent<PubSubEventData>): Promise<vo
     logger.error('malformed sync request dropped', { error });
     return;
   }
-  const c = runtime();
   try {
+    const c = await runtime();
     const deps = await c.workerDeps();
     const outcome = await handleSyncRequest(
       { ...deps, logger: logger.child({ user: delivery.request.user }) },

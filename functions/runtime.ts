@@ -1,26 +1,35 @@
 /**
- * What every function of an instance shares: the configuration (parsed once), the container (built once, lazily,
- * so a cold start pays only for what the first invocation needs) and a logger with a correlation id per call.
+ * What every function of an instance shares: the configuration (parsed once), the container (built once, on first
+ * use, and imported lazily, so a cold start pays for the client libraries only when a call needs them) and a logger
+ * with a correlation id per call.
  */
 import { randomUUID } from 'node:crypto';
 
-import { createContainer, type Container } from '../shared/app/container.js';
+import type { Container } from '../shared/app/container.js';
 import { config } from '../shared/config.js';
+import { createJsonLogger } from '../shared/observability/logger.js';
 import type { Logger } from '../shared/ports/index.js';
 
-let container: Container | null = null;
+let container: Promise<Container> | null = null;
+let logger: Logger | null = null;
 
-/** The instance's container (tests and the local stack may install their own first). */
-export function runtime(): Container {
-  container ??= createContainer(config());
+/** The instance's container (the local stack and tests may install their own first). */
+export function runtime(): Promise<Container> {
+  container ??= import('../shared/app/container.js').then(({ createContainer }) => {
+    const built = createContainer(config());
+    logger = built.logger;
+    return built;
+  });
   return container;
 }
 
 export function installRuntime(value: Container | null): void {
-  container = value;
+  container = value === null ? null : Promise.resolve(value);
+  logger = value?.logger ?? null;
 }
 
 /** A logger for one invocation: `correlationId` ties its lines together in Cloud Logging. */
 export function invocationLogger(fn: string, correlationId: string | undefined): Logger {
-  return runtime().logger.child({ function: fn, correlationId: correlationId ?? randomUUID() });
+  logger ??= createJsonLogger({ level: config().logLevel, fields: { org: config().orgId } });
+  return logger.child({ function: fn, correlationId: correlationId ?? randomUUID() });
 }

@@ -9,13 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 
 import { firestoreStores, type FirestoreStores } from '../adapters/firestore/index.js';
-import { privateKeyPemFromP12 } from '../adapters/google-calendar/google-auth.js';
-import { GoogleCalendarAdapter } from '../adapters/google-calendar/google-calendar.adapter.js';
+import type { GoogleCalendarAdapter } from '../adapters/google-calendar/google-calendar.adapter.js';
 import { PubSubSyncRequestPublisher } from '../adapters/pubsub/pubsub-publisher.js';
 import { EnvSecretSource } from '../adapters/secrets/env-secret-source.js';
 import { SecretManagerSource } from '../adapters/secrets/secret-manager-source.js';
-import { SeveraHttpClient } from '../adapters/severa/severa-http.js';
-import { SeveraAdapter } from '../adapters/severa/severa.adapter.js';
+import type { SeveraAdapter } from '../adapters/severa/severa.adapter.js';
 import { sharedRateLimiter, type RateLimiter } from '../adapters/throttle.js';
 import { SECRET_NAMES, type AppConfig } from '../config.js';
 import { PermanentError } from '../domain/index.js';
@@ -108,7 +106,12 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
       ...(config.projectId ? { clientConfig: { projectId: config.projectId } } : {}),
     });
 
+  // The API clients are imported on first use: a function that never calls an API does not load them.
   const buildSevera = async (): Promise<SeveraAdapter> => {
+    const [{ SeveraHttpClient }, { SeveraAdapter }] = await Promise.all([
+      import('../adapters/severa/severa-http.js'),
+      import('../adapters/severa/severa.adapter.js'),
+    ]);
     const stored = await stores.orgConfig.getOrgConfig();
     const clientId = stored?.severaClientId ?? config.severa.clientId;
     const clientSecret = await secrets.get(SECRET_NAMES.severaClientSecret);
@@ -143,6 +146,10 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     return stored;
   };
   const buildCalendar = async (): Promise<GoogleCalendarAdapter> => {
+    const [{ privateKeyPemFromP12 }, { GoogleCalendarAdapter }] = await Promise.all([
+      import('../adapters/google-calendar/google-auth.js'),
+      import('../adapters/google-calendar/google-calendar.adapter.js'),
+    ]);
     const { serviceAccountEmail } = await orgConfig();
     const p12 = await secrets.get(SECRET_NAMES.googleP12);
     const password = (await optionalSecret(secrets, SECRET_NAMES.googleP12Password)) ?? undefined;
