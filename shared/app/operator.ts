@@ -15,7 +15,7 @@
  * No secret value (P12 bytes, its password, the Severa client secret, tokens, a push channel's token) is ever
  * returned, logged or put into a message.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 import { DEFAULT_P12_PASSWORD, privateKeyPemFromP12 } from '../adapters/google-calendar/google-auth.js';
 import { GoogleCalendarAdapter } from '../adapters/google-calendar/google-calendar.adapter.js';
@@ -521,6 +521,10 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
       // Always written, so a password left from an earlier key can never be used with this one.
       [SECRET_NAMES.googleP12Password, password],
     ];
+    // The webhook's HMAC key is made once, when there is none: a relay is configured with it (S8).
+    if ((await presence(SECRET_NAMES.webhookSecret)) === 'missing') {
+      saved.push([SECRET_NAMES.webhookSecret, randomBytes(32).toString('base64url')]);
+    }
     for (const [name, value] of saved) await secrets.putSecret(name, value);
     const previous = await stores.orgConfig.getOrgConfig();
     const orgConfig: OrgConfig = {

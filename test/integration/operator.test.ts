@@ -382,6 +382,7 @@ describe(
           SECRET_NAMES.severaClientSecret,
           SECRET_NAMES.googleP12,
           SECRET_NAMES.googleP12Password,
+          SECRET_NAMES.webhookSecret,
         ]);
         assert.deepEqual(
           result.syncedTypes.map((t) => t.name),
@@ -391,11 +392,18 @@ describe(
         assert.deepEqual([...result.severaScopes].sort(), [...DEMO_SCOPES].sort());
         assert.ok(!JSON.stringify(result).includes(DEMO_CREDENTIALS.clientSecret), 'no secret in the result');
 
-        assert.deepEqual(w.savedSecrets(), {
+        const saved = w.savedSecrets();
+        const webhookSecret = saved?.[SECRET_NAMES.webhookSecret] ?? '';
+        assert.match(webhookSecret, /^[A-Za-z0-9_-]{43}$/, 'a fresh 256-bit webhook key');
+        assert.deepEqual(saved, {
           [SECRET_NAMES.severaClientSecret]: DEMO_CREDENTIALS.clientSecret,
           [SECRET_NAMES.googleP12]: demoKey?.p12.toString('base64'),
           [SECRET_NAMES.googleP12Password]: 'notasecret',
+          [SECRET_NAMES.webhookSecret]: webhookSecret,
         });
+        // A second setup keeps the webhook key (a relay is configured with it).
+        await w.operator.setupOrg(w.input());
+        assert.equal(w.savedSecrets()?.[SECRET_NAMES.webhookSecret], webhookSecret);
         assert.equal(
           statSync(w.secretsFile).mode & 0o777,
           0o600,
@@ -904,7 +912,7 @@ describe(
           [SECRET_NAMES.severaClientSecret]: 'set',
           [SECRET_NAMES.googleP12]: 'set',
           [SECRET_NAMES.googleP12Password]: 'set',
-          [SECRET_NAMES.webhookSecret]: 'missing',
+          [SECRET_NAMES.webhookSecret]: 'set',
         });
         assert.equal(view.config.enabled, true);
 
