@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 
 import { createContainer } from '../shared/app/container.js';
-import { signWebhook } from '../shared/app/webhook-signature.js';
+import { sendSeveraNotice } from '../shared/app/webhook-signature.js';
 import { SECRET_NAMES, parseConfig } from '../shared/config.js';
 import { nullLogger } from '../shared/observability/logger.js';
 
@@ -109,18 +109,8 @@ async function sim(url: string, body: unknown): Promise<Record<string, unknown> 
 /** The relay's signed change notice for a Severa change. */
 async function notify(guid: string): Promise<void> {
   const secret = await container.secrets.get(SECRET_NAMES.webhookSecret);
-  const body = JSON.stringify({ activityGuids: [guid] });
-  const timestamp = Math.floor(Date.now() / 1000);
-  const res = await fetch(`${functionsUrl}/severaWebhook`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-sync-timestamp': String(timestamp),
-      'x-sync-signature': signWebhook(secret, timestamp, body),
-    },
-    body,
-  });
-  console.log(`change notice sent to severaWebhook: ${res.status.toString()}`);
+  const status = await sendSeveraNotice(`${functionsUrl}/severaWebhook`, secret, [guid]);
+  console.log(`change notice sent to severaWebhook: ${status.toString()}`);
 }
 
 async function main(): Promise<void> {

@@ -15,7 +15,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { createContainer, type Container } from '../shared/app/container.js';
 import { createOperator, type Operator } from '../shared/app/operator.js';
 import { maintain } from '../shared/app/sync-tick.js';
-import { signWebhook } from '../shared/app/webhook-signature.js';
+import { sendSeveraNotice } from '../shared/app/webhook-signature.js';
 import { ensurePushSubscription, ensureTopic } from '../shared/adapters/pubsub/pubsub-publisher.js';
 import { EnvSecretSource } from '../shared/adapters/secrets/env-secret-source.js';
 import { SECRET_NAMES, parseConfig } from '../shared/config.js';
@@ -334,21 +334,8 @@ async function start(
     topics,
     envFile,
     demoUsers: DEMO_PEOPLE.map((p) => ({ name: p.name, email: p.email, syncing: syncing.has(p.email) })),
-    async notifySevera(activityGuids) {
-      const body = JSON.stringify({ activityGuids });
-      const timestamp = Math.floor(Date.now() / 1000);
-      const res = await fetch(`${functionsUrl}/severaWebhook`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-sync-timestamp': String(timestamp),
-          'x-sync-signature': signWebhook(webhookSecret, timestamp, body),
-        },
-        body,
-      });
-      await res.arrayBuffer();
-      return res.status;
-    },
+    notifySevera: (activityGuids) =>
+      sendSeveraNotice(`${functionsUrl}/severaWebhook`, webhookSecret, activityGuids),
     tick,
     stop,
   };

@@ -13,6 +13,7 @@ import type { GoogleCalendarAdapter } from '../adapters/google-calendar/google-c
 import { PubSubSyncRequestPublisher } from '../adapters/pubsub/pubsub-publisher.js';
 import { EnvSecretSource } from '../adapters/secrets/env-secret-source.js';
 import { SecretManagerSource } from '../adapters/secrets/secret-manager-source.js';
+import { SecretMissingError } from '../adapters/secrets/secret-name.js';
 import type { SeveraAdapter } from '../adapters/severa/severa.adapter.js';
 import { sharedRateLimiter, type RateLimiter } from '../adapters/throttle.js';
 import { SECRET_NAMES, type AppConfig } from '../config.js';
@@ -79,12 +80,7 @@ async function optionalSecret(secrets: SecretStore, name: string): Promise<strin
   try {
     return await secrets.get(name);
   } catch (error) {
-    if (
-      error instanceof PermanentError &&
-      error.code === 'configuration' &&
-      /is not set|was not found/i.test(error.message)
-    )
-      return null;
+    if (error instanceof SecretMissingError) return null;
     throw error;
   }
 }

@@ -22,6 +22,7 @@ import { GoogleCalendarAdapter } from '../adapters/google-calendar/google-calend
 import { SEVERA_SYNC_SCOPES, SeveraHttpClient } from '../adapters/severa/severa-http.js';
 import { SeveraAdapter, type SeveraUserLookup } from '../adapters/severa/severa.adapter.js';
 import { realSleep, sharedRateLimiter, type RateLimiter } from '../adapters/throttle.js';
+import { SecretMissingError } from '../adapters/secrets/secret-name.js';
 import { SECRET_NAMES } from '../config.js';
 import {
   PermanentError,
@@ -558,12 +559,7 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
       await secrets.get(name);
       return 'set';
     } catch (error) {
-      if (
-        error instanceof PermanentError &&
-        error.code === 'configuration' &&
-        /is not set|was not found/i.test(error.message)
-      )
-        return 'missing';
+      if (error instanceof SecretMissingError) return 'missing';
       return 'unreadable';
     }
   }

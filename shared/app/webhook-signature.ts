@@ -56,3 +56,25 @@ export function sameSecret(a: string, b: string): boolean {
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+/** Posts a signed change notice, as a relay watching Severa does; returns the HTTP status. */
+export async function sendSeveraNotice(
+  webhookUrl: string,
+  secret: string,
+  activityGuids: readonly string[],
+  nowMs = Date.now(),
+): Promise<number> {
+  const body = JSON.stringify({ activityGuids });
+  const timestamp = Math.floor(nowMs / 1000);
+  const res = await fetch(webhookUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      [TIMESTAMP_HEADER]: String(timestamp),
+      [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
+    },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}

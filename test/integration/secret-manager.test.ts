@@ -8,7 +8,11 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 
 import * as grpc from '@grpc/grpc-js';
 
-import { SecretManagerSource, type SecretManagerSourceOptions } from '../../shared/adapters/secrets/index.js';
+import {
+  SecretManagerSource,
+  SecretMissingError,
+  type SecretManagerSourceOptions,
+} from '../../shared/adapters/secrets/index.js';
 import { PermanentError, TransientError } from '../../shared/domain/index.js';
 import { createMemoryLogger } from '../../shared/observability/logger.js';
 import type { Clock } from '../../shared/ports/index.js';
@@ -158,6 +162,7 @@ describe('SecretManagerSource against the Secret Manager fake', () => {
       ),
     );
     assert.equal(fake.calls.length - before, 1, 'NOT_FOUND is not retried');
+    await assert.rejects(source().get(name), SecretMissingError, 'absent, not unreadable');
   });
 
   it('a secret without versions is missing too', async () => {

@@ -18,7 +18,7 @@ import { dirname } from 'node:path';
 
 import { PermanentError } from '../../domain/errors.js';
 import type { SecretStore } from '../../ports/operations.port.js';
-import { assertSecretName, secretEnvVar } from './secret-name.js';
+import { SecretMissingError, assertSecretName, secretEnvVar } from './secret-name.js';
 
 export interface EnvSecretSourceOptions {
   /** The environment to read (the composition root passes `process.env`; nothing here reads it itself). */
@@ -58,7 +58,7 @@ export class EnvSecretSource implements SecretStore {
       this.#file === null
         ? `set the environment variable ${variable}, or name a JSON secrets file (SECRETS_FILE) that has "${name}"`
         : `set the environment variable ${variable}, or add "${name}" to ${this.#file} (a JSON object of name → value)`;
-    throw new PermanentError('configuration', `Secret "${name}" is not set; ${where}.`);
+    throw new SecretMissingError(`Secret "${name}" is not set; ${where}.`);
   }
 
   /**

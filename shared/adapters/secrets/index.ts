@@ -8,4 +8,4 @@ export {
   type SecretManagerClientOptions,
   type SecretManagerSourceOptions,
 } from './secret-manager-source.js';
-export { assertSecretName, secretEnvVar } from './secret-name.js';
+export { SecretMissingError, assertSecretName, secretEnvVar } from './secret-name.js';

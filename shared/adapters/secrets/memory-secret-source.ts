@@ -1,6 +1,5 @@
-import { PermanentError } from '../../domain/errors.js';
 import type { SecretStore } from '../../ports/operations.port.js';
-import { assertSecretName } from './secret-name.js';
+import { SecretMissingError, assertSecretName } from './secret-name.js';
 
 /** Secrets in a Map (tests, simulators). Misses fail like the other sources do, without quoting any value. */
 export class MemorySecretSource implements SecretStore {
@@ -18,7 +17,7 @@ export class MemorySecretSource implements SecretStore {
     this.reads.push(name);
     const value = this.#values.get(name);
     if (value === undefined || value === '') {
-      return Promise.reject(new PermanentError('configuration', `Secret "${name}" is not set.`));
+      return Promise.reject(new SecretMissingError(`Secret "${name}" is not set.`));
     }
     return Promise.resolve(value);
   }

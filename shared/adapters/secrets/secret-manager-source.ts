@@ -23,7 +23,7 @@ import type { Logger } from '../../ports/logger.port.js';
 import type { SecretStore } from '../../ports/operations.port.js';
 import { withRetry, type RetryPolicy } from '../retry.js';
 import { GRPC, grpcCode, grpcStatusName } from '../grpc-status.js';
-import { assertSecretName } from './secret-name.js';
+import { SecretMissingError, assertSecretName } from './secret-name.js';
 
 /** `SecretManagerServiceClient` options: `apiEndpoint`, `port` and `sslCreds` point it at a local fake. */
 export type SecretManagerClientOptions = NonNullable<
@@ -238,15 +238,18 @@ export function classifySecretManagerError(
   const status = statusName(error);
   switch (grpcCode(error)) {
     case GRPC.NOT_FOUND:
-      return new PermanentError(
-        'configuration',
-        action === 'read'
-          ? `Secret "${name}" was not found in project ${projectId} (or has no version yet). Create it: ` +
+      return action === 'read'
+        ? new SecretMissingError(
+            `Secret "${name}" was not found in project ${projectId} (or has no version yet). Create it: ` +
               `gcloud secrets create ${name} --project=${projectId} --replication-policy=automatic --data-file=FILE ` +
-              `(FILE holding the value), or save the organisation settings again.`
-          : `Secret "${name}" disappeared from project ${projectId} while it was being saved; save again.`,
-        options,
-      );
+              `(FILE holding the value), or save the organisation settings again.`,
+            options,
+          )
+        : new PermanentError(
+            'configuration',
+            `Secret "${name}" disappeared from project ${projectId} while it was being saved; save again.`,
+            options,
+          );
     case GRPC.FAILED_PRECONDITION:
       return new PermanentError(
         'configuration',

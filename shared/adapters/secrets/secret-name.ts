@@ -13,6 +13,13 @@ export function assertSecretName(name: string): void {
   }
 }
 
+/** A secret that is not set in the source (as opposed to one that could not be read): callers may treat it as absent. */
+export class SecretMissingError extends PermanentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('configuration', message, options);
+  }
+}
+
 /** The environment variable holding secret `name`: `SECRET_` + the name upper-cased, other characters as `_`. */
 export function secretEnvVar(name: string): string {
   return `SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;

@@ -797,19 +797,8 @@ export class SeveraAdapter implements SeveraPort {
     const candidates = rows.flatMap((row) => {
       const guid = row.guid ?? '';
       if (guid === '') return [];
-      try {
-        const content = activityToRecord(
-          { ...row, recurrenceType: 'None', recurrence: null },
-          {
-            timeZone: zone,
-            participantGuids: [],
-            ...(this.#types === null ? {} : { activityTypes: this.#types.types }),
-          },
-        ).content;
-        return [{ guid, content }];
-      } catch {
-        return [];
-      }
+      const content = this.#rowContent(row, zone);
+      return content === null ? [] : [{ guid, content }];
     });
     const used = new Set<string>();
     return (o) => {
@@ -824,6 +813,22 @@ export class SeveraAdapter implements SeveraPort {
       if (found !== undefined) used.add(found.guid);
       return found?.guid;
     };
+  }
+
+  /** The content of one occurrence or exception row read as a single entry; null when unreadable (not matched). */
+  #rowContent(row: ActivityModel, zone: string): EntryContent | null {
+    try {
+      return activityToRecord(
+        { ...row, recurrenceType: 'None', recurrence: null },
+        {
+          timeZone: zone,
+          participantGuids: [],
+          ...(this.#types === null ? {} : { activityTypes: this.#types.types }),
+        },
+      ).content;
+    } catch {
+      return null;
+    }
   }
 
   /** Occurrence row guids of the series by original start key, for the given keys (one windowed listing). */
@@ -843,19 +848,8 @@ export class SeveraAdapter implements SeveraPort {
     const found = new Map<string, string>();
     for (const row of rows) {
       if (row.recurrenceParentActivityGuid !== seriesGuid || (row.guid ?? '') === '') continue;
-      try {
-        const content = activityToRecord(
-          { ...row, recurrenceType: 'None', recurrence: null },
-          {
-            timeZone: zone,
-            participantGuids: [],
-            ...(this.#types === null ? {} : { activityTypes: this.#types.types }),
-          },
-        ).content;
-        found.set(occurrenceKey(content), row.guid ?? '');
-      } catch {
-        // an unreadable row cannot be matched
-      }
+      const content = this.#rowContent(row, zone);
+      if (content !== null) found.set(occurrenceKey(content), row.guid ?? '');
     }
     return found;
   }

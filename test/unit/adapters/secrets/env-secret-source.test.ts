@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   EnvSecretSource,
   MemorySecretSource,
+  SecretMissingError,
   secretEnvVar,
 } from '../../../../shared/adapters/secrets/index.js';
 import { PermanentError } from '../../../../shared/domain/index.js';
@@ -85,6 +86,7 @@ describe('EnvSecretSource', () => {
       source.get('severa-client-secret'),
       /^Secret "severa-client-secret" is not set; set the environment variable SECRET_SEVERA_CLIENT_SECRET, or name a JSON secrets file \(SECRETS_FILE\)/,
     );
+    await assert.rejects(source.get('severa-client-secret'), SecretMissingError, 'absent, not unreadable');
   });
 
   it('says how to set a missing secret (file configured, present or not)', async () => {
