@@ -1,0 +1,167 @@
+/**
+ * Scenario tests for the edits people really make on synced entries (issue 9): each case was first seen deleting,
+ * duplicating, exposing or distorting someone's entry. They drive the real runner and org poll over the in-memory
+ * services, as people and Cloud Scheduler would, and assert what each person ends up with on both sides.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import type { EntryContent, RecurrenceRule } from '../../../shared/domain/index.js';
+import { TYPES, USERS, World, timed } from '../../support/world.js';
+
+const A = USERS.aino;
+const B = USERS.ben;
+
+const WEEKLY_MONDAYS = (count: number): RecurrenceRule => ({
+  freq: 'weekly',
+  interval: 1,
+  byWeekday: ['MO'],
+  byMonthDay: null,
+  bySetPos: null,
+  byMonth: null,
+  end: { kind: 'count', count },
+});
+
+/** A weekly series on Mondays from 9 March 2026, 09:00 Helsinki. */
+function weeklySeries(title: string, count: number, zone = 'Europe/Helsinki'): EntryContent {
+  const start = timed(title, 7, 7, 1, zone);
+  return {
+    ...start,
+    recurrence: { pattern: { kind: 'rule', rule: WEEKLY_MONDAYS(count) }, exdates: [], overrides: [] },
+  };
+}
+
+/** Google's UI writing a rule Severa has no form for (weeks of the year). */
+const UNSUPPORTED = {
+  kind: 'unsupported',
+  lines: ['RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=MO,WE;BYWEEKNO=11,12'],
+} as const;
+
+async function cycles(world: World, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 1) await world.cycle({ reconcile: true });
+}
+
+describe('a person reshapes the Google copy of a Severa series (issue 9 #1)', () => {
+  function ownedSeries(world: World, count: number) {
+    return world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: weeklySeries('Steering group', count),
+      activityTypeGuid: TYPES.sales.guid,
+      participantGuids: [B.severaUserGuid],
+    });
+  }
+
+  function copyOf(world: World, email: string, severaGuid: string) {
+    const copy = world.calendar.live(email).find((e) => e.severaGuid === severaGuid);
+    assert.ok(copy, `${email} has a copy of ${severaGuid}`);
+    return copy;
+  }
+
+  function assertSeriesKept(world: World, guid: string, count: number): void {
+    const s = world.severa.all().find((x) => x.guid === guid);
+    assert.ok(s, 'the Severa series is not deleted');
+    assert.equal(s.activityType.guid, TYPES.sales.guid, 'its activity type is kept');
+    assert.deepEqual(s.participantGuids, [B.severaUserGuid], 'its participant is kept');
+    assert.deepEqual(
+      s.content.recurrence?.pattern,
+      { kind: 'rule', rule: WEEKLY_MONDAYS(count) },
+      'its rule is kept',
+    );
+    assert.equal(world.severa.all().length, 1, 'no single activities replace it');
+  }
+
+  it('a rule Severa cannot express stays in Google, the series stays in Severa, and the person is told', async () => {
+    const world = new World();
+    const s = ownedSeries(world, 4);
+    await cycles(world, 1);
+    const copy = copyOf(world, A.email, s.guid);
+    const recurrence = { pattern: UNSUPPORTED, exdates: [], overrides: [] };
+    world.calendar.humanUpdate([A.email], copy.id, { recurrence });
+    await cycles(world, 2);
+    assertSeriesKept(world, s.guid, 4);
+    assert.deepEqual(
+      copyOf(world, A.email, s.guid).content.recurrence,
+      recurrence,
+      'her rule stays in Google',
+    );
+    assert.ok(copyOf(world, B.email, s.guid), 'the participant keeps his copy');
+    const status = await world.store.getStatus(A.severaUserGuid);
+    assert.equal(status.state, 'healthy');
+    assert.match(status.message ?? '', /Steering group/);
+    assert.match(status.message ?? '', /Severa cannot repeat/);
+
+    // A later rename in Google still reaches Severa, and nothing is lost over further runs.
+    world.calendar.humanUpdate([A.email], copy.id, { title: 'Steering group (new name)' });
+    await cycles(world, 3);
+    assert.equal(world.severa.all()[0]?.content.title, 'Steering group (new name)');
+    assertSeriesKept(world, s.guid, 4);
+    assert.equal(copyOf(world, B.email, s.guid).content.title, 'Steering group (new name)');
+    assert.deepEqual(copyOf(world, A.email, s.guid).content.recurrence, recurrence);
+  });
+
+  it('only a new time zone on the copy: nothing is deleted and the series follows the new times', async () => {
+    const world = new World();
+    const s = ownedSeries(world, 4);
+    await cycles(world, 1);
+    const copy = copyOf(world, A.email, s.guid);
+    assert.equal(copy.content.timing.kind, 'timed');
+    // Google's UI keeps the wall-clock time when the zone changes: 09:00 New York.
+    const moved = { ...weeklySeries('Steering group', 4, 'America/New_York'), title: 'Steering group' };
+    const nyStart = timed('x', 7, 13, 1, 'America/New_York').timing; // 09:00 EDT on 9 March = 13:00Z
+    world.calendar.humanUpdate([A.email], copy.id, { timing: nyStart, recurrence: moved.recurrence });
+    await cycles(world, 2);
+    const after = world.severa.all();
+    assert.equal(after.length, 1, 'the series is neither deleted nor split into single activities');
+    assert.equal(after[0]?.guid, s.guid);
+    assert.equal(
+      after[0]?.content.timing.kind === 'timed' && after[0].content.timing.start,
+      '2026-03-09T13:00:00Z',
+    );
+    assert.ok(copyOf(world, B.email, s.guid));
+    assert.equal(await settledWrites(world), 0);
+  });
+
+  it('a participant reshaping their copy leaves the owner’s activity alone', async () => {
+    const world = new World();
+    const s = ownedSeries(world, 4);
+    await cycles(world, 1);
+    const bens = copyOf(world, B.email, s.guid);
+    world.calendar.humanUpdate([B.email], bens.id, {
+      recurrence: { pattern: UNSUPPORTED, exdates: [], overrides: [] },
+    });
+    await cycles(world, 3);
+    assertSeriesKept(world, s.guid, 4);
+    assert.ok(copyOf(world, A.email, s.guid), 'the owner keeps her copy');
+    assert.ok(copyOf(world, B.email, s.guid), 'the participant keeps his copy');
+  });
+
+  it('a long series reshaped in Google is not held by deletion safety (B3) and nothing is deleted', async () => {
+    const world = new World();
+    const s = ownedSeries(world, 8);
+    await cycles(world, 1);
+    const copy = copyOf(world, A.email, s.guid);
+    world.calendar.humanUpdate([A.email], copy.id, {
+      recurrence: {
+        pattern: {
+          kind: 'unsupported',
+          lines: ['RRULE:FREQ=WEEKLY;COUNT=8;BYDAY=MO,WE;BYWEEKNO=11,12,13,14'],
+        },
+        exdates: [],
+        overrides: [],
+      },
+    });
+    const results = await world.cycle({ reconcile: true });
+    assert.ok(
+      results.every((r) => r.plan.held === null),
+      'no run is held',
+    );
+    await cycles(world, 2);
+    assertSeriesKept(world, s.guid, 8);
+  });
+});
+
+async function settledWrites(world: World): Promise<number> {
+  const before = world.writes();
+  await world.cycle({ reconcile: true });
+  return world.writes() - before;
+}
