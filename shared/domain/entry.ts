@@ -75,8 +75,17 @@ export interface GoogleRecord {
   readonly content: EntryContent;
   /** `extendedProperties.private.severaGuid` when this event was written by the sync (B4). */
   readonly severaGuid: string | null;
-  /** Only `default` events sync; status events (out of office, focus time, …) and birthdays are left alone. */
+  /**
+   * Google's `eventType` (immutable): `default`, `outOfOffice`, `focusTime`, `workingLocation`, `birthday`,
+   * `fromGmail`. Which of them sync is decided by the core (shared/sync/rules.ts `googleEventKind`).
+   */
   readonly eventType: string;
+  /**
+   * The calendar's owner organises this event and has invited others (Google `organizer.self` and attendees other
+   * than the owner): writes to it are sent with `sendUpdates=all`, so the guests hear of a move or a cancellation
+   * made from Severa as they would from Google's own UI (docs/sync-engine.md "Meetings you organise").
+   */
+  readonly organizerOfMeeting: boolean;
 }
 
 /** A change seen in a listing: a live record, or a deletion (Google `status: cancelled`, Severa 404). */

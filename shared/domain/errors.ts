@@ -5,6 +5,7 @@
 export const ERROR_CODES = [
   'transient',
   'rate-limited',
+  'quota-exceeded',
   'precondition-failed',
   'not-found',
   'already-exists',
@@ -55,6 +56,15 @@ export class RateLimitedError extends SyncError {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * Google's "Calendar usage limits exceeded" (403 `quotaExceeded`, google-calendar.md §4): the calendar stays
+ * read-only for hours. Retrying soon only prolongs it: the person's sync pauses with a long, growing delay.
+ */
+export class QuotaExceededError extends SyncError {
+  readonly code = 'quota-exceeded';
+  readonly transient = true;
 }
 
 /** The item changed under us (Google 412 on If-Match; Severa `lastUpdatedDateTime` moved): re-read and re-plan. */

@@ -18,6 +18,21 @@ export interface CalendarWrite {
    * is: a person's own event is never stamped, or it would later be taken for our copy.
    */
   readonly severaGuid: string | null;
+  /**
+   * The event's content as read at the etag the write is conditional on. Fields equal to it are left as Google
+   * holds them, so a write never replaces Google's own spelling of an unchanged field (an HTML description read as
+   * text, a `public` or `confidential` visibility read as "not private" / "private"). Absent: every synced field is
+   * written.
+   */
+  readonly current?: EntryContent;
+  /** Tell the event's guests (`sendUpdates=all`): set for meetings the user organises (`organizerOfMeeting`). */
+  readonly notifyGuests?: boolean;
+}
+
+/** Options of a delete. */
+export interface CalendarDeleteOptions {
+  /** Tell the event's guests that it was cancelled (`sendUpdates=all`), as for {@link CalendarWrite.notifyGuests}. */
+  readonly notifyGuests?: boolean;
 }
 
 /**
@@ -46,7 +61,7 @@ export interface CalendarPort {
   /** Replaces the synced fields with `If-Match: expectedEtag`; throws {@link PreconditionFailedError} on 412. */
   update(user: SyncUser, id: string, expectedEtag: string, write: CalendarWrite): Promise<GoogleRecord>;
   /** Deletes with `If-Match`; an event already gone (404/410) counts as deleted. */
-  delete(user: SyncUser, id: string, expectedEtag: string): Promise<void>;
+  delete(user: SyncUser, id: string, expectedEtag: string, options?: CalendarDeleteOptions): Promise<void>;
 }
 
 /** A Google push channel on a user's events (google-calendar.md §2): stored so it can be renewed and stopped. */

@@ -89,6 +89,7 @@ export function expandSeriesToInstances(
       content,
       severaGuid: null,
       eventType: record.eventType,
+      organizerOfMeeting: record.organizerOfMeeting,
     };
   });
 }

@@ -33,6 +33,7 @@ function record(content: EntryContent, etag = '"3181161784712000"'): GoogleRecor
     content,
     severaGuid: '3f2a0000-0000-0000-0000-000000000000',
     eventType: 'default',
+    organizerOfMeeting: false,
   };
 }
 
