@@ -87,6 +87,8 @@ export const SYNCING: readonly SyncUser[] = [USERS.aino, USERS.ben];
 export interface WorldOptions {
   readonly start?: string;
   readonly settings?: Partial<SyncSettings>;
+  /** The organisation's activity types (default {@link ALL_TYPES}), in Severa and in the settings. */
+  readonly types?: readonly ActivityType[];
 }
 
 export class World {
@@ -123,9 +125,10 @@ export class World {
   constructor(options: WorldOptions = {}) {
     this.clock = new ManualClock(options.start ?? '2026-03-02T08:00:00Z');
     const serverTime = new ServerClock(this.clock);
+    const types = options.types ?? ALL_TYPES;
     this.severa = new MemorySevera({
       clock: serverTime,
-      activityTypes: ALL_TYPES,
+      activityTypes: types,
       newGuid: () => `00000000-0000-4000-8000-${(++this.#guid).toString(16).padStart(12, '0')}`,
     });
     this.calendar = new MemoryCalendar({
@@ -138,8 +141,10 @@ export class World {
       return deleteLink(link);
     };
     this.settings = defaultSettings({
-      activityTypes: ALL_TYPES,
-      syncedActivityTypeGuids: [TYPES.meeting.guid, TYPES.personal.guid, TYPES.sales.guid],
+      activityTypes: types,
+      syncedActivityTypeGuids: [TYPES.meeting.guid, TYPES.personal.guid, TYPES.sales.guid].filter((guid) =>
+        types.some((t) => t.guid === guid),
+      ),
       ...options.settings,
     });
   }

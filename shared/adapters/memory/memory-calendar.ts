@@ -14,6 +14,7 @@ import {
   type SyncUser,
 } from '../../domain/index.js';
 import type {
+  CalendarDeleteOptions,
   CalendarListRequest,
   CalendarListResult,
   CalendarPort,
@@ -21,6 +22,7 @@ import type {
   Clock,
 } from '../../ports/index.js';
 import {
+  expandOccurrences,
   expandSeriesToInstances,
   hasOccurrenceEndingAfter,
   parseInstanceId,
@@ -36,6 +38,8 @@ interface StoredEvent {
   content: EntryContent;
   severaGuid: string | null;
   eventType: string;
+  /** This calendar's owner organises the event and has invited others (a meeting they sent). */
+  organizerOfMeeting: boolean;
   /** Position in the calendar's change log: what sync tokens count. */
   seq: number;
 }
@@ -62,7 +66,8 @@ export interface MemoryCalendarOptions {
  */
 export class MemoryCalendar implements CalendarPort {
   readonly faults = new FaultQueue();
-  readonly calls = { reads: 0, writes: 0 };
+  /** `notified`: writes sent with `sendUpdates=all` (a meeting's guests were told). */
+  readonly calls = { reads: 0, writes: 0, notified: 0 };
   readonly #calendars = new Map<string, StoredCalendar>();
   readonly #clock: Clock;
   readonly #newId: () => string;
@@ -149,6 +154,7 @@ export class MemoryCalendar implements CalendarPort {
   update(user: SyncUser, id: string, expectedEtag: string, write: CalendarWrite): Promise<GoogleRecord> {
     return this.faults.run('calendar.update', () => {
       this.calls.writes += 1;
+      if (write.notifyGuests === true) this.calls.notified += 1;
       const cal = this.#calendar(user.email);
       const instance = this.#checkedInstance(cal, id, expectedEtag);
       if (instance) {
@@ -166,9 +172,10 @@ export class MemoryCalendar implements CalendarPort {
     });
   }
 
-  delete(user: SyncUser, id: string, expectedEtag: string): Promise<void> {
+  delete(user: SyncUser, id: string, expectedEtag: string, options?: CalendarDeleteOptions): Promise<void> {
     return this.faults.run('calendar.delete', () => {
       this.calls.writes += 1;
+      if (options?.notifyGuests === true) this.calls.notified += 1;
       const cal = this.#calendar(user.email);
       let instance;
       try {
@@ -199,11 +206,62 @@ export class MemoryCalendar implements CalendarPort {
     return toRecord(e);
   }
 
-  /** A meeting: the same event (same id and iCalUID) in the organizer's and every attendee's calendar. */
+  /**
+   * A meeting: the same event (same id and iCalUID) in the organizer's (the first e-mail's) and every attendee's
+   * calendar.
+   */
   humanCreateMeeting(emails: readonly string[], content: EntryContent): string {
     const id = this.#newId();
-    for (const email of emails) this.#store(this.#calendar(email), id, `${id}@google.com`, content, null);
+    emails.forEach((email, i) => {
+      const e = this.#store(this.#calendar(email), id, `${id}@google.com`, content, null);
+      e.organizerOfMeeting = i === 0 && emails.length > 1;
+    });
     return id;
+  }
+
+  /**
+   * "Duplicate" in Google's UI: a new event with a new id and the same content. `keepStamp`: whether the copy keeps
+   * our `extendedProperties.private` stamp (what Google copies is not confirmed, google-calendar.md §3).
+   */
+  humanDuplicate(email: string, id: string, keepStamp: boolean): GoogleRecord | null {
+    const cal = this.#calendar(email);
+    const source = cal.events.get(id);
+    if (!source || source.status !== 'confirmed') return null;
+    const copyId = this.#newId();
+    const e = this.#store(
+      cal,
+      copyId,
+      `${copyId}@google.com`,
+      source.content,
+      keepStamp ? source.severaGuid : null,
+    );
+    return toRecord(e);
+  }
+
+  /**
+   * "This and following events" in Google's UI: the series `id` ends before the occurrence starting at
+   * `originalStart` (its rule gets an `until`), and a new series `<id>_R<start>` takes the rest with `tail`'s content.
+   * `keepStamp`: whether the new series carries the old one's `extendedProperties.private` (not confirmed, §3).
+   */
+  humanSplit(
+    email: string,
+    id: string,
+    originalStart: string,
+    tail: EntryContent,
+    keepStamp: boolean,
+  ): GoogleRecord | null {
+    const cal = this.#calendar(email);
+    const e = cal.events.get(id);
+    const recurrence = e?.content.recurrence;
+    if (!e || e.status !== 'confirmed' || !recurrence || recurrence.pattern.kind !== 'rule') return null;
+    const head = untilBefore(e.content, originalStart);
+    if (head === null) return null;
+    e.content = head;
+    this.#touch(cal, e);
+    const tailId = `${id}_R${splitStamp(originalStart)}`;
+    if (cal.events.has(tailId)) return null;
+    const t = this.#store(cal, tailId, `${tailId}@google.com`, tail, keepStamp ? e.severaGuid : null);
+    return toRecord(t);
   }
 
   /** An edit; for a meeting it reaches every attendee's copy, as Google propagates the organizer's changes. */
@@ -321,6 +379,7 @@ export class MemoryCalendar implements CalendarPort {
       content,
       severaGuid,
       eventType: 'default',
+      organizerOfMeeting: false,
       seq: 0,
     };
     cal.events.set(id, e);
@@ -348,9 +407,54 @@ function toRecord(e: StoredEvent): GoogleRecord {
     content: e.content,
     severaGuid: e.severaGuid,
     eventType: e.eventType,
+    organizerOfMeeting: e.organizerOfMeeting,
   };
 }
 
+/** `YYYYMMDDTHHMMSSZ` (or `YYYYMMDD` for a date): how Google names the second half of a split series. */
+function splitStamp(originalStart: string): string {
+  return originalStart.length === 10
+    ? originalStart.replace(/-/g, '')
+    : `${canonicalInstant(originalStart).replace(/[-:]/g, '')}`;
+}
+
+/**
+ * The series ending on the last occurrence before `originalStart`: its rule's end becomes that occurrence's local
+ * date (`until` is inclusive, a date in the series' zone). Null when no occurrence comes before it.
+ */
+function untilBefore(content: EntryContent, originalStart: string): EntryContent | null {
+  const recurrence = content.recurrence;
+  if (recurrence === null || recurrence.pattern.kind !== 'rule') return null;
+  const cutMs = keyMs(originalStart);
+  const bare: EntryContent = { ...content, recurrence: { ...recurrence, exdates: [], overrides: [] } };
+  const last = expandOccurrences(bare, { fromMs: 0, toMs: cutMs })
+    .filter((o) => keyMs(o.originalStart) < cutMs)
+    .at(-1);
+  if (last === undefined) return null;
+  const zone = content.timing.kind === 'timed' ? content.timing.timeZone : 'UTC';
+  const until =
+    last.originalStart.length === 10
+      ? last.originalStart
+      : new Intl.DateTimeFormat('en-CA', {
+          timeZone: zone,
+          year: 'numeric',
+          month: '2-digit',
+          day: '2-digit',
+        }).format(new Date(last.originalStart));
+  const keep = (key: string) => keyMs(key) < cutMs;
+  return {
+    ...content,
+    recurrence: {
+      pattern: { kind: 'rule', rule: { ...recurrence.pattern.rule, end: { kind: 'until', until } } },
+      exdates: recurrence.exdates.filter(keep),
+      overrides: recurrence.overrides.filter((o) => keep(o.originalStart)),
+    },
+  };
+}
+
+function keyMs(key: string): number {
+  return key.length === 10 ? Date.parse(`${key}T00:00:00Z`) : Date.parse(key);
+}
 function startKey(value: string): string {
   return value.length === 10 ? value : canonicalInstant(value);
 }

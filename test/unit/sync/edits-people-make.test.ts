@@ -165,3 +165,170 @@ async function settledWrites(world: World): Promise<number> {
   await world.cycle({ reconcile: true });
   return world.writes() - before;
 }
+
+describe('a person splits or duplicates our copy in Google (issue 9 #3)', () => {
+  for (const keepStamp of [true, false]) {
+    it(`"this and following" keeps the new half and syncs it (${keepStamp ? 'with' : 'without'} our stamp copied)`, async () => {
+      const world = new World();
+      const s = world.severa.humanCreate({
+        ownerGuid: A.severaUserGuid,
+        content: weeklySeries('Planning', 6),
+        activityTypeGuid: TYPES.meeting.guid,
+      });
+      await cycles(world, 1);
+      const copy = world.calendar.live(A.email)[0];
+      assert.ok(copy);
+      // From the fourth Monday (30 March 09:00 Helsinki, EEST) on, the meeting is an hour later and renamed.
+      const tail = {
+        ...weeklySeries('Planning (new slot)', 3),
+        timing: timed('x', 28, 7, 1, 'Europe/Helsinki').timing,
+      };
+      const split = world.calendar.humanSplit(A.email, copy.id, '2026-03-30T06:00:00Z', tail, keepStamp);
+      assert.ok(split, 'the split happened');
+      await cycles(world, 3);
+      const events = world.calendar.live(A.email);
+      assert.ok(
+        events.some((e) => e.id === split.id),
+        'the new half is still in the calendar',
+      );
+      const titles = world.severa
+        .all()
+        .map((x) => x.content.title)
+        .sort();
+      assert.deepEqual(titles, ['Planning', 'Planning (new slot)'], 'Severa has both halves');
+      const head = world.severa.all().find((x) => x.guid === s.guid);
+      const rule = head?.content.recurrence?.pattern;
+      assert.equal(rule?.kind === 'rule' && rule.rule.end.kind, 'until', 'the first half ends');
+      assert.equal(await settledWrites(world), 0);
+    });
+  }
+
+  it('a duplicate of our copy carrying our stamp is the person’s own event, synced as new', async () => {
+    const world = new World();
+    world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('Workshop', 2, 9),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    await cycles(world, 1);
+    const copy = world.calendar.live(A.email)[0];
+    assert.ok(copy);
+    const dup = world.calendar.humanDuplicate(A.email, copy.id, true);
+    assert.ok(dup);
+    await cycles(world, 2);
+    assert.ok(
+      world.calendar.live(A.email).some((e) => e.id === dup.id),
+      'the duplicate is not deleted',
+    );
+    assert.equal(world.severa.all().length, 2, 'it became an activity of its own');
+    assert.equal(await settledWrites(world), 0);
+  });
+});
+
+describe('privacy (issue 9 #4, #6, #7)', () => {
+  it('making our copy private keeps it, when "Personal" is not a synced type (#4)', async () => {
+    const world = new World({
+      settings: { syncedActivityTypeGuids: [TYPES.meeting.guid, TYPES.sales.guid] },
+    });
+    const s = world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('Interview', 2, 9),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    await cycles(world, 1);
+    const copy = world.calendar.live(A.email)[0];
+    assert.ok(copy);
+    world.calendar.humanUpdate([A.email], copy.id, { isPrivate: true });
+    await cycles(world, 3);
+    const after = world.calendar.live(A.email);
+    assert.equal(after.length, 1, 'her copy is still there');
+    assert.equal(after[0]?.content.isPrivate, true);
+    assert.equal(world.severa.all().find((x) => x.guid === s.guid)?.activityType.guid, TYPES.personal.guid);
+  });
+
+  it('a private event gets the organisation’s Personal type whatever it is called (#6)', async () => {
+    const henkilokohtainen = { ...TYPES.personal, guid: 'type-henk', name: 'Henkilökohtainen' };
+    const world = new World({ types: [TYPES.meeting, henkilokohtainen, TYPES.sales] });
+    world.calendar.humanCreate(A.email, { ...timed('Doctor', 2, 9), isPrivate: true });
+    await cycles(world, 1);
+    assert.equal(world.severa.all()[0]?.activityType.guid, 'type-henk');
+    assert.equal(world.severa.all()[0]?.content.isPrivate, true);
+  });
+
+  it('without a Personal type, a private event stays private through edits on either side (#6)', async () => {
+    const world = new World({ types: [TYPES.meeting, TYPES.sales] });
+    const g = world.calendar.humanCreate(A.email, { ...timed('Doctor', 2, 9), isPrivate: true });
+    await cycles(world, 1);
+    const [activity] = world.severa.all();
+    assert.ok(activity);
+    assert.equal(activity.activityType.guid, TYPES.meeting.guid, 'the default type: nothing else exists');
+    world.severa.humanUpdate(activity.guid, { content: { location: 'Clinic' } });
+    await cycles(world, 1);
+    world.calendar.humanUpdate([A.email], g.id, { notes: 'Bring the card' });
+    await cycles(world, 2);
+    const event = world.calendar.live(A.email)[0];
+    assert.equal(event?.content.location, 'Clinic');
+    assert.equal(event?.content.isPrivate, true, 'the sync never makes it public');
+  });
+
+  it('an activity type chosen by hand comes back when the entry goes private and public again (#7)', async () => {
+    const world = new World();
+    world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('Visit at Acme', 2, 9),
+      activityTypeGuid: TYPES.sales.guid,
+    });
+    await cycles(world, 1);
+    const copy = world.calendar.live(A.email)[0];
+    assert.ok(copy);
+    world.calendar.humanUpdate([A.email], copy.id, { isPrivate: true });
+    await cycles(world, 1);
+    assert.equal(world.severa.all()[0]?.activityType.guid, TYPES.personal.guid);
+    world.calendar.humanUpdate([A.email], copy.id, { isPrivate: false });
+    await cycles(world, 2);
+    assert.equal(world.severa.all()[0]?.activityType.guid, TYPES.sales.guid, '"Customer visit" again');
+    assert.equal(world.calendar.live(A.email).length, 1);
+  });
+});
+
+describe('a recurring meeting across time zones is one activity, whoever syncs first (issue 9 #5)', () => {
+  // Ben organises from New York, Aino attends from Helsinki.
+  const cases = [
+    { name: 'a New York morning', hour: 13, first: 'aino' },
+    { name: 'a New York morning', hour: 13, first: 'ben' },
+    { name: 'a New York evening (the next day in Helsinki)', hour: 23, first: 'aino' },
+    { name: 'a New York evening (the next day in Helsinki)', hour: 23, first: 'ben' },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.name}, ${c.first === 'aino' ? 'the Helsinki attendee' : 'the New York organiser'} first`, async () => {
+      const world = new World();
+      const meeting = {
+        ...weeklySeries('Transatlantic sync', 4, 'America/New_York'),
+        timing: timed('x', 7, c.hour, 1, 'America/New_York').timing,
+      };
+      world.calendar.humanCreateMeeting([B.email, A.email], meeting);
+      await world.poll();
+      const order = c.first === 'aino' ? [A, B] : [B, A];
+      for (let round = 0; round < 3; round += 1)
+        for (const u of order) await world.sync(u, { reconcile: true });
+      const activities = world.severa.all();
+      const starts = new Map<string, number>();
+      for (const a of activities) {
+        const key = a.content.timing.kind === 'timed' ? a.content.timing.start : a.content.timing.startDate;
+        starts.set(key, (starts.get(key) ?? 0) + 1);
+      }
+      assert.ok(
+        [...starts.values()].every((n) => n === 1),
+        `one activity per occurrence: ${JSON.stringify([...starts])}`,
+      );
+      for (const a of activities) {
+        assert.deepEqual(
+          [a.ownerGuid, ...a.participantGuids].sort(),
+          [A.severaUserGuid, B.severaUserGuid].sort(),
+          'both people are on it',
+        );
+      }
+      if (c.hour === 13) assert.equal(activities.length, 1, 'a series Severa can hold stays one series');
+    });
+  }
+});
