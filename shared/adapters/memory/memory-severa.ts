@@ -35,7 +35,9 @@ export interface MemorySeveraOptions {
 
 /**
  * Severa in memory, faithful in what the sync relies on (reference/severa-api.md): `lastUpdatedDateTime` moves on
- * every write (strictly increasing, millisecond resolution), `changedSince` is "greater or equal", deleted
+ * every write to the server's current time at **whole seconds** (the API's published examples carry no fraction,
+ * §5/§12, and its precision is unconfirmed, §14.4: the coarser reading is the safe one), so two writes within one
+ * second leave the same version; `changedSince` is "greater or equal", deleted
  * activities vanish without a trace (no deleted feed), there is no ETag (the port's read-check-write is done here
  * the way the real adapter does it), and write calls can be made to fail before or after their effect.
  */
@@ -47,7 +49,6 @@ export class MemorySevera implements SeveraPort {
   readonly #types: readonly ActivityType[];
   readonly #newGuid: () => string;
   readonly #apiUser: string;
-  #lastVersionMs = 0;
 
   constructor(options: MemorySeveraOptions) {
     this.#clock = options.clock;
@@ -248,9 +249,8 @@ export class MemorySevera implements SeveraPort {
   }
 
   #bump(a: StoredActivity): void {
-    const ms = Math.max(this.#clock.now().getTime(), this.#lastVersionMs + 1);
-    this.#lastVersionMs = ms;
-    a.version = new Date(ms).toISOString();
+    const ms = this.#clock.now().getTime();
+    a.version = new Date(Math.floor(ms / 1000) * 1000).toISOString();
   }
 }
 

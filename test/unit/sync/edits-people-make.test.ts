@@ -332,3 +332,58 @@ describe('a recurring meeting across time zones is one activity, whoever syncs f
     });
   }
 });
+
+describe('two writes to one activity within one second (issue 9 #2)', () => {
+  it('two people’s runs writing one shared activity in the same second both reach both calendars', async () => {
+    const world = new World();
+    const s = world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('Budget review', 2, 9),
+      activityTypeGuid: TYPES.meeting.guid,
+      participantGuids: [B.severaUserGuid],
+    });
+    await cycles(world, 1);
+    const ainos = world.calendar.live(A.email)[0];
+    const bens = world.calendar.live(B.email)[0];
+    assert.ok(ainos && bens);
+    // Within one second: Aino renames her copy, Ben sets a room on his; Ben's run meets Aino's write (412).
+    world.calendar.humanUpdate([A.email], ainos.id, { title: 'Budget review 2027' });
+    world.calendar.humanUpdate([B.email], bens.id, { location: 'Room 4' });
+    await world.sync(A);
+    await world.sync(B);
+    await cycles(world, 2);
+    const activity = world.severa.all().find((x) => x.guid === s.guid);
+    assert.equal(activity?.content.title, 'Budget review 2027');
+    assert.equal(activity?.content.location, 'Room 4');
+    for (const email of [A.email, B.email]) {
+      const e = world.calendar.live(email)[0];
+      assert.equal(e?.content.title, 'Budget review 2027', `${email} has the new title`);
+      assert.equal(e?.content.location, 'Room 4', `${email} has the room`);
+    }
+  });
+
+  it('a change routed during a run, in the same second as the one it processed, is not acknowledged away', async () => {
+    const world = new World();
+    const s = world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('Retro', 2, 9),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    await cycles(world, 1);
+    world.severa.humanUpdate(s.guid, { content: { notes: 'first' } });
+    await world.poll();
+    let edited = false;
+    world.onStep = (step) => {
+      if (edited || step !== 'calendar.update') return;
+      edited = true;
+      // A second edit in the same second, routed while the run works on the first.
+      world.severa.humanUpdate(s.guid, { content: { notes: 'second' } });
+      void world.poll();
+    };
+    await world.sync(A);
+    world.onStep = undefined;
+    assert.ok(edited);
+    await world.sync(A); // no reconcile: only the inbox can bring the second edit
+    assert.equal(world.calendar.live(A.email)[0]?.content.notes, 'second');
+  });
+});
