@@ -30,6 +30,7 @@ import {
   canonicalInstant,
   type ActivityType,
   type ActivityTypeRef,
+  type SideVersion,
   type SyncUser,
 } from '../domain/index.js';
 import { leaseKey } from './sync-worker.js';
@@ -803,10 +804,10 @@ export class ReadOnlySevera implements SeveraPort {
   create(_input: SeveraCreate): Promise<never> {
     return refuseWrite('Severa create');
   }
-  update(_guid: string, _expectedVersion: string, _input: SeveraUpdate): Promise<never> {
+  update(_guid: string, _expected: SideVersion, _input: SeveraUpdate): Promise<never> {
     return refuseWrite('Severa update');
   }
-  delete(_guid: string, _expectedVersion: string): Promise<never> {
+  delete(_guid: string, _expected: SideVersion): Promise<never> {
     return refuseWrite('Severa delete');
   }
   addParticipant(_guid: string, _userGuid: string): Promise<never> {

@@ -117,3 +117,30 @@ export function sameFieldValue(field: keyof EntryContent, a: EntryContent, b: En
   }
   return stableStringify(ca[field]) === stableStringify(cb[field]);
 }
+
+/**
+ * Everything the sync reads of a Severa activity, hashed: an inbox item is acknowledged only when the item still
+ * stored is exactly the one the run processed. The version alone cannot tell (whole seconds, severa-api.md §5): a
+ * second change within the same second, routed while the run worked, must stay for the next run.
+ */
+export function severaRecordFingerprint(record: {
+  readonly version: string;
+  readonly content: EntryContent;
+  readonly activityType: { readonly guid: string };
+  readonly ownerGuid: string;
+  readonly participantGuids: readonly string[];
+  readonly isProjectTask: boolean;
+}): string {
+  return createHash('sha256')
+    .update(
+      stableStringify({
+        version: record.version,
+        content: canonicalContent(record.content),
+        type: record.activityType.guid,
+        owner: record.ownerGuid,
+        participants: [...record.participantGuids].sort(),
+        task: record.isProjectTask,
+      }),
+    )
+    .digest('hex');
+}

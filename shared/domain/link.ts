@@ -1,3 +1,4 @@
+import { contentHash } from './content-hash.js';
 import type { EntryContent } from './entry.js';
 
 /** Where a link's pair came from: created from Severa, created from Google, or matched at initial sync (S6). */
@@ -36,6 +37,28 @@ export interface Link {
    * event is the person's own. Nothing flows; the pair resumes if the activity comes back.
    */
   readonly dormant?: boolean;
+  /**
+   * The activity's type guid as last synced. Severa says privacy only through its type (category Personal): a type
+   * that left Personal since is a person lowering privacy, any other non-Personal type says nothing about it
+   * (shared/sync/severa-view.ts).
+   */
+  readonly activityType?: string;
+  /** The type the activity had before the sync made it Personal (S4); restored when the entry is public again. */
+  readonly typeBeforePrivate?: string;
+  /**
+   * The Google series was reshaped so that Severa cannot hold it (a rule or zone Severa has no form for): its dates
+   * and rule stay in Google, Severa keeps its own, everything else still flows (SPEC §11).
+   */
+  readonly datesApart?: boolean;
+}
+
+/**
+ * The version and content hash of a record as read now: what a conditional write expects to find. Severa's
+ * `lastUpdatedDateTime` has whole seconds (severa-api.md §5), so two writes within one second share a version and
+ * only the content tells them apart (SPEC §6: "changed" is about content).
+ */
+export function sideVersionOf(record: { readonly version: string; readonly content: EntryContent }): SideVersion {
+  return { version: record.version, hash: contentHash(record.content) };
 }
 
 /** The store key of a link: one per (user, Severa activity). */

@@ -1,4 +1,4 @@
-import type { EntryContent, SeveraRecord } from '../domain/index.js';
+import type { EntryContent, SeveraRecord, SideVersion } from '../domain/index.js';
 
 export interface SeveraWindow {
   /** Activities ending after this instant (`startDateTime` filter semantics, severa-api.md §6). */
@@ -21,7 +21,9 @@ export interface SeveraUpdate {
 
 /**
  * The organisation's Severa, through one API credential. Severa has no ETag: updates and deletes are
- * read-check-write on `lastUpdatedDateTime` (SPEC §6 "Severa").
+ * read-check-write on the activity as the caller saw it, its `lastUpdatedDateTime` **and** its content hash (SPEC §6
+ * "Severa"): the timestamp has whole seconds, so a second write within the same second keeps it, and only the content
+ * shows that someone else wrote (`sideVersionOf`).
  */
 export interface SeveraPort {
   /**
@@ -36,10 +38,10 @@ export interface SeveraPort {
   /** The activity, or null on 404. */
   get(guid: string): Promise<SeveraRecord | null>;
   create(input: SeveraCreate): Promise<SeveraRecord>;
-  /** Throws {@link PreconditionFailedError} when `lastUpdatedDateTime` is no longer `expectedVersion`. */
-  update(guid: string, expectedVersion: string, input: SeveraUpdate): Promise<SeveraRecord>;
-  /** Read-check-write delete; a 404 counts as deleted. */
-  delete(guid: string, expectedVersion: string): Promise<void>;
+  /** Throws {@link PreconditionFailedError} when the activity's version or content is no longer `expected`. */
+  update(guid: string, expected: SideVersion, input: SeveraUpdate): Promise<SeveraRecord>;
+  /** Read-check-write delete against `expected` as for {@link update}; a 404 counts as deleted. */
+  delete(guid: string, expected: SideVersion): Promise<void>;
   /** Adds a user participant; adding one who is already there is a no-op. */
   addParticipant(guid: string, userGuid: string): Promise<SeveraRecord>;
   /**

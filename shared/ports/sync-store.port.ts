@@ -8,10 +8,30 @@ export interface UserSyncStatus {
   readonly state: UserSyncState;
   /** Canonical instant of the last run that completed without failures. */
   readonly lastSuccessAt: string | null;
-  /** Plain words a person can act on; null when healthy. */
+  /** Plain words a person can act on; null when there is nothing to say. */
   readonly message: string | null;
   /** Items that failed in the last run and will be retried. */
   readonly pendingRetries: number;
+  /** Entries that sync with a difference, or not at all, and why (the sync itself stays healthy). */
+  readonly notes?: readonly EntryNote[];
+}
+
+export const ENTRY_NOTE_KINDS = [
+  /** A linked series reshaped in Google so that Severa cannot hold it: the dates stay apart (SPEC §11). */
+  'dates-kept-apart',
+  /** One side refused the entry for good (a permanent 4xx): recorded on the entry, not retried until it changes. */
+  'refused',
+] as const;
+export type EntryNoteKind = (typeof ENTRY_NOTE_KINDS)[number];
+
+/** Something a person should know about one of their entries, in words they can act on. */
+export interface EntryNote {
+  readonly kind: EntryNoteKind;
+  /** The entry's title as the person knows it (shown on the status page, never logged). */
+  readonly title: string;
+  readonly severaGuid: string | null;
+  readonly googleId: string | null;
+  readonly message: string;
 }
 
 /** A Severa change routed to a user by the org-wide poll, waiting for that user's next run. */

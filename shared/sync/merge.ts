@@ -16,7 +16,13 @@ export interface FieldDecision {
   readonly field: ContentField;
   readonly winner: Side;
   readonly reason:
-    'only-google-changed' | 'only-severa-changed' | 'conflict-latest' | 'conflict-policy' | 'no-base';
+    | 'only-google-changed'
+    | 'only-severa-changed'
+    | 'conflict-latest'
+    | 'conflict-policy'
+    | 'no-base'
+    /** Privacy differed with no common history: the more private side wins (the sync never lowers privacy). */
+    | 'more-private';
 }
 
 export interface MergeInput {
@@ -41,7 +47,8 @@ export interface MergeResult {
  * both sides to the same value is no conflict; a field changed on both sides to different values (a true conflict)
  * follows the org policy, by default the side modified last. Without a base every differing field is a conflict.
  * A series' exception dates and modified occurrences merge item by item, so cancelling one occurrence in Google
- * and another in Severa keeps both cancellations.
+ * and another in Severa keeps both cancellations. Privacy without a common history is never settled by the policy:
+ * the private side wins (SPEC §11: the sync never makes an entry less private).
  */
 export function mergeContent(input: MergeInput): MergeResult {
   const { base, google, severa } = input;
@@ -51,6 +58,12 @@ export function mergeContent(input: MergeInput): MergeResult {
 
   for (const field of CONTENT_FIELDS) {
     if (sameFieldValue(field, google, severa)) continue;
+    if (field === 'isPrivate' && base === null) {
+      // Without a common history the private side wins. (With one, a boolean cannot change to two values.)
+      merged.isPrivate = true;
+      decisions.push({ field, winner: google.isPrivate ? 'google' : 'severa', reason: 'more-private' });
+      continue;
+    }
     if (base === null) {
       merged[field] = conflictWinner.side === 'google' ? google[field] : severa[field];
       decisions.push({ field, winner: conflictWinner.side, reason: 'no-base' });

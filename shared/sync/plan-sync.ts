@@ -2,7 +2,7 @@ import {
   contentHash,
   googleEventIdFor,
   sameContent,
-  timingEndMs,
+  sideVersionOf,
   type EntryContent,
   type GoogleChange,
   type GoogleRecord,
@@ -10,25 +10,23 @@ import {
   type LinkOrigin,
   type SeveraChange,
   type SeveraRecord,
+  type SideVersion,
   type SyncUser,
 } from '../domain/index.js';
+import type { EntryNote } from '../ports/index.js';
+import { endsAfter, googleSide, keepGoogleDates, ourCopyOf, withAgreedDates } from './google-side.js';
 import { matchKey } from './matching.js';
 import { mergeContent, type FieldDecision } from './merge.js';
-import {
-  expandSeriesToInstances,
-  hasOccurrenceEndingAfter,
-  parseInstanceId,
-  severaCanExpress,
-} from './recurrence/index.js';
+import { parseInstanceId } from './recurrence/index.js';
 import {
   activityTypeForGoogleEntry,
-  defaultActivityType,
   missingTypeMessage,
-  personalActivityType,
   severaExclusion,
+  typeForPrivacy,
   type Exclusion,
 } from './rules.js';
 import type { SyncSettings } from './settings.js';
+import { severaView, viewContextOf } from './severa-view.js';
 
 const DAY_MS = 86_400_000;
 
@@ -73,9 +71,24 @@ export interface UpdateAction {
   readonly severaGuid: string;
   readonly googleId: string;
   readonly iCalUID: string | null;
+  /** The merged content: the pair's agreed content after this action (the link's new `base`). */
   readonly content: EntryContent;
-  readonly severa: SideState & { readonly write: null | { readonly activityTypeGuid?: string } };
-  readonly google: SideState & { readonly write: boolean };
+  readonly severa: SideState & {
+    readonly write: null | { readonly activityTypeGuid?: string };
+    /** The activity's type after the action, and the type privacy replaced (kept on the link). */
+    readonly activityType: string | undefined;
+    readonly typeBeforePrivate: string | undefined;
+  };
+  readonly google: SideState & {
+    /** What to write to Google (the merged content, with the event's own dates for a kept-apart series), or null. */
+    readonly write: null | EntryContent;
+    /** The event as read (so a write leaves fields Google spells its own way alone), when it was read. */
+    readonly current: EntryContent | null;
+    /** The user organises the meeting: its guests hear of the change (sendUpdates=all). */
+    readonly notifyGuests: boolean;
+    /** The series' dates are kept apart (google-side.ts): remembered on the link. */
+    readonly apart: boolean;
+  };
   readonly decisions: readonly FieldDecision[];
   readonly why: string;
 }
@@ -115,6 +128,8 @@ export interface DeleteGoogleAction {
   readonly link: Link | null;
   readonly googleId: string;
   readonly etag: string;
+  /** A meeting the user organises: its guests are told it was cancelled. */
+  readonly notifyGuests: boolean;
   readonly why: string;
 }
 
@@ -128,7 +143,8 @@ export interface DeleteSeveraAction {
   readonly mode: 'activity' | 'participation';
   /** With `participation` by the owner: who keeps the activity. */
   readonly newOwnerGuid?: string;
-  readonly version: string;
+  /** The activity as freshly read: a deletion is conditional on it (never planned on an activity not read). */
+  readonly expected: SideVersion;
   readonly why: string;
 }
 
@@ -156,12 +172,28 @@ export type Action =
   | ReleaseAction
   | UnlinkAction;
 
+export interface NeedsRead {
+  /** Severa activity guids. */
+  readonly severa: readonly string[];
+  /** Google event ids. */
+  readonly google: readonly string[];
+}
+
 export interface Plan {
   readonly actions: readonly Action[];
   /** B3: set when the run would delete too much; then `actions` is empty and nothing is applied. */
   readonly held: null | { readonly reason: string; readonly deletions: number; readonly links: number };
   /** Things only a person can fix, in plain words (shown on the user's status). */
   readonly problems: readonly string[];
+  /** Entries that sync with a difference the person should know of (shown on the status, with the entry). */
+  readonly notes: readonly EntryNote[];
+  /**
+   * What to read before the plan is complete: a deletion is only planned on an activity freshly read, and a kept-apart
+   * series is only written knowing the person's dates in Google. The runner reads them and plans again.
+   */
+  readonly needsRead: NeedsRead;
+  /** Unlinked Google events left out, by `eventType` (working location, birthdays, …: rules.ts `googleEventKind`). */
+  readonly leftOut: Readonly<Record<string, number>>;
 }
 
 type SideChange<T> =
@@ -178,11 +210,11 @@ function classify<T>(
 ): SideChange<T> {
   if (deleted) return { state: 'deleted' };
   if (record === undefined) return { state: 'absent' };
-  // SPEC §6: changed = version differs AND content hash differs. A new version with the same content is churn
-  // (our own write's echo, or an edit that changed nothing we sync): the link just learns the new version.
-  if (version(record) === stored.version) return { state: 'same', record };
-  if (contentHash(content(record)) === stored.hash) return { state: 'churn', record };
-  return { state: 'changed', record };
+  // SPEC §6: a new version with the same content is churn (our own write's echo, or an edit that changed nothing we
+  // sync): the link just learns the new version. A content difference is a change even under the same version:
+  // Severa's `lastUpdatedDateTime` has whole seconds, so a second write within one second keeps it.
+  if (contentHash(content(record)) !== stored.hash) return { state: 'changed', record };
+  return { state: version(record) === stored.version ? 'same' : 'churn', record };
 }
 
 /**
@@ -197,6 +229,8 @@ export function planSync(input: PlanInput): Plan {
   const horizonMs = nowMs + settings.futureDays * DAY_MS;
   const actions: Action[] = [];
   const problems: string[] = [];
+  const notes: EntryNote[] = [];
+  const needsRead = { severa: [] as string[], google: [] as string[] };
 
   // ---- Severa side.
   const severaLive = new Map<string, SeveraRecord>();
@@ -206,57 +240,37 @@ export function planSync(input: PlanInput): Plan {
     else severaLive.set(change.record.guid, change.record);
   }
 
+  // ---- Other attendees' links (B5): meetings by iCalUID, activities by guid, fallback occurrences by instance id.
   const peerByICalUID = new Map<string, Link>();
   const peerBySevera = new Map<string, Link>();
+  const peerByOccurrence = new Map<string, Link>();
+  const peerOccurrenceMasters = new Set<string>();
   for (const l of input.peerLinks) {
     // A peer's activity that is known to be gone is no meeting to join.
     if (l.user === userGuid || severaDeleted.has(l.severaGuid)) continue;
-    // Occurrences of a fallback series share the series' iCalUID but are not the meeting itself.
-    const isInstance = parseInstanceId(l.googleId) !== null;
-    if (l.iCalUID !== null && !isInstance && !peerByICalUID.has(l.iCalUID)) peerByICalUID.set(l.iCalUID, l);
+    const occurrence = parseInstanceId(l.googleId);
+    if (occurrence !== null) {
+      // A meeting Severa holds as occurrences: each is joined on its own (attendees share the event id).
+      if (!peerByOccurrence.has(l.googleId)) peerByOccurrence.set(l.googleId, l);
+      peerOccurrenceMasters.add(occurrence.masterId);
+    } else if (l.iCalUID !== null && !peerByICalUID.has(l.iCalUID)) peerByICalUID.set(l.iCalUID, l);
     if (!peerBySevera.has(l.severaGuid)) peerBySevera.set(l.severaGuid, l);
   }
 
-  // ---- Google side: live records by id, deletions, and the fallback expansion of series Severa cannot express.
-  const googleLive = new Map<string, GoogleRecord>();
-  const googleDeleted = new Set<string>();
-  const linksByGoogleId = new Map(input.links.map((l) => [l.googleId, l]));
-  const instanceLinksOf = (masterId: string) =>
-    input.links.filter((l) => parseInstanceId(l.googleId)?.masterId === masterId);
-
-  for (const change of input.google.changes) {
-    if (change.kind === 'deleted') {
-      googleDeleted.add(change.id);
-      for (const l of instanceLinksOf(change.id)) googleDeleted.add(l.googleId);
-      continue;
-    }
-    const record = change.record;
-    // Status events (out of office, focus time, working location), birthdays and Gmail events are not entries.
-    if (record.eventType !== 'default') continue;
-    // Severa expands a series in its owner's zone: that of the linked activity, or of the meeting's activity another
-    // attendee already has (B5), else this user's (the future owner).
-    const linked = linksByGoogleId.get(record.id);
-    const severaSide = record.severaGuid === null ? undefined : severaLive.get(record.severaGuid);
-    const peer = parseInstanceId(record.id) === null ? peerByICalUID.get(record.iCalUID) : undefined;
-    const severaZone = zoneOf(linked?.base ?? severaSide?.content ?? peer?.base) ?? user.timeZone;
-    // An unlinked copy of ours came from a Severa series: it is paired (or removed) whole, never expanded.
-    const ourCopy = record.severaGuid !== null && linked === undefined;
-    if (record.content.recurrence !== null && !ourCopy && !severaCanExpress(record.content, severaZone)) {
-      // S9 fallback: a series Severa cannot express syncs as its occurrences inside the window, one activity each.
-      const instances = expandSeriesToInstances(record, { fromMs: cutoffMs, toMs: horizonMs });
-      const ids = new Set(instances.map((i) => i.id));
-      for (const i of instances) googleLive.set(i.id, i);
-      for (const l of instanceLinksOf(record.id)) {
-        if (!ids.has(l.googleId) && endsAfter(l.base, cutoffMs)) googleDeleted.add(l.googleId);
-      }
-      // The series used to be expressible and was linked whole: that pair is replaced by the occurrences.
-      if (linked) googleDeleted.add(record.id);
-      continue;
-    }
-    googleLive.set(record.id, record);
-    // The series became expressible again: its expanded occurrences give way to the series.
-    for (const l of instanceLinksOf(record.id)) googleDeleted.add(l.googleId);
-  }
+  // ---- Google side: live records, deletions, series Severa cannot hold (google-side.ts).
+  const google = googleSide({
+    user,
+    changes: input.google.changes,
+    links: input.links,
+    severaLive,
+    peerByICalUID,
+    peerOccurrenceMasters,
+    cutoffMs,
+    horizonMs,
+  });
+  const googleLive = google.live;
+  const googleDeleted = google.deleted;
+  needsRead.severa.push(...google.readFirst);
 
   if (input.google.complete) {
     // A full listing covers every event ending after now − pastDays: a linked event inside that window and absent
@@ -273,6 +287,9 @@ export function planSync(input: PlanInput): Plan {
           `Google returned an empty calendar for ${user.email} while ${absent.length} synced entries exist. ` +
             'Nothing was deleted. If the calendar really was emptied, confirm the deletion on the status page.',
         ],
+        notes: [],
+        needsRead: { severa: [], google: [] },
+        leftOut: google.leftOut,
       };
     }
     for (const l of absent) googleDeleted.add(l.googleId);
@@ -280,8 +297,6 @@ export function planSync(input: PlanInput): Plan {
 
   const consumedGoogle = new Set<string>();
   const consumedSevera = new Set<string>();
-  const typeChangeFor = (merged: EntryContent, currentlyPrivate: boolean) =>
-    privacyTypeChange(merged, currentlyPrivate, user, settings);
 
   // ---- Per link: the decision table (SPEC §6).
   for (const link of input.links) {
@@ -301,7 +316,8 @@ export function planSync(input: PlanInput): Plan {
       (r) => r.version,
       (r) => r.content,
     );
-    const exclusion: Exclusion | null = 'record' in s ? severaExclusion(s.record, userGuid, settings) : null;
+    const exclusion: Exclusion | null =
+      'record' in s ? severaExclusion(s.record, userGuid, settings, link) : null;
     const gChanged = g.state === 'changed';
     const sChanged = s.state === 'changed';
 
@@ -345,32 +361,36 @@ export function planSync(input: PlanInput): Plan {
         );
         // The new copy's id is taken: an earlier attempt's copy under it is this pair's, not a stale one.
         consumedGoogle.add(googleEventIdFor(s.record.guid));
+      } else if (!('record' in s)) {
+        // Case: deleted in Google, the activity not read in this run → read it first: no activity is deleted on
+        // what the sync last knew of it (a person may have changed it since).
+        needsRead.severa.push(link.severaGuid);
       } else {
         // Case: deleted in Google, unchanged in Severa → delete in Severa; but a person who only takes part leaves
         // it, and a shared Google meeting (B5) stays for the other syncing attendees, handed to one of them.
-        const record = 'record' in s ? s.record : null;
+        const record = s.record;
         const peer = peerBySevera.get(link.severaGuid);
-        const owner = record === null || record.ownerGuid === userGuid;
+        const owner = record.ownerGuid === userGuid;
         const handOver = owner && link.origin === 'google' && peer !== undefined;
         actions.push({
           kind: 'delete-severa',
           link,
           mode: owner && !handOver ? 'activity' : 'participation',
           ...(handOver ? { newOwnerGuid: peer.user } : {}),
-          version: record?.version ?? link.severa.version,
+          expected: sideVersionOf(record),
           why: handOver ? 'deleted in Google by one attendee of a shared meeting' : 'deleted in Google',
         });
       }
       continue;
     }
     if (s.state === 'deleted') {
-      const peer = gChanged ? peerByICalUID.get(g.record.iCalUID) : undefined;
-      if (
-        gChanged &&
-        peer &&
-        peer.severaGuid !== link.severaGuid &&
-        parseInstanceId(link.googleId) === null
-      ) {
+      const occurrence = parseInstanceId(link.googleId) !== null;
+      const peer = gChanged
+        ? occurrence
+          ? peerByOccurrence.get(link.googleId)
+          : peerByICalUID.get(g.record.iCalUID)
+        : undefined;
+      if (gChanged && peer && peer.severaGuid !== link.severaGuid && peer.iCalUID === g.record.iCalUID) {
         // Case: deleted in Severa but changed in Google, and another attendee already re-created the meeting →
         // join that activity rather than making a second one (B5).
         actions.push({
@@ -382,7 +402,12 @@ export function planSync(input: PlanInput): Plan {
         });
       } else if (gChanged) {
         // Case: deleted in Severa but changed in Google → the change wins: re-create the Severa activity.
-        const type = activityTypeForGoogleEntry(g.record.content.isPrivate, user, settings);
+        const type = activityTypeForGoogleEntry(
+          g.record.content.isPrivate,
+          user,
+          settings,
+          g.record.eventType,
+        );
         if (type === undefined) problems.push(missingTypeMessage(user));
         else
           actions.push({
@@ -401,8 +426,19 @@ export function planSync(input: PlanInput): Plan {
 
     const gRecord = 'record' in g ? g.record : null;
     const sRecord = 'record' in s ? s.record : null;
-    const gContent = gRecord?.content ?? link.base;
-    const sContent = sRecord?.content ?? link.base;
+    // A kept-apart series (google-side.ts): Google's dates and rule are the person's and stay in Google; the pair's
+    // agreed ones stand for them in the merge, and whatever else changed still flows both ways. (The runner reads
+    // the event of such a pair whenever its activity changed, so a write never replaces the person's dates.)
+    const apart = gRecord === null ? link.datesApart === true : google.apart.has(gRecord.id);
+    if (apart) notes.push(keptApartNote(gRecord?.content.title ?? link.base.title, link));
+    if (apart && gRecord === null && sChanged) {
+      // Case: a kept-apart series changed in Severa → read the event first, so its dates are kept.
+      needsRead.google.push(link.googleId);
+      continue;
+    }
+    const gContent =
+      gRecord === null ? link.base : apart ? withAgreedDates(gRecord.content, link.base) : gRecord.content;
+    const sContent = sRecord === null ? link.base : severaView(sRecord, viewContextOf(link), settings);
     let merged: EntryContent;
     let linkOnly = false;
     let decisions: readonly FieldDecision[] = [];
@@ -439,6 +475,11 @@ export function planSync(input: PlanInput): Plan {
       // Case: unchanged on both sides → nothing to do.
       continue;
     }
+    if (sRecord === null && merged.isPrivate !== link.base.isPrivate) {
+      // Privacy is the activity's type (S4): the type it has now decides the change, so read the activity first.
+      needsRead.severa.push(link.severaGuid);
+      continue;
+    }
     actions.push(
       updateAction({
         link,
@@ -447,11 +488,18 @@ export function planSync(input: PlanInput): Plan {
         googleId: link.googleId,
         iCalUID: gRecord?.iCalUID ?? link.iCalUID,
         merged,
-        severaState: sRecord ? { version: sRecord.version, hash: contentHash(sRecord.content) } : link.severa,
+        severaState: sRecord ? sideVersionOf(sRecord) : link.severa,
         severaContent: sContent,
+        severaType: sRecord?.activityType ?? typeRef(settings, link.activityType),
+        typeBeforePrivate: link.typeBeforePrivate,
         googleState: gRecord ? { version: gRecord.etag, hash: contentHash(gRecord.content) } : link.google,
-        googleContent: gContent,
-        typeChange: linkOnly ? undefined : typeChangeFor(merged, sContent.isPrivate),
+        googleContent: gRecord?.content ?? link.base,
+        googleCurrent: gRecord?.content ?? null,
+        googleWrite: apart && gRecord ? keepGoogleDates(merged, gRecord.content) : merged,
+        apart,
+        notifyGuests: gRecord?.organizerOfMeeting ?? false,
+        user,
+        settings,
         linkOnly,
         decisions,
         why,
@@ -495,49 +543,40 @@ export function planSync(input: PlanInput): Plan {
 
   for (const g of unlinkedGoogle) {
     const isInstance = parseInstanceId(g.id) !== null;
-    if (g.severaGuid !== null) {
-      const s = severaByGuid.get(g.severaGuid);
+    const own = ourCopyOf(g);
+    if (own !== null) {
+      const s = severaByGuid.get(own);
       if (s && !consumedSevera.has(s.guid)) {
         // Case: our own copy whose link was lost (crash between insert and link) → pair, never duplicate (B4).
         // The copy was written from Severa: what differs is Severa's news since, so Severa's side is the change.
         pair(s, g, 'severa', 'recovered our copy by its severaGuid', g.content);
         continue;
       }
-      const named = severaLive.get(g.severaGuid);
+      const named = severaLive.get(own);
       const why =
         named === undefined
           ? null
           : consumedSevera.has(named.guid)
             ? 'the activity is paired with another event'
             : severaExclusion(named, userGuid, settings);
-      if (why !== null) {
-        // Case: our copy (its link lost) of an activity that no longer belongs in this calendar, or that is
-        // already paired with another event here → remove the copy; it never becomes an activity of its own.
+      if (why !== null || severaDeleted.has(own)) {
+        // Case: our copy (its link lost) of an activity that no longer exists, no longer belongs in this calendar,
+        // or is already paired with another event here → remove the copy; it never becomes an activity of its own.
         consumedGoogle.add(g.id);
         actions.push({
           kind: 'delete-google',
           link: null,
           googleId: g.id,
           etag: g.etag,
-          why: `stale copy: ${why}`,
-        });
-        continue;
-      }
-      if (severaDeleted.has(g.severaGuid)) {
-        // Case: our copy of an activity that no longer exists → remove the copy.
-        consumedGoogle.add(g.id);
-        actions.push({
-          kind: 'delete-google',
-          link: null,
-          googleId: g.id,
-          etag: g.etag,
-          why: 'copy of a deleted Severa activity',
+          notifyGuests: false,
+          why: why === null ? 'copy of a deleted Severa activity' : `stale copy: ${why}`,
         });
         continue;
       }
     }
-    const peer = isInstance ? undefined : peerByICalUID.get(g.iCalUID);
-    if (peer) {
+    // Another syncing attendee's link names the meeting (B5): the series, or this very occurrence of it.
+    const peer = isInstance ? peerByOccurrence.get(g.id) : peerByICalUID.get(g.iCalUID);
+    if (peer && peer.iCalUID === g.iCalUID) {
       const s = severaByGuid.get(peer.severaGuid);
       if (s && !consumedSevera.has(s.guid)) {
         // Case: the shared meeting's activity already lists this user → pair with it.
@@ -564,8 +603,9 @@ export function planSync(input: PlanInput): Plan {
     }
     consumedGoogle.add(g.id);
     if (!endsAfter(g.content, cutoffMs)) continue; // Case: ended more than pastDays ago → not synced (S6).
-    // Case: new in Google → create in Severa with the type S4 prescribes.
-    const type = activityTypeForGoogleEntry(g.content.isPrivate, user, settings);
+    // Case: new in Google (a person's own event: also a split or duplicate of our copy) → create in Severa with the
+    // type S4 prescribes.
+    const type = activityTypeForGoogleEntry(g.content.isPrivate, user, settings, g.eventType);
     if (type === undefined) {
       if (!problems.includes(missingTypeMessage(user))) problems.push(missingTypeMessage(user));
       continue;
@@ -605,26 +645,41 @@ export function planSync(input: PlanInput): Plan {
         `Sync for ${user.email} is paused: it would delete ${deletions} of ${input.links.length} synced entries at ` +
           'once. Nothing was deleted. Check both calendars, then confirm on the status page to continue.',
       ],
+      notes,
+      needsRead,
+      leftOut: google.leftOut,
     };
   }
-  return { actions, held: null, problems };
+  return { actions, held: null, problems, notes, needsRead, leftOut: google.leftOut };
 }
 
-/** The activity type to write when privacy changed (S4); undefined keeps the current type. */
-function privacyTypeChange(
-  merged: EntryContent,
-  currentlyPrivate: boolean,
-  user: SyncUser,
+/** What the person is told about a series whose dates are kept apart (SPEC §11). */
+function keptApartNote(entryTitle: string, link: Link): EntryNote {
+  const title = entryTitle === '' ? '(No title)' : entryTitle;
+  return {
+    kind: 'dates-kept-apart',
+    title,
+    severaGuid: link.severaGuid,
+    googleId: link.googleId,
+    message:
+      `"${title}": Severa cannot repeat an entry the way it now repeats in your Google calendar, so its dates stay ` +
+      'as they are in Severa and your change stays in Google. Everything else about it still syncs both ways. ' +
+      'Choose a rule Severa can hold (daily, weekly, monthly or yearly) to sync the dates again.',
+  };
+}
+
+function typeRef(
   settings: SyncSettings,
-): string | undefined {
-  if (merged.isPrivate === currentlyPrivate) return undefined;
-  if (merged.isPrivate) return personalActivityType(settings)?.guid;
-  return defaultActivityType(user, settings)?.guid;
+  guid: string | undefined,
+): { readonly guid: string; readonly category: SeveraRecord['activityType']['category'] } | undefined {
+  const type = guid === undefined ? undefined : settings.activityTypes.find((t) => t.guid === guid);
+  return type === undefined ? undefined : { guid: type.guid, category: type.category };
 }
 
 /**
  * Links two items that had no link (matched at initial sync, a meeting joined, a copy recovered after a crash):
- * without a common history (`base`) every differing field is settled by the conflict policy.
+ * without a common history (`base`) every differing field is settled by the conflict policy, privacy by the more
+ * private side.
  */
 export function pairAction(
   s: SeveraRecord,
@@ -635,10 +690,17 @@ export function pairAction(
   settings: SyncSettings,
   base: EntryContent | null = null,
 ): UpdateAction {
+  // Severa is read against the event it is paired with: its zone, and a privacy Severa may not be able to say.
+  const severa = severaView(
+    s,
+    base === null ? null : { base, activityType: s.activityType.guid },
+    settings,
+    g.content,
+  );
   const result = mergeContent({
     base,
     google: g.content,
-    severa: s.content,
+    severa,
     googleModified: g.updated,
     severaModified: s.version,
     policy: settings.conflictPolicy,
@@ -650,23 +712,21 @@ export function pairAction(
     googleId: g.id,
     iCalUID: g.iCalUID,
     merged: result.content,
-    severaState: { version: s.version, hash: contentHash(s.content) },
-    severaContent: s.content,
+    severaState: sideVersionOf(s),
+    severaContent: severa,
+    severaType: s.activityType,
+    typeBeforePrivate: undefined,
     googleState: { version: g.etag, hash: contentHash(g.content) },
     googleContent: g.content,
-    typeChange: privacyTypeChange(result.content, s.content.isPrivate, user, settings),
+    googleCurrent: g.content,
+    googleWrite: result.content,
+    apart: false,
+    notifyGuests: g.organizerOfMeeting,
+    user,
+    settings,
     decisions: result.decisions,
     why,
   });
-}
-
-function zoneOf(content: EntryContent | undefined): string | undefined {
-  return content?.timing.kind === 'timed' ? content.timing.timeZone : undefined;
-}
-
-function endsAfter(content: EntryContent, cutoffMs: number): boolean {
-  if (content.recurrence !== null) return hasOccurrenceEndingAfter(content, cutoffMs);
-  return timingEndMs(content.timing) > cutoffMs;
 }
 
 function deleteGoogle(link: Link, g: SideChange<GoogleRecord>, why: string): DeleteGoogleAction {
@@ -675,6 +735,7 @@ function deleteGoogle(link: Link, g: SideChange<GoogleRecord>, why: string): Del
     link,
     googleId: link.googleId,
     etag: 'record' in g ? g.record.etag : link.google.version,
+    notifyGuests: 'record' in g ? g.record.organizerOfMeeting : false,
     why,
   };
 }
@@ -703,10 +764,23 @@ interface UpdateParts {
   readonly iCalUID: string | null;
   readonly merged: EntryContent;
   readonly severaState: SideState;
+  /** The activity as the pair sees it (severa-view.ts). */
   readonly severaContent: EntryContent;
+  /** The activity's current type, when known. */
+  readonly severaType:
+    { readonly guid: string; readonly category: SeveraRecord['activityType']['category'] } | undefined;
+  readonly typeBeforePrivate: string | undefined;
   readonly googleState: SideState;
+  /** What Google holds: the event as read, else the pair's agreed content. */
   readonly googleContent: EntryContent;
-  readonly typeChange: string | undefined;
+  /** The event as read in this run, or null. */
+  readonly googleCurrent: EntryContent | null;
+  /** What Google should hold after the action. */
+  readonly googleWrite: EntryContent;
+  readonly apart: boolean;
+  readonly notifyGuests: boolean;
+  readonly user: SyncUser;
+  readonly settings: SyncSettings;
   /** Only the link learns the new versions; neither side is written. */
   readonly linkOnly?: boolean;
   readonly decisions: readonly FieldDecision[];
@@ -714,8 +788,19 @@ interface UpdateParts {
 }
 
 function updateAction(p: UpdateParts): UpdateAction {
-  const writeSevera = !p.linkOnly && (!sameContent(p.merged, p.severaContent) || p.typeChange !== undefined);
-  const writeGoogle = !p.linkOnly && !sameContent(p.merged, p.googleContent);
+  const privacy = p.linkOnly
+    ? null
+    : typeForPrivacy(p.merged.isPrivate, p.severaType, p.typeBeforePrivate, p.user, p.settings);
+  // Severa holds privacy only as the activity type: a privacy difference is written as a type change, or not at all.
+  const writeSevera =
+    !p.linkOnly &&
+    (!sameContent({ ...p.merged, isPrivate: p.severaContent.isPrivate }, p.severaContent) ||
+      privacy !== null);
+  const writeGoogle = !p.linkOnly && !sameContent(p.googleWrite, p.googleContent);
+  // The type privacy replaced is remembered while the activity stays Personal, and forgotten once it is not.
+  const typeAfter = privacy?.activityTypeGuid ?? p.severaType?.guid;
+  const personalAfter =
+    privacy !== null ? privacy.typeBeforePrivate !== undefined : p.severaType?.category === 'Personal';
   return {
     kind: 'update',
     link: p.link,
@@ -726,9 +811,17 @@ function updateAction(p: UpdateParts): UpdateAction {
     content: p.merged,
     severa: {
       ...p.severaState,
-      write: writeSevera ? (p.typeChange === undefined ? {} : { activityTypeGuid: p.typeChange }) : null,
+      write: writeSevera ? (privacy === null ? {} : { activityTypeGuid: privacy.activityTypeGuid }) : null,
+      activityType: typeAfter,
+      typeBeforePrivate: personalAfter ? (privacy?.typeBeforePrivate ?? p.typeBeforePrivate) : undefined,
     },
-    google: { ...p.googleState, write: writeGoogle },
+    google: {
+      ...p.googleState,
+      write: writeGoogle ? p.googleWrite : null,
+      current: p.googleCurrent,
+      notifyGuests: p.notifyGuests,
+      apart: p.apart,
+    },
     decisions: p.decisions,
     why: p.why,
   };

@@ -7,14 +7,17 @@ import {
   canonicalInstant,
   contentHash,
   sameContent,
+  sideVersionOf,
   timingEndMs,
   timingStartMs,
+  type EntryContent,
   type GoogleChange,
   type GoogleRecord,
   type Link,
   type LinkOrigin,
   type SeveraChange,
   type SeveraRecord,
+  type SideVersion,
   type SyncUser,
 } from '../domain/index.js';
 import type {
@@ -31,6 +34,7 @@ import type { FieldDecision } from './merge.js';
 import { parseInstanceId } from './recurrence/index.js';
 import { pairAction, planSync, type Action, type Plan, type UpdateAction } from './plan-sync.js';
 import type { SyncSettings } from './settings.js';
+import { severaView } from './severa-view.js';
 
 const DAY_MS = 86_400_000;
 /** A meeting claim older than this is taken over: its holder's run died and never came back (B5). */
@@ -105,7 +109,14 @@ export async function syncUser(
   const collected = await collect(deps, user, options, now);
   const errors: SyncError[] = [];
   let applied = 0;
-  let plan: Plan = { actions: [], held: null, problems: [] };
+  let plan: Plan = {
+    actions: [],
+    held: null,
+    problems: [],
+    notes: [],
+    needsRead: { severa: [], google: [] },
+    leftOut: {},
+  };
   // The first pass plans everything collected; a later pass only the items a write found changed under it
   // (412 / 404), freshly re-read: the rest of the collected changes are older than the links pass 1 saved.
   let input = {
@@ -117,19 +128,37 @@ export async function syncUser(
   };
 
   for (let pass = 0; pass < MAX_PASSES; pass += 1) {
-    const severaMap = new Map(input.severa.map((c) => [c.kind === 'deleted' ? c.guid : c.record.guid, c]));
-    const peers = await peerLinks(deps, now, user, input.links, input.google, severaMap, input.gone);
-    const seenPeers = new Set(peers.map((l) => `${l.user}|${l.severaGuid}`));
-    plan = planSync({
-      user,
-      links: input.links,
-      google: { complete: input.complete, changes: input.google },
-      severa: { changes: input.severa },
-      peerLinks: peers,
-      settings: deps.settings,
-      now,
-      confirmDeletions: options.confirmDeletions ?? false,
-    });
+    let seenPeers: ReadonlySet<string> = new Set();
+    for (let reads = 0; ; reads += 1) {
+      const severaMap = new Map(input.severa.map((c) => [c.kind === 'deleted' ? c.guid : c.record.guid, c]));
+      const peers = await peerLinks(deps, now, user, input.links, input.google, severaMap, input.gone);
+      seenPeers = new Set(peers.map((l) => `${l.user}|${l.severaGuid}`));
+      plan = planSync({
+        user,
+        links: input.links,
+        google: { complete: input.complete, changes: input.google },
+        severa: { changes: input.severa },
+        peerLinks: peers,
+        settings: deps.settings,
+        now,
+        confirmDeletions: options.confirmDeletions ?? false,
+      });
+      // The planner asks for what it must see before it decides (a deletion on a fresh read of the activity, a
+      // kept-apart series' dates): read once, then plan again with it.
+      const missing = unread(plan.needsRead, input);
+      if (reads > 0 || (missing.severa.length === 0 && missing.google.length === 0)) break;
+      const severaReads = await readSevera(deps, missing.severa);
+      const googleReads = await readGoogle(deps, user, missing.google);
+      input = {
+        ...input,
+        severa: [...input.severa, ...severaReads],
+        google: [...input.google, ...googleReads],
+        gone: [
+          ...input.gone,
+          ...input.links.filter((l) => googleReads.some((c) => c.kind === 'deleted' && c.id === l.googleId)),
+        ],
+      };
+    }
     if (options.dryRun || plan.held) break;
 
     const stale = { google: new Set<string>(), severa: new Set<string>() };
@@ -158,16 +187,8 @@ export async function syncUser(
       stale.google.add(l.googleId);
       stale.severa.add(l.severaGuid);
     }
-    const google: GoogleChange[] = [];
-    for (const id of stale.google) {
-      const record = await deps.calendar.get(user, id);
-      google.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id });
-    }
-    const severa: SeveraChange[] = [];
-    for (const guid of stale.severa) {
-      const record = await deps.severa.get(guid);
-      severa.push(record ? { kind: 'upsert', record } : { kind: 'deleted', guid });
-    }
+    const google = await readGoogle(deps, user, [...stale.google]);
+    const severa = await readSevera(deps, [...stale.severa]);
     input = {
       links,
       complete: false,
@@ -188,6 +209,37 @@ export async function syncUser(
   }
   const status = await finish(deps, user, collected, plan, errors, now);
   return { plan, applied, failed: errors.length, errors, status };
+}
+
+/** What `needs` asks for that `input` does not hold yet. */
+function unread(
+  needs: Plan['needsRead'],
+  input: { readonly google: readonly GoogleChange[]; readonly severa: readonly SeveraChange[] },
+): { severa: string[]; google: string[] } {
+  const haveSevera = new Set(input.severa.map((c) => (c.kind === 'deleted' ? c.guid : c.record.guid)));
+  const haveGoogle = new Set(input.google.map((c) => (c.kind === 'deleted' ? c.id : c.record.id)));
+  return {
+    severa: [...new Set(needs.severa)].filter((g) => !haveSevera.has(g)),
+    google: [...new Set(needs.google)].filter((id) => !haveGoogle.has(id)),
+  };
+}
+
+async function readSevera(deps: RunnerDeps, guids: readonly string[]): Promise<SeveraChange[]> {
+  const changes: SeveraChange[] = [];
+  for (const guid of guids) {
+    const record = await deps.severa.get(guid);
+    changes.push(record ? { kind: 'upsert', record } : { kind: 'deleted', guid });
+  }
+  return changes;
+}
+
+async function readGoogle(deps: RunnerDeps, user: SyncUser, ids: readonly string[]): Promise<GoogleChange[]> {
+  const changes: GoogleChange[] = [];
+  for (const id of ids) {
+    const record = await deps.calendar.get(user, id);
+    changes.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id });
+  }
+  return changes;
 }
 
 async function collect(
@@ -366,6 +418,7 @@ async function resolveIntent(
     google: { version: '', hash: contentHash(intent.content) },
     base: intent.content,
     syncedAt: now,
+    activityType: created.activityType.guid,
   });
   step(deps, 'store.putLink');
   await store.deleteIntent(user, intent.googleId);
@@ -467,6 +520,7 @@ function newLink(
     google: { version: google.etag, hash: contentHash(google.content) },
     base,
     syncedAt: now,
+    activityType: severa.activityType.guid,
   };
 }
 
@@ -532,7 +586,6 @@ async function apply(
     case 'create-severa': {
       const g = action.google;
       const span = spanOf(g);
-      const meeting = parseInstanceId(g.id) === null;
       // Severa has no idempotency key: leave a note first, so a crash after the create is recovered by matching.
       await store.putIntent(user.severaUserGuid, {
         googleId: g.id,
@@ -544,7 +597,7 @@ async function apply(
         at: now,
       });
       step(deps, 'store.putIntent');
-      if (meeting) await claimMeeting(deps, user, g.iCalUID, now, seenPeers);
+      await claimMeeting(deps, user, g, now, seenPeers);
       let created: SeveraRecord;
       try {
         created = await severa.create({
@@ -563,7 +616,7 @@ async function apply(
       audit(created.guid, g.id);
       step(deps, 'store.putLink');
       await store.deleteIntent(user.severaUserGuid, g.id);
-      if (meeting) await store.releaseMeeting(g.iCalUID, user.severaUserGuid);
+      await store.releaseMeeting(g.iCalUID, user.severaUserGuid);
       return;
     }
     case 'join-severa': {
@@ -576,7 +629,7 @@ async function apply(
       return;
     }
     case 'delete-google': {
-      await calendar.delete(user, action.googleId, action.etag);
+      await calendar.delete(user, action.googleId, action.etag, { notifyGuests: action.notifyGuests });
       step(deps, 'calendar.delete');
       if (action.link) await store.deleteLink(action.link);
       // The audit entry belongs to the link write (one Firestore batch in production), before any later step.
@@ -585,7 +638,7 @@ async function apply(
       return;
     }
     case 'delete-severa': {
-      if (action.mode === 'activity') await severa.delete(action.link.severaGuid, action.version);
+      if (action.mode === 'activity') await severa.delete(action.link.severaGuid, action.expected);
       else await severa.removeParticipant(action.link.severaGuid, user.severaUserGuid, action.newOwnerGuid);
       step(deps, 'severa.delete');
       await store.deleteLink(action.link);
@@ -637,33 +690,40 @@ async function applyUpdate(
   now: string,
   replaces?: Link,
 ): Promise<void> {
-  let severaSide = { version: action.severa.version, hash: action.severa.hash };
-  let googleSide = { version: action.google.version, hash: action.google.hash };
+  const expected = { version: action.severa.version, hash: action.severa.hash };
+  let severaSide: SideVersion = expected;
+  let googleSide: SideVersion = { version: action.google.version, hash: action.google.hash };
+  let activityType = action.severa.activityType;
   if (action.link === null && !action.severa.write) {
     // A new pair rests on the activity as the inbox last saw it: make sure it still is (a conditional write checks
     // this by itself), or a deleted activity would take a person's event down with it.
     const current = await deps.severa.get(action.severaGuid);
     if (current === null) throw new NotFoundError(`activity ${action.severaGuid} is gone`);
-    if (current.version !== action.severa.version) {
+    const now = sideVersionOf(current);
+    if (now.version !== expected.version || now.hash !== expected.hash) {
       throw new PreconditionFailedError(`activity ${action.severaGuid} changed meanwhile`);
     }
   }
   if (action.severa.write) {
-    const written = await deps.severa.update(action.severaGuid, action.severa.version, {
+    const written = await deps.severa.update(action.severaGuid, expected, {
       content: action.content,
       ...action.severa.write,
     });
     step(deps, 'severa.update');
-    severaSide = writtenSide(written.version, written.content, action.content);
+    activityType = written.activityType.guid;
+    const seen = severaView(written, { base: action.content, activityType }, deps.settings);
+    severaSide = writtenSide(written.version, written.content, seen, action.content);
   }
-  if (action.google.write) {
+  if (action.google.write !== null) {
     const written = await deps.calendar.update(user, action.googleId, action.google.version, {
-      content: action.content,
+      content: action.google.write,
       // Only our own copies carry the Severa guid; a person's own event stays theirs.
       severaGuid: action.origin === 'severa' ? action.severaGuid : null,
+      ...(action.google.current === null ? {} : { current: action.google.current }),
+      notifyGuests: action.google.notifyGuests,
     });
     step(deps, 'calendar.update');
-    googleSide = writtenSide(written.etag, written.content, action.content);
+    googleSide = writtenSide(written.etag, written.content, written.content, action.google.write);
   }
   await deps.store.putLink(
     {
@@ -676,6 +736,11 @@ async function applyUpdate(
       google: googleSide,
       base: action.content,
       syncedAt: now,
+      ...(activityType === undefined ? {} : { activityType }),
+      ...(action.severa.typeBeforePrivate === undefined
+        ? {}
+        : { typeBeforePrivate: action.severa.typeBeforePrivate }),
+      ...(action.google.apart ? { datesApart: true } : {}),
     },
     replaces,
   );
@@ -684,32 +749,39 @@ async function applyUpdate(
 
 /**
  * What a link remembers of a side after our write. The write's result may already hold someone else's edit made
- * between our write and its read-back (Severa answers a PATCH, but an adapter may read the activity again): then its
- * version must not be taken as ours, or that edit would pass for our echo and never be synced. The version is marked
- * as not synced, so the next run sees the side as changed against what we wrote, and merges it.
+ * between our write and its read-back (Severa answers a PATCH, but an adapter may read the activity again): then it
+ * must not be taken for our echo, or that edit would never be synced. Its hash is then what we meant to write, which
+ * differs from what the side holds, so the next run sees the side as changed and merges it. `seen` is the written
+ * record as the pair sees it (severa-view.ts), `raw` as read.
  */
 function writtenSide(
   version: string,
-  written: SeveraRecord['content'],
-  intended: SeveraRecord['content'],
-): { version: string; hash: string } {
-  const hash = contentHash(intended);
-  return contentHash(written) === hash ? { version, hash } : { version: `${version}#not-synced`, hash };
+  raw: EntryContent,
+  seen: EntryContent,
+  intended: EntryContent,
+): SideVersion {
+  return sameContent(seen, intended)
+    ? { version, hash: contentHash(raw) }
+    : { version: `${version}#not-synced`, hash: contentHash(intended) };
 }
 
 /**
  * B5: one activity per meeting, even when attendees' runs overlap. The claim is atomic; the loser waits and, on its
  * next run, joins the activity the winner created. A claim protects only while its holder has an open intent for the
- * meeting (written before the claim) and is younger than the TTL; otherwise it is taken over.
+ * meeting (written before the claim) and is younger than the TTL; otherwise it is taken over. One claim covers the
+ * whole meeting, its occurrences too (a series Severa holds as occurrences): whoever brings the meeting to Severa
+ * first decides how it is held, and nobody else brings it in meanwhile, as a series or as an occurrence.
  */
 async function claimMeeting(
   deps: RunnerDeps,
   user: SyncUser,
-  iCalUID: string,
+  event: GoogleRecord,
   now: string,
   seenPeers: ReadonlySet<string>,
 ): Promise<void> {
   const { store } = deps;
+  const iCalUID = event.iCalUID;
+  const occurrence = parseInstanceId(event.id) !== null;
   const me = user.severaUserGuid;
   const staleBefore = new Date(Date.parse(now) - MEETING_CLAIM_TTL_MS).toISOString();
   let holder = await store.claimMeeting(iCalUID, me, now, staleBefore);
@@ -726,8 +798,13 @@ async function claimMeeting(
   // Checked again under the claim: another attendee's run may have created the activity and released its claim
   // after this run read the links it planned with (double-checked, so the meeting still gets one activity). Links
   // the planner saw and still chose to create past (e.g. to a deleted activity) do not count.
+  // For an occurrence: another attendee's link to the same occurrence, or to the meeting as a series.
   const peers = (await store.findLinksByICalUID(iCalUID)).filter(
-    (l) => l.user !== me && l.dormant !== true && !seenPeers.has(`${l.user}|${l.severaGuid}`),
+    (l) =>
+      l.user !== me &&
+      l.dormant !== true &&
+      !seenPeers.has(`${l.user}|${l.severaGuid}`) &&
+      (!occurrence || l.googleId === event.id || parseInstanceId(l.googleId) === null),
   );
   if (peers.length > 0) {
     await store.releaseMeeting(iCalUID, me);
@@ -780,11 +857,18 @@ async function finish(
       for (const intent of await store.listIntents(userGuid))
         await store.deleteIntent(userGuid, intent.googleId);
     }
+    const notes = plan.notes;
     status = {
       state: plan.problems.length > 0 ? 'error' : 'healthy',
       lastSuccessAt: now,
-      message: plan.problems.length > 0 ? plan.problems.join(' ') : null,
+      message:
+        plan.problems.length > 0
+          ? plan.problems.join(' ')
+          : notes.length > 0
+            ? notes.map((n) => n.message).join(' ')
+            : null,
       pendingRetries: 0,
+      ...(notes.length > 0 ? { notes } : {}),
     };
   }
   await store.setStatus(userGuid, status);

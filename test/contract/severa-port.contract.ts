@@ -14,6 +14,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   canonicalInstant,
+  sideVersionOf,
   type EntryContent,
   type RecurrenceOverride,
   type RecurrenceRule,
@@ -288,12 +289,12 @@ export function describeSeveraPortContract(
         notes: 'New notes',
         location: 'Room 7',
       };
-      const updated = await f.port.update(created.guid, created.version, { content: wanted });
+      const updated = await f.port.update(created.guid, sideVersionOf(created), { content: wanted });
       assert.deepEqual(updated.content, wanted);
       assert.ok(Date.parse(updated.version) > Date.parse(created.version));
       assert.deepEqual(await f.port.get(created.guid), updated);
       // A changed activity type (privacy changed, S4).
-      const personal = await f.port.update(created.guid, updated.version, {
+      const personal = await f.port.update(created.guid, sideVersionOf(updated), {
         content: { ...wanted, isPrivate: true },
         activityTypeGuid: f.types.personal,
       });
@@ -307,13 +308,13 @@ export function describeSeveraPortContract(
       await f.human.rename(created.guid, 'Agenda (edited by a person)');
       const current = await f.port.get(created.guid);
       await assert.rejects(
-        f.port.update(created.guid, created.version, { content: entry('Overwrite', 5) }),
+        f.port.update(created.guid, sideVersionOf(created), { content: entry('Overwrite', 5) }),
         PreconditionFailedError,
       );
       assert.deepEqual(await f.port.get(created.guid), current);
       assert.equal(current?.content.title, 'Agenda (edited by a person)');
       await assert.rejects(
-        f.port.update('00000000-0000-4000-8000-00000000dead', created.version, { content: entry('X', 1) }),
+        f.port.update('00000000-0000-4000-8000-00000000dead', sideVersionOf(created), { content: entry('X', 1) }),
         NotFoundError,
       );
     });
@@ -322,12 +323,12 @@ export function describeSeveraPortContract(
       const created = await create(entry('Cancelled', 3));
       f.advance(2_000);
       await f.human.rename(created.guid, 'Edited meanwhile');
-      await assert.rejects(f.port.delete(created.guid, created.version), PreconditionFailedError);
+      await assert.rejects(f.port.delete(created.guid, sideVersionOf(created)), PreconditionFailedError);
       const current = await f.port.get(created.guid);
       assert.ok(current, 'a stale delete deletes nothing');
-      await f.port.delete(created.guid, current.version);
+      await f.port.delete(created.guid, sideVersionOf(current));
       assert.equal(await f.port.get(created.guid), null);
-      await f.port.delete(created.guid, current.version); // 404 counts as deleted
+      await f.port.delete(created.guid, sideVersionOf(current)); // 404 counts as deleted
       assert.ok(!guids(await f.port.listChangedSince(created.version)).includes(created.guid));
     });
 
@@ -411,7 +412,7 @@ export function describeSeveraPortContract(
       assert.deepEqual(series.content.recurrence.overrides, plan.content.recurrence?.overrides);
       assert.deepEqual({ ...series.content, recurrence: null }, { ...plan.content, recurrence: null });
       await assert.rejects(
-        f.port.update(created.guid, created.version, { content: plan.content }),
+        f.port.update(created.guid, sideVersionOf(created), { content: plan.content }),
         PreconditionFailedError,
       );
     });
@@ -446,7 +447,7 @@ export function describeSeveraPortContract(
         },
       };
       f.advance(2_000);
-      const updated = await f.port.update(created.guid, created.version, { content: more });
+      const updated = await f.port.update(created.guid, sideVersionOf(created), { content: more });
       assert.deepEqual(updated.content, more);
       assert.deepEqual(await f.port.get(created.guid), updated);
 
@@ -456,7 +457,7 @@ export function describeSeveraPortContract(
         recurrence: { ...recurrence, exdates: [plan.starts[4] ?? ''], overrides: [] },
       };
       f.advance(2_000);
-      const restored = await f.port.update(created.guid, updated.version, { content: fewer });
+      const restored = await f.port.update(created.guid, sideVersionOf(updated), { content: fewer });
       assert.deepEqual(restored.content, fewer);
       assert.deepEqual(await f.port.get(created.guid), restored);
     });
@@ -477,13 +478,13 @@ export function describeSeveraPortContract(
         recurrence: { ...recurrence, exdates: [later(plan.starts[1] ?? '')], overrides: [] },
       };
       f.advance(2_000);
-      const updated = await f.port.update(created.guid, created.version, { content: moved });
+      const updated = await f.port.update(created.guid, sideVersionOf(created), { content: moved });
       assert.deepEqual(updated.content, moved);
       assert.deepEqual(await f.port.get(created.guid), updated);
 
       const single: EntryContent = { ...moved, recurrence: null };
       f.advance(2_000);
-      const flat = await f.port.update(created.guid, updated.version, { content: single });
+      const flat = await f.port.update(created.guid, sideVersionOf(updated), { content: single });
       assert.deepEqual(flat.content, single);
       const day = Math.floor(f.now().getTime() / DAY) * DAY;
       const listed = await f.port.listForUser(f.users.owner.guid, {

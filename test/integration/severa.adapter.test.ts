@@ -15,6 +15,7 @@ import {
   PreconditionFailedError,
   RateLimitedError,
   TransientError,
+  sideVersionOf,
 } from '../../shared/domain/index.js';
 import type { Clock, Logger, Sleep } from '../../shared/ports/index.js';
 import { createMemoryLogger } from '../../shared/observability/logger.js';
@@ -305,7 +306,7 @@ describe('SeveraAdapter over HTTP: tokens and headers (severa-api.md §2)', () =
     });
     const dentist = await some.get(DEMO_ACTIVITIES.dentist);
     assert.ok(dentist);
-    await assert.rejects(some.delete(dentist.guid, dentist.version), (e: unknown) => {
+    await assert.rejects(some.delete(dentist.guid, sideVersionOf(dentist)), (e: unknown) => {
       assert.ok(e instanceof PermanentError);
       assert.equal(e.code, 'missing-scope');
       assert.match(e.userMessage, /"activities:delete"/);
@@ -518,10 +519,10 @@ describe('SeveraAdapter over HTTP: read-check-write, series, directory', () => {
     rig.clock.advance(1000);
     rig.sim.act({ action: 'touch', guid: DEMO_ACTIVITIES.workshop, as: DEMO_USERS.helsinki });
     await assert.rejects(
-      adapter.update(workshop.guid, workshop.version, { content: workshop.content }),
+      adapter.update(workshop.guid, sideVersionOf(workshop), { content: workshop.content }),
       PreconditionFailedError,
     );
-    await assert.rejects(adapter.delete(workshop.guid, workshop.version), PreconditionFailedError);
+    await assert.rejects(adapter.delete(workshop.guid, sideVersionOf(workshop)), PreconditionFailedError);
     assert.equal(rig.count('PATCH', '/v1/activities/{guid}'), 0);
     assert.equal(rig.count('DELETE', '/v1/activities/{guid}'), 0);
   });
@@ -531,10 +532,10 @@ describe('SeveraAdapter over HTTP: read-check-write, series, directory', () => {
     const adapter = rig.adapter();
     const workshop = await adapter.get(DEMO_ACTIVITIES.workshop);
     assert.ok(workshop);
-    const same = await adapter.update(workshop.guid, workshop.version, { content: workshop.content });
+    const same = await adapter.update(workshop.guid, sideVersionOf(workshop), { content: workshop.content });
     assert.equal(same.version, workshop.version);
     assert.equal(rig.count('PATCH', '/v1/activities/{guid}'), 0);
-    const moved = await adapter.update(workshop.guid, workshop.version, {
+    const moved = await adapter.update(workshop.guid, sideVersionOf(workshop), {
       content: { ...workshop.content, location: 'Espoo office' },
     });
     assert.equal(moved.content.location, 'Espoo office');
@@ -598,7 +599,7 @@ describe('SeveraAdapter over HTTP: read-check-write, series, directory', () => {
     const override = changed.content.recurrence?.overrides[0];
     assert.equal(override?.timing.kind === 'timed' && override.timing.start, '2026-11-16T17:00:00Z');
     await assert.rejects(
-      adapter.update(before.guid, before.version, { content: before.content }),
+      adapter.update(before.guid, sideVersionOf(before), { content: before.content }),
       PreconditionFailedError,
     );
   });
@@ -619,7 +620,7 @@ describe('SeveraAdapter over HTTP: read-check-write, series, directory', () => {
     assert.equal(await adapter.apiUserGuid(), null);
     const dentist = await adapter.get(DEMO_ACTIVITIES.dentist);
     assert.ok(dentist);
-    await adapter.update(dentist.guid, dentist.version, {
+    await adapter.update(dentist.guid, sideVersionOf(dentist), {
       content: { ...dentist.content, title: 'Dentist (moved)' },
     });
     assert.equal(await adapter.apiUserGuid(), DEMO_USERS.integration);
@@ -687,11 +688,11 @@ describe('SeveraAdapter over HTTP: secrets never reach the logs', () => {
       activityTypeGuid: DEMO_TYPES.meeting,
       ownerGuid: DEMO_USERS.helsinki,
     });
-    await adapter.update(created.guid, created.version, { content: { ...created.content, notes: 'x' } });
+    await adapter.update(created.guid, sideVersionOf(created), { content: { ...created.content, notes: 'x' } });
     await adapter.addParticipant(created.guid, DEMO_USERS.london);
     await adapter.removeParticipant(created.guid, DEMO_USERS.london);
     const latest = await adapter.get(created.guid);
-    await adapter.delete(created.guid, latest?.version ?? '');
+    if (latest) await adapter.delete(created.guid, sideVersionOf(latest));
     await adapter.checkAccess();
     // Failures log too.
     const wrong = rig.adapter({ clientSecret: 'a-wrong-secret-value' }, logger);

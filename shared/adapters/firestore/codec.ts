@@ -31,8 +31,10 @@ import {
 } from '../../domain/index.js';
 import type { WatchChannel } from '../../ports/calendar.port.js';
 import {
+  ENTRY_NOTE_KINDS,
   USER_SYNC_STATES,
   type AuditEntry,
+  type EntryNote,
   type CreateIntent,
   type OrgConfig,
   type UserRecord,
@@ -180,6 +182,9 @@ export const linkSchema: z.ZodType<Link> = z.object({
   base: entryContentSchema,
   syncedAt: str,
   dormant: z.boolean().optional(),
+  activityType: str.optional(),
+  typeBeforePrivate: str.optional(),
+  datesApart: z.boolean().optional(),
 });
 
 const activityTypeRefSchema: z.ZodType<ActivityTypeRef> = z.object({
@@ -217,11 +222,20 @@ export const storedIntentSchema: z.ZodType<{ user: string; intent: CreateIntent 
   .object({ user: str, ...createIntentShape })
   .transform(({ user, ...intent }) => ({ user, intent }));
 
+const entryNoteSchema: z.ZodType<EntryNote> = z.object({
+  kind: z.enum(ENTRY_NOTE_KINDS),
+  title: str,
+  severaGuid: nullableStr,
+  googleId: nullableStr,
+  message: str,
+});
+
 export const userSyncStatusSchema: z.ZodType<UserSyncStatus> = z.object({
   state: z.enum(USER_SYNC_STATES),
   lastSuccessAt: nullableStr,
   message: nullableStr,
   pendingRetries: z.number(),
+  notes: z.array(entryNoteSchema).optional(),
 });
 
 const watchChannelSchema: z.ZodType<WatchChannel> = z.object({

@@ -10,7 +10,8 @@
  *   event (both read and write it, so Firestore lets only one commit first and retries the other, which then sees
  *   the first's link); the query on `user` + `googleId` inside the transaction finds the links to remove. (The
  *   emulator also serialises on the query alone; production's locking of query ranges is not relied on.)
- * - `addToInbox` / `ackInbox`: newer version wins / remove only the version processed. Long lists are split into
+ * - `addToInbox` / `ackInbox`: newer (or equal, later-read) version wins / remove only the very item processed (its
+ *   fingerprint: versions have whole seconds). Long lists are split into
  *   transactions of {@link INBOX_CHUNK} activities; the rule is per activity, so the split changes no outcome.
  * - `claimMeeting` / `releaseMeeting`.
  * Single-document writes (sync token, status, watermark, intents) are plain `set`/`delete`.
@@ -18,7 +19,7 @@
 import type { DocumentReference, DocumentSnapshot, Firestore, Transaction } from '@google-cloud/firestore';
 import { z } from 'zod';
 
-import type { Link, SeveraRecord } from '../../domain/index.js';
+import { severaRecordFingerprint, type Link, type SeveraRecord } from '../../domain/index.js';
 import type { CreateIntent, InboxItem, SyncStore, UserSyncStatus } from '../../ports/index.js';
 import {
   claimSchema,
@@ -184,10 +185,11 @@ export class FirestoreSyncStore implements SyncStore {
   }
 
   async ackInbox(user: string, processed: readonly InboxItem[]): Promise<void> {
+    // By fingerprint, not version: two changes within one second share a version (severa-api.md §5).
     const versions = new Map<string, Set<string>>();
     for (const item of processed) {
       const set = versions.get(item.record.guid) ?? new Set<string>();
-      set.add(item.record.version);
+      set.add(severaRecordFingerprint(item.record));
       versions.set(item.record.guid, set);
     }
     for (const chunk of chunks([...versions], INBOX_CHUNK)) {
@@ -197,8 +199,8 @@ export class FirestoreSyncStore implements SyncStore {
         snaps.forEach((snap, i) => {
           const acked = chunk[i]?.[1];
           if (!snap.exists || !acked) return;
-          // A newer version that arrived after the run read the inbox stays for the next run.
-          if (acked.has(readInboxItem(snap).record.version)) tx.delete(snap.ref);
+          // A newer change that arrived after the run read the inbox stays for the next run.
+          if (acked.has(severaRecordFingerprint(readInboxItem(snap).record))) tx.delete(snap.ref);
         });
       });
     }

@@ -3,9 +3,11 @@ import { randomUUID } from 'node:crypto';
 import {
   NotFoundError,
   PreconditionFailedError,
+  sideVersionOf,
   type ActivityType,
   type EntryContent,
   type SeveraRecord,
+  type SideVersion,
 } from '../../domain/index.js';
 import type { Clock, SeveraCreate, SeveraPort, SeveraUpdate, SeveraWindow } from '../../ports/index.js';
 import { hasOccurrenceEndingAfter } from '../../sync/recurrence/index.js';
@@ -103,10 +105,10 @@ export class MemorySevera implements SeveraPort {
     });
   }
 
-  update(guid: string, expectedVersion: string, input: SeveraUpdate): Promise<SeveraRecord> {
+  update(guid: string, expected: SideVersion, input: SeveraUpdate): Promise<SeveraRecord> {
     return this.faults.run('severa.update', () => {
       this.calls.writes += 1;
-      const a = this.#checked(guid, expectedVersion);
+      const a = this.#checked(guid, expected);
       a.content = input.content;
       if (input.activityTypeGuid !== undefined) a.activityType = this.#type(input.activityTypeGuid);
       this.#bump(a);
@@ -114,11 +116,11 @@ export class MemorySevera implements SeveraPort {
     });
   }
 
-  delete(guid: string, expectedVersion: string): Promise<void> {
+  delete(guid: string, expected: SideVersion): Promise<void> {
     return this.faults.run('severa.delete', () => {
       this.calls.writes += 1;
       if (!this.#activities.has(guid)) return; // 404: already deleted
-      this.#checked(guid, expectedVersion);
+      this.#checked(guid, expected);
       this.#activities.delete(guid);
     });
   }
@@ -216,11 +218,13 @@ export class MemorySevera implements SeveraPort {
     return t;
   }
 
-  #checked(guid: string, expectedVersion: string): StoredActivity {
+  #checked(guid: string, expected: SideVersion): StoredActivity {
     const a = this.#activities.get(guid);
     if (!a) throw new NotFoundError(`activity ${guid} not found`);
-    // Severa has no ETag: the adapter re-reads `lastUpdatedDateTime` right before writing (severa-api.md §15).
-    if (a.version !== expectedVersion)
+    // Severa has no ETag: the adapter re-reads the activity right before writing (severa-api.md §15) and compares
+    // its timestamp and its content (two writes in one second share the timestamp).
+    const now = sideVersionOf(toRecord(a));
+    if (now.version !== expected.version || now.hash !== expected.hash)
       throw new PreconditionFailedError(`activity ${guid} changed meanwhile`);
     return a;
   }

@@ -1,4 +1,4 @@
-import { linkKey, type Link, type SeveraRecord } from '../../domain/index.js';
+import { linkKey, severaRecordFingerprint, type Link, type SeveraRecord } from '../../domain/index.js';
 import type { CreateIntent, InboxItem, SyncStore, UserSyncStatus } from '../../ports/index.js';
 import { FaultQueue } from './faults.js';
 
@@ -85,7 +85,9 @@ export class MemorySyncStore implements SyncStore {
       const box = this.#inbox.get(user);
       if (!box) return;
       for (const item of processed) {
-        if (box.get(item.record.guid)?.record.version === item.record.version) box.delete(item.record.guid);
+        const stored = box.get(item.record.guid);
+        if (stored && severaRecordFingerprint(stored.record) === severaRecordFingerprint(item.record))
+          box.delete(item.record.guid);
       }
     });
   }

@@ -7,10 +7,11 @@
  *   an `Exception` row) and modified ones (`Exception` rows) folded in by the mapper. `Occurrence` and `Exception`
  *   rows never appear as records of their own; a listing that meets one returns its series instead.
  * - `version` is the newest `lastUpdatedDateTime` of the master and its `Exception` rows, as a UTC ISO instant with
- *   milliseconds (the in-memory service's form). Editing an existing exception row may not stamp the master
- *   (§14.4 [UNCONFIRMED]), so the series' version must include its rows for the edit to count as a change.
- * - Updates and deletes are read-check-write on that version (no ETag exists, §4): a mismatch throws
- *   {@link PreconditionFailedError} before anything is written.
+ *   milliseconds (the in-memory service's form; Severa's own stamps have whole seconds). Editing an existing
+ *   exception row may not stamp the master (§14.4 [UNCONFIRMED]), so the series' version must include its rows for
+ *   the edit to count as a change.
+ * - Updates and deletes are read-check-write on that version and the content hash (no ETag exists, §4; two writes in
+ *   one second share a timestamp): a mismatch throws {@link PreconditionFailedError} before anything is written.
  * - Participants are the activity's `User` participants other than the owner (§8).
  */
 import { DateTime, Info } from 'luxon';
@@ -20,12 +21,14 @@ import {
   PermanentError,
   PreconditionFailedError,
   SyncError,
+  contentHash,
   timingStartMs,
   type ActivityType,
   type EntryContent,
   type Recurrence,
   type RecurrenceOverride,
   type SeveraRecord,
+  type SideVersion,
   type SyncUser,
 } from '../../domain/index.js';
 import type {
@@ -296,10 +299,10 @@ export class SeveraAdapter implements SeveraPort {
     return this.#toLoaded(created, zone, [], []).record;
   }
 
-  async update(guid: string, expectedVersion: string, input: SeveraUpdate): Promise<SeveraRecord> {
+  async update(guid: string, expected: SideVersion, input: SeveraUpdate): Promise<SeveraRecord> {
     const current = await this.#load(guid);
     if (current === null) throw new NotFoundError(`Severa activity ${guid} not found`);
-    this.#check(current, expectedVersion);
+    this.#check(current, expected);
     const before = current.record.content;
     const after = input.content;
     const ops = mapped(() =>
@@ -334,10 +337,10 @@ export class SeveraAdapter implements SeveraPort {
     return this.#mustLoad(masterGuid);
   }
 
-  async delete(guid: string, expectedVersion: string): Promise<void> {
+  async delete(guid: string, expected: SideVersion): Promise<void> {
     const current = await this.#load(guid);
     if (current === null) return; // 404: already deleted
-    this.#check(current, expectedVersion);
+    this.#check(current, expected);
     try {
       await this.#client.request({
         method: 'DELETE',
@@ -472,9 +475,14 @@ export class SeveraAdapter implements SeveraPort {
 
   // ---- reading
 
-  #check(current: Loaded, expectedVersion: string): void {
-    // Severa has no ETag (§4): the version read right now must still be the one the caller planned against.
-    if (!sameVersion(current.record.version, expectedVersion)) {
+  #check(current: Loaded, expected: SideVersion): void {
+    // Severa has no ETag (§4): the activity read right now must still be the one the caller planned against. Its
+    // `lastUpdatedDateTime` has whole seconds, so the content is compared too: another write in the same second
+    // keeps the timestamp but not the content.
+    if (
+      !sameVersion(current.record.version, expected.version) ||
+      contentHash(current.record.content) !== expected.hash
+    ) {
       throw new PreconditionFailedError(`Severa activity ${current.record.guid} changed meanwhile`);
     }
   }

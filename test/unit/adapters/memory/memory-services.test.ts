@@ -11,6 +11,7 @@ import {
   RateLimitedError,
   SyncTokenExpiredError,
   TransientError,
+  sideVersionOf,
 } from '../../../../shared/domain/index.js';
 import { ALL_TYPES, ManualClock, TYPES, USERS, timed } from '../../../support/world.js';
 import { MemoryCalendar } from '../../../../shared/adapters/memory/memory-calendar.js';
@@ -39,7 +40,7 @@ describe('MemorySevera', () => {
       ownerGuid: A.severaUserGuid,
     });
     clock.advance(1000);
-    const updated = await api.update(created.guid, created.version, { content: timed('Plan 2', 1, 9) });
+    const updated = await api.update(created.guid, sideVersionOf(created), { content: timed('Plan 2', 1, 9) });
     assert.ok(Date.parse(updated.version) > Date.parse(created.version));
     assert.deepEqual(
       (await api.listChangedSince(updated.version)).map((r) => r.guid),
@@ -59,19 +60,34 @@ describe('MemorySevera', () => {
     api.humanDelete(s.guid);
     assert.deepEqual(await api.listChangedSince('2000-01-01T00:00:00Z'), []);
     assert.equal(await api.get(s.guid), null);
-    await api.delete(s.guid, s.version); // a 404 on delete counts as deleted
+    await api.delete(s.guid, sideVersionOf(s)); // a 404 on delete counts as deleted
   });
 
   it('refuses a write against a version that moved (read-check-write)', async () => {
+    const { clock, api } = severa();
+    const s = api.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('X', 1, 9),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    clock.advance(1000);
+    api.humanTouch(s.guid);
+    await assert.rejects(api.update(s.guid, sideVersionOf(s), { content: s.content }), PreconditionFailedError);
+    await assert.rejects(api.update('missing', sideVersionOf(s), { content: s.content }), NotFoundError);
+  });
+
+  it('stamps whole seconds: a second write in the same second keeps the version, and is still refused', async () => {
     const { api } = severa();
     const s = api.humanCreate({
       ownerGuid: A.severaUserGuid,
       content: timed('X', 1, 9),
       activityTypeGuid: TYPES.meeting.guid,
     });
-    api.humanTouch(s.guid);
-    await assert.rejects(api.update(s.guid, s.version, { content: s.content }), PreconditionFailedError);
-    await assert.rejects(api.update('missing', s.version, { content: s.content }), NotFoundError);
+    assert.match(s.version, /:\d{2}\.000Z$/);
+    const edited = api.humanUpdate(s.guid, { content: { location: 'Room 1' } });
+    assert.equal(edited.version, s.version, 'the same second, the same lastUpdatedDateTime');
+    await assert.rejects(api.update(s.guid, sideVersionOf(s), { content: s.content }), PreconditionFailedError);
+    await api.update(s.guid, sideVersionOf(edited), { content: { ...edited.content, notes: 'ok' } });
   });
 
   it('reports privacy from the type category, and who created what', async () => {

@@ -29,9 +29,27 @@ describe('severaCanExpress', () => {
       expected: true,
     },
     {
-      name: 'a rule in another zone (New York series, Helsinki user)',
+      name: 'a rule in another zone whose days stay the same (09:00 New York is a Helsinki afternoon)',
       content: series(NEW_YORK_9, WEEKLY),
       zone: 'Europe/Helsinki',
+      expected: true,
+    },
+    {
+      name: 'a rule in another zone across the date line (20:00 New York is the next day in Helsinki)',
+      content: series(
+        timed('2026-05-05T00:00:00Z', '2026-05-05T01:00:00Z', 'America/New_York'),
+        WEEKLY,
+      ),
+      zone: 'Europe/Helsinki',
+      expected: false,
+    },
+    {
+      name: 'a rule that crosses midnight in one DST state only (23:30 Helsinki in winter is 00:30 in Moscow)',
+      content: series(
+        timed('2026-01-05T21:30:00Z', '2026-01-05T22:00:00Z', 'Europe/Helsinki'),
+        WEEKLY,
+      ),
+      zone: 'Europe/Moscow',
       expected: false,
     },
     {
