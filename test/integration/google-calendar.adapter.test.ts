@@ -21,6 +21,7 @@ import {
   NotFoundError,
   PermanentError,
   PreconditionFailedError,
+  QuotaExceededError,
   RateLimitedError,
   SyncError,
   TransientError,
@@ -763,5 +764,384 @@ describe('GoogleCalendarAdapter: what only the real adapter has', () => {
       }),
       NotFoundError,
     );
+  });
+});
+
+// ---- Google's own spelling kept, meetings, stubs, usage limits -------------------------------------------------
+
+/** Mondays 09:00–09:30 Helsinki time from 2030-06-03. */
+function weekly(title: string, count: number, extra: Partial<EntryContent> = {}): EntryContent {
+  return {
+    ...timed(title, '2030-06-03T06:00:00Z', 30),
+    recurrence: {
+      pattern: {
+        kind: 'rule',
+        rule: {
+          freq: 'weekly',
+          interval: 1,
+          byWeekday: ['MO'],
+          byMonthDay: null,
+          bySetPos: null,
+          byMonth: null,
+          end: { kind: 'count', count },
+        },
+      },
+      exdates: [],
+      overrides: [],
+    },
+    ...extra,
+  };
+}
+
+/** An event a person made in Google's UI, with fields as Google's UI writes them. */
+function humanEvent(email: string, content: EntryContent, fields: Record<string, unknown>): string {
+  const created = sim.act({ action: 'create', as: email, event: { ...humanBody(content), ...fields } }) as {
+    id: string;
+  };
+  return created.id;
+}
+
+async function read(user: SyncUser, id: string): Promise<GoogleRecord> {
+  const record = await adapter().get(user, id);
+  assert.ok(record, `event ${id}`);
+  return record;
+}
+
+const RICH =
+  '<b>Agenda</b><br>See <a href="https://docs.example/plan">the plan</a><ul><li>budget &amp; hiring</li><li>Q&amp;A</li></ul>';
+
+describe('GoogleCalendarAdapter: a cancelled occurrence that comes as a bare stub (google-calendar.md §3)', () => {
+  beforeEach(() => {
+    seed({ events: true });
+  });
+
+  it('folds a stub the iCalUID query cannot find into the series’ exdates, in incremental and full listings', async () => {
+    const calendar = adapter();
+    const before = await calendar.list(aino, { timeMin: '2026-10-01T00:00:00Z' });
+    // What an import can leave: only the stub, no iCalUID even on the server (the simulator's control surface).
+    sim.act({
+      action: 'importCancelledOccurrence',
+      as: aino.email,
+      id: DEMO_EVENT_IDS.weekly,
+      originalStart: '2026-12-07T07:00:00Z',
+    });
+    const delta = await calendar.list(aino, { syncToken: before.nextSyncToken });
+    assert.deepEqual(
+      delta.changes.map((c) => (c.kind === 'upsert' ? c.record.id : c.id)),
+      [DEMO_EVENT_IDS.weekly],
+    );
+    const series = delta.changes[0];
+    assert.ok(series?.kind === 'upsert');
+    assert.deepEqual(series.record.content.recurrence?.exdates, ['2026-12-07T07:00:00Z']);
+    assert.deepEqual(
+      series.record.content.recurrence.overrides.map((o) => o.originalStart),
+      ['2026-11-16T07:00:00Z'],
+    );
+
+    const full = await calendar.list(aino, { timeMin: '2026-10-01T00:00:00Z' });
+    const again = full.changes.find((c) => c.kind === 'upsert' && c.record.id === DEMO_EVENT_IDS.weekly);
+    assert.ok(again?.kind === 'upsert');
+    assert.deepEqual(again.record.content.recurrence?.exdates, ['2026-12-07T07:00:00Z']);
+    assert.equal(again.record.etag, series.record.etag);
+  });
+});
+
+describe('GoogleCalendarAdapter: a write that knows the current content sends only what changes', () => {
+  beforeEach(() => {
+    seed();
+  });
+
+  it('keeps `public` and `confidential` when only the title changes; a privacy change writes private/default', async () => {
+    const calendar = adapter();
+    const pub = humanEvent(aino.email, timed('Open day', '2030-03-04T08:00:00Z', 60), {
+      visibility: 'public',
+    });
+    const conf = humanEvent(aino.email, timed('Doctor', '2030-03-05T08:00:00Z', 60), {
+      visibility: 'confidential',
+    });
+    for (const [id, visibility] of [
+      [pub, 'public'],
+      [conf, 'confidential'],
+    ] as const) {
+      const current = await read(aino, id);
+      const written = await calendar.update(aino, id, current.etag, {
+        content: { ...current.content, title: `${current.content.title} (renamed)` },
+        current: current.content,
+        severaGuid: null,
+      });
+      assert.equal(written.content.title, `${current.content.title} (renamed)`);
+      assert.equal(storedEvent(aino.email, id)?.visibility, visibility);
+    }
+
+    const privateNow = await read(aino, pub);
+    await calendar.update(aino, pub, privateNow.etag, {
+      content: { ...privateNow.content, isPrivate: true },
+      current: privateNow.content,
+      severaGuid: null,
+    });
+    assert.equal(storedEvent(aino.email, pub)?.visibility, 'private');
+    const publicNow = await read(aino, conf);
+    await calendar.update(aino, conf, publicNow.etag, {
+      content: { ...publicNow.content, isPrivate: false },
+      current: publicNow.content,
+      severaGuid: null,
+    });
+    assert.equal(storedEvent(aino.email, conf)?.visibility, 'default');
+  });
+
+  it('without the current content every synced field is written, as before', async () => {
+    const id = humanEvent(aino.email, timed('Open day', '2030-03-04T08:00:00Z', 60), {
+      visibility: 'public',
+    });
+    const current = await read(aino, id);
+    await adapter().update(aino, id, current.etag, {
+      content: { ...current.content, title: 'Open day (renamed)' },
+      severaGuid: null,
+    });
+    assert.equal(storedEvent(aino.email, id)?.visibility, 'default');
+  });
+
+  it('sends a patch holding only the changed field, with If-Match', async () => {
+    const proxy = await startProxy();
+    try {
+      const id = humanEvent(aino.email, timed('Open day', '2030-03-04T08:00:00Z', 60), {
+        visibility: 'public',
+        description: RICH,
+      });
+      const calendar = adapter({ rootUrl: proxy.url, tokenUrl: `${proxy.url}/token` });
+      const current = await calendar.get(aino, id);
+      assert.ok(current);
+      await calendar.update(aino, id, current.etag, {
+        content: { ...current.content, location: 'Hall B' },
+        current: current.content,
+        severaGuid: 'guid-p',
+      });
+      const patch = proxy.seen.find((r) => r.method === 'PATCH');
+      assert.ok(patch);
+      assert.equal(patch.ifMatch, current.etag);
+      assert.deepEqual(JSON.parse(patch.body), {
+        location: 'Hall B',
+        extendedProperties: { private: { severaGuid: 'guid-p' } },
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('reads an HTML description as text, and a title change from Severa leaves the HTML untouched', async () => {
+    const calendar = adapter();
+    const id = humanEvent(aino.email, timed('Planning', '2030-03-04T08:00:00Z', 60), { description: RICH });
+    const current = await read(aino, id);
+    assert.equal(
+      current.content.notes,
+      'Agenda\nSee the plan (https://docs.example/plan)\n- budget & hiring\n- Q&A',
+    );
+    const written = await calendar.update(aino, id, current.etag, {
+      content: { ...current.content, title: 'Planning (from Severa)' },
+      current: current.content,
+      severaGuid: null,
+    });
+    assert.equal(storedEvent(aino.email, id)?.description, RICH);
+    assert.equal(written.content.title, 'Planning (from Severa)');
+    assert.equal(written.content.notes, current.content.notes);
+    // Notes changed in Severa: then the text replaces the HTML.
+    await calendar.update(aino, id, written.etag, {
+      content: { ...written.content, notes: 'New agenda' },
+      current: written.content,
+      severaGuid: null,
+    });
+    assert.equal(storedEvent(aino.email, id)?.description, 'New agenda');
+  });
+
+  it('a series master and its modified occurrence keep what did not change', async () => {
+    const calendar = adapter();
+    const id = 'sv00000000ab01';
+    const { record } = await calendar.insert(aino, id, {
+      content: weekly('Weekly', 4, {
+        recurrence: {
+          ...weekly('Weekly', 4).recurrence!,
+          overrides: [
+            {
+              originalStart: '2030-06-10T06:00:00Z',
+              title: 'Weekly (late)',
+              notes: '',
+              location: '',
+              timing: timed('x', '2030-06-10T08:00:00Z', 30).timing,
+            },
+          ],
+        },
+      }),
+      severaGuid: 'guid-w',
+    });
+    sim.act({ action: 'update', as: aino.email, id, changes: { visibility: 'public', description: RICH } });
+    sim.act({
+      action: 'update',
+      as: aino.email,
+      id: `${id}_20300610T060000Z`,
+      changes: { description: RICH },
+    });
+    const current = await read(aino, id);
+    assert.notEqual(current.etag, record.etag);
+    const recurrence = current.content.recurrence;
+    assert.ok(recurrence);
+    const written = await calendar.update(aino, id, current.etag, {
+      content: {
+        ...current.content,
+        title: 'Weekly (renamed)',
+        recurrence: {
+          ...recurrence,
+          overrides: recurrence.overrides.map((o) => ({ ...o, title: 'Weekly (renamed, late)' })),
+        },
+      },
+      current: current.content,
+      severaGuid: null,
+    });
+    assert.equal(written.content.title, 'Weekly (renamed)');
+    const master = storedEvent(aino.email, id);
+    assert.ok(master);
+    assert.equal(master.visibility, 'public');
+    assert.equal(master.description, RICH);
+    const exception = storedEvent(aino.email, `${id}_20300610T060000Z`);
+    assert.ok(exception);
+    assert.equal(exception.summary, 'Weekly (renamed, late)');
+    assert.equal(exception.description, RICH);
+  });
+
+  it('the undelete path of a retried insert (409) also sends only what changed', async () => {
+    const calendar = adapter();
+    const id = 'sv0000000000u2';
+    const { record } = await calendar.insert(aino, id, {
+      content: timed('Review', '2030-03-04T08:00:00Z', 60),
+      severaGuid: 'guid-u',
+    });
+    sim.act({ action: 'update', as: aino.email, id, changes: { visibility: 'public', description: RICH } });
+    const before = await read(aino, id);
+    sim.act({ action: 'delete', as: aino.email, id });
+    const { created, record: back } = await calendar.insert(aino, id, {
+      content: { ...before.content, title: 'Review (again)' },
+      current: before.content,
+      severaGuid: 'guid-u',
+    });
+    assert.equal(created, false);
+    assert.equal(back.content.title, 'Review (again)');
+    const stored = storedEvent(aino.email, id);
+    assert.ok(stored);
+    assert.equal(stored.status, 'confirmed');
+    assert.equal(stored.visibility, 'public');
+    assert.equal(stored.description, RICH);
+    assert.notEqual(back.etag, record.etag);
+  });
+});
+
+describe('GoogleCalendarAdapter: meetings the user organises (sendUpdates)', () => {
+  beforeEach(() => {
+    seed();
+  });
+
+  const last = (): string | null => sim.writes().at(-1)?.sendUpdates ?? null;
+
+  it('reads who organises a meeting, and tells its guests only when asked', async () => {
+    const calendar = adapter();
+    const created = sim.act({
+      action: 'create',
+      as: aino.email,
+      event: humanBody(timed('Kickoff', '2030-03-04T08:00:00Z', 60)),
+      attendees: [ben.email],
+    }) as { id: string };
+    const mine = await read(aino, created.id);
+    assert.equal(mine.organizerOfMeeting, true);
+    assert.equal((await read(ben, created.id)).organizerOfMeeting, false);
+    const own = await simHuman(aino.email).create(timed('Alone', '2030-03-05T08:00:00Z', 60));
+    assert.equal((await read(aino, own)).organizerOfMeeting, false);
+
+    const moved = await calendar.update(aino, created.id, mine.etag, {
+      content: timed('Kickoff', '2030-03-04T09:00:00Z', 60),
+      current: mine.content,
+      severaGuid: null,
+      notifyGuests: true,
+    });
+    assert.equal(last(), 'all');
+    const renamed = await calendar.update(aino, created.id, moved.etag, {
+      content: { ...moved.content, title: 'Kickoff (quiet)' },
+      severaGuid: null,
+    });
+    assert.equal(last(), 'none');
+    await calendar.delete(aino, created.id, renamed.etag, { notifyGuests: true });
+    assert.equal(last(), 'all');
+    assert.equal(storedEvent(ben.email, created.id)?.status, 'cancelled');
+    await calendar.delete(aino, own, (await read(aino, own)).etag);
+    assert.equal(last(), 'none');
+  });
+
+  it('sends the same sendUpdates on every write of a series: master, exceptions, cancelled occurrences', async () => {
+    const calendar = adapter();
+    const id = 'sv0000000000n1';
+    const series = weekly('Standup', 4);
+    const { record } = await calendar.insert(aino, id, {
+      content: series,
+      severaGuid: 'guid-n',
+      notifyGuests: true,
+    });
+    const recurrence = series.recurrence!;
+    await calendar.update(aino, id, record.etag, {
+      content: {
+        ...series,
+        recurrence: {
+          ...recurrence,
+          overrides: [
+            {
+              originalStart: '2030-06-10T06:00:00Z',
+              title: 'Standup (late)',
+              notes: '',
+              location: '',
+              timing: timed('x', '2030-06-10T07:00:00Z', 30).timing,
+            },
+          ],
+        },
+      },
+      current: record.content,
+      severaGuid: null,
+      notifyGuests: true,
+    });
+    const occurrence = await read(aino, `${id}_20300617T060000Z`);
+    await calendar.delete(aino, occurrence.id, occurrence.etag, { notifyGuests: true });
+    const writes = sim.writes().map((w) => [w.method, w.eventId, w.sendUpdates]);
+    assert.deepEqual(writes, [
+      ['POST', id, 'all'],
+      ['PATCH', `${id}_20300610T060000Z`, 'all'],
+      ['DELETE', `${id}_20300617T060000Z`, 'all'],
+    ]);
+  });
+});
+
+describe('GoogleCalendarAdapter: Calendar usage limits (403 quotaExceeded, google-calendar.md §4)', () => {
+  beforeEach(() => {
+    seed();
+  });
+
+  it('is not retried: one request, no wait, a QuotaExceededError for the worker to pause the person', async () => {
+    const { sleep, slept } = recordingSleep();
+    const calendar = adapter({ sleep });
+    const { record } = await calendar.insert(aino, 'sv00000000ab02', {
+      content: timed('X', '2030-03-04T08:00:00Z', 60),
+      severaGuid: 'guid-x',
+    });
+    await faults([{ route: `PATCH ${EVENT}`, status: 403, reason: 'quotaExceeded', count: 3 }]);
+    await assert.rejects(
+      calendar.update(aino, 'sv00000000ab02', record.etag, {
+        content: timed('X2', '2030-03-04T08:00:00Z', 60),
+        severaGuid: null,
+      }),
+      QuotaExceededError,
+    );
+    assert.equal(await count({ route: EVENT, method: 'PATCH', status: 403 }), 1);
+    assert.deepEqual(slept, []);
+    // The same status with a rate-limit reason is still retried.
+    await faults([{ route: `PATCH ${EVENT}`, status: 403, reason: 'rateLimitExceeded', count: 1 }]);
+    await calendar.update(aino, 'sv00000000ab02', record.etag, {
+      content: timed('X2', '2030-03-04T08:00:00Z', 60),
+      severaGuid: null,
+    });
+    assert.equal(slept.length, 1);
   });
 });

@@ -7,23 +7,29 @@
  * - **Series.** With `singleEvents=false` Google returns masters and exception instances (reference/google-calendar.md
  *   §1, §3). A listing or page may hold a master without its exceptions (they did not change, or lie before
  *   `timeMin`) or an exception without its master, so every live recurring master is folded with *all* its
- *   exceptions, read by one `events.list?iCalUID=…&showDeleted=true` (exceptions share the master's iCalUID), and an
- *   exception whose master is not in the listing brings the master in (`events.get`). A series record's `etag`
- *   combines the master's etag with every exception's (an exception edit does not move the master's etag in Google,
- *   but it does change the series), and its `updated` is the latest of them.
+ *   exceptions: those the listing returned, plus those one `events.list?iCalUID=…&showDeleted=true` finds (exceptions
+ *   share the master's iCalUID); an exception whose master is not in the listing brings the master in
+ *   (`events.get`). The listing's own exceptions count first: a cancelled occurrence may come as a bare stub (only
+ *   `id`, `status`, `recurringEventId`, `originalStartTime` are guaranteed, §3) that the iCalUID query cannot be
+ *   relied on to find. A series record's `etag` combines the master's etag with every exception's (an exception edit
+ *   does not move the master's etag in Google, but it does change the series), and its `updated` is the latest.
  * - **Instance ids** (`<masterId>_<basic UTC instant or date>`, shared/sync/recurrence `parseInstanceId`) name one
  *   occurrence, with the record and etag `expandSeriesToInstances` derives from the folded series, exactly as the
  *   memory calendar does. Writing one writes the exception instance (`events.patch` on the instance id); deleting one
  *   cancels it (`events.delete` on the instance id).
  * - **Updates never wipe unsynced fields**: `events.patch` sends only the synced fields (summary, description,
  *   location, start/end, recurrence, visibility, and `extendedProperties.private.severaGuid` when stamping), so
- *   attendees, reminders, conferenceData, colorId, attachments … stay as they are. Synced fields that became empty
- *   are sent as empty strings (or `recurrence: null` when a series became a single event) so they are cleared. A
+ *   attendees, reminders, conferenceData, colorId, attachments … stay as they are. With `CalendarWrite.current` it
+ *   sends only those whose value changes (google-calendar.patch.ts), so Google's spelling of the others stays (an
+ *   HTML description, `public`/`confidential`). Synced fields that became empty are sent as empty strings (or
+ *   `recurrence: null` when a series became a single event) so they are cleared. A
  *   plain etag goes to Google as `If-Match` (412 → {@link PreconditionFailedError}); a series etag is checked against
  *   a fresh read, then the master is patched with `If-Match` on its own etag.
  * - Every call goes through `withRetry` (429, 403 rate-limit reasons, 5xx, network errors; `Retry-After` honoured);
  *   gaxios' own retries are off. A 401 gets one fresh token before it counts as bad credentials.
- * - `sendUpdates=none`, `quotaUser` = the user's e-mail (§4), calendar `primary` of the impersonated user.
+ * - `sendUpdates=none`, or `all` for a meeting the user organises (`notifyGuests`: its guests hear of a move or a
+ *   cancellation as from Google's own UI, §3 `sendUpdates`); `quotaUser` = the user's e-mail (§4); calendar `primary`
+ *   of the impersonated user.
  */
 import { createHash } from 'node:crypto';
 
@@ -38,20 +44,17 @@ import {
   PreconditionFailedError,
   TransientError,
   canonicalInstant,
-  contentHash,
-  isDate,
   isValidGoogleEventId,
   type EntryContent,
   type GoogleChange,
   type GoogleRecord,
-  type Recurrence,
   type RecurrenceOverride,
   type SyncUser,
-  type Timing,
 } from '../../domain/index.js';
 import { nullLogger } from '../../observability/logger.js';
 import type {
   CalendarChannelsPort,
+  CalendarDeleteOptions,
   CalendarListRequest,
   CalendarListResult,
   CalendarPort,
@@ -62,16 +65,26 @@ import type {
   WatchChannel,
   WatchRequest,
 } from '../../ports/index.js';
-import {
-  expandOccurrences,
-  expandSeriesToInstances,
-  instanceId,
-  parseInstanceId,
-} from '../../sync/recurrence/index.js';
+import { expandSeriesToInstances, instanceId, parseInstanceId } from '../../sync/recurrence/index.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from '../retry.js';
 import { DEFAULT_TIMEOUT_MS, DelegatedAuth } from './google-auth.js';
 import { classifyGoogleError, describeGoogleFailure, type GoogleOperation } from './google-errors.js';
-import { eventToRecord, overrideToInstanceEvent, recordToEvent } from './google-calendar.mapper.js';
+import { eventToRecord, recordToEvent } from './google-calendar.mapper.js';
+import { changedPart } from './google-calendar.patch.js';
+import {
+  canonicalKey,
+  currentLineExdates,
+  exceptionsByKey,
+  heldContent,
+  instanceBody,
+  isSeries,
+  masterLevel,
+  naturalTiming,
+  sameMasterFields,
+  sameOverride,
+  seriesEtag,
+  withoutNoOpOverrides,
+} from './google-calendar.series.js';
 import { eventSchema, type Event, type EventBody } from './google-calendar.wire.js';
 
 /** `maxResults` ceiling of events.list (google-calendar.md §1). */
@@ -120,6 +133,9 @@ interface Loaded {
   readonly exceptions: readonly Event[];
   readonly record: GoogleRecord | null;
 }
+
+/** `sendUpdates` of a write (§3): `all` tells a meeting's guests, `none` tells nobody. */
+type SendUpdates = 'all' | 'none';
 
 type InstanceOp =
   | {
@@ -181,10 +197,11 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
       throw new TransientError('Google returned no nextSyncToken on the last page.');
 
     const masters = new Map<string, Event>();
-    const orphanMasters: string[] = [];
+    /** Exception instances the listing returned, by master id (cancelled stubs included). */
+    const listed = new Map<string, Event[]>();
     for (const e of items) {
       if (e.recurringEventId === undefined) masters.set(e.id, e);
-      else if (!orphanMasters.includes(e.recurringEventId)) orphanMasters.push(e.recurringEventId);
+      else listed.set(e.recurringEventId, [...(listed.get(e.recurringEventId) ?? []), e]);
     }
     const changes = new Map<string, GoogleChange>();
     for (const master of masters.values()) {
@@ -196,14 +213,14 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
       const record = this.#safeRecord(
         user,
         master,
-        isSeries(master) ? await this.#exceptions(user, master) : [],
+        isSeries(master) ? await this.#exceptions(user, master, listed.get(master.id)) : [],
       );
       if (record !== null) changes.set(master.id, { kind: 'upsert', record });
     }
     // An exception changed on its own: the series it belongs to changed (the memory calendar reports the master).
-    for (const masterId of orphanMasters) {
+    for (const [masterId, own] of listed) {
       if (masters.has(masterId)) continue;
-      const record = (await this.#load(user, masterId))?.record ?? null;
+      const record = (await this.#load(user, masterId, own))?.record ?? null;
       if (record === null) {
         // The master is deleted (or was never in this calendar): nothing of the series is live here.
         if (incremental) changes.set(masterId, { kind: 'deleted', id: masterId });
@@ -260,7 +277,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
           this.#api.events.insert({
             auth,
             calendarId: CALENDAR_ID,
-            sendUpdates: 'none',
+            sendUpdates: sendUpdatesFor(write.notifyGuests),
             quotaUser: quotaUserFor(user.email),
             requestBody: body,
           }),
@@ -270,7 +287,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
       if (!(error instanceof AlreadyExistsError)) throw error;
       return { created: false, record: await this.#existing(user, id, write) };
     }
-    const record = await this.#finishSeries(user, id, write.content, created, []);
+    const record = await this.#finishSeries(user, id, write, created, []);
     return { created: true, record };
   }
 
@@ -306,10 +323,16 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     return this.#patchMaster(user, id, write, loaded, loaded.master.etag ?? null, false);
   }
 
-  async delete(user: SyncUser, id: string, expectedEtag: string): Promise<void> {
+  async delete(
+    user: SyncUser,
+    id: string,
+    expectedEtag: string,
+    options: CalendarDeleteOptions = {},
+  ): Promise<void> {
+    const sendUpdates = sendUpdatesFor(options.notifyGuests);
     const instance = parseInstanceId(id);
     if (instance !== null) {
-      await this.#deleteInstance(user, id, instance.masterId, expectedEtag);
+      await this.#deleteInstance(user, id, instance.masterId, expectedEtag, sendUpdates);
       return;
     }
     let ifMatch = expectedEtag;
@@ -320,7 +343,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
         throw new PreconditionFailedError(`event ${id}: etag mismatch`);
       ifMatch = loaded.master.etag ?? '*';
     }
-    await this.#deleteEvent(user, id, ifMatch);
+    await this.#deleteEvent(user, id, ifMatch, sendUpdates);
   }
 
   // ---- CalendarChannelsPort --------------------------------------------------------------------------------
@@ -441,16 +464,25 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     return (await this.#listAll(user, phase, { iCalUID, showDeleted: true })).items;
   }
 
-  /** Every exception (live or cancelled) of a recurring master. */
-  async #exceptions(user: SyncUser, master: Event): Promise<Event[]> {
+  /**
+   * Every exception (live or cancelled) of a recurring master: `listed` (the listing's own, preferred for the same
+   * instance id) merged with those the iCalUID query finds. A cancelled stub carries no iCalUID (§3), and one that
+   * has none server-side either (an import) only ever shows in a listing.
+   */
+  async #exceptions(user: SyncUser, master: Event, listed: readonly Event[] = []): Promise<Event[]> {
     const iCalUID = master.iCalUID ?? `${master.id}@google.com`;
-    return (await this.#listByICalUID(user, iCalUID, 'exceptions')).filter(
-      (e) => e.recurringEventId === master.id,
-    );
+    const byId = new Map<string, Event>();
+    for (const e of await this.#listByICalUID(user, iCalUID, 'exceptions'))
+      if (e.recurringEventId === master.id) byId.set(e.id, e);
+    for (const e of listed) if (e.recurringEventId === master.id) byId.set(e.id, e);
+    return [...byId.values()];
   }
 
-  /** The stored event by id (a tombstone when cancelled) folded with its exceptions; null on 404/410. */
-  async #load(user: SyncUser, id: string): Promise<Loaded | null> {
+  /**
+   * The stored event by id (a tombstone when cancelled) folded with its exceptions (`listed` as for
+   * {@link #exceptions}); null on 404/410.
+   */
+  async #load(user: SyncUser, id: string, listed: readonly Event[] = []): Promise<Loaded | null> {
     let master: Event;
     try {
       master = await this.#event(
@@ -470,7 +502,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     }
     if (master.status === 'cancelled' || master.recurringEventId !== undefined)
       return { master, exceptions: [], record: null };
-    const exceptions = isSeries(master) ? await this.#exceptions(user, master) : [];
+    const exceptions = isSeries(master) ? await this.#exceptions(user, master, listed) : [];
     return { master, exceptions, record: this.#fold(user, master, exceptions) };
   }
 
@@ -531,7 +563,11 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
       content.recurrence !== null &&
       sameMasterFields(master, masterContent, write.severaGuid, this.#zone(user));
     if (!unchanged) {
-      const body = masterBody(id, masterContent, write.severaGuid, undelete ? 'undelete' : 'update');
+      const body = changedPart(
+        masterBody(id, masterContent, write.severaGuid, undelete ? 'undelete' : 'update'),
+        content,
+        write.current,
+      );
       // A series that became a single event: its recurrence lines must go (null clears a field in a patch).
       if (content.recurrence === null && master !== null && isSeries(master)) body.recurrence = null;
       master = await this.#event(
@@ -543,7 +579,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
               auth,
               calendarId: CALENDAR_ID,
               eventId: id,
-              sendUpdates: 'none',
+              sendUpdates: sendUpdatesFor(write.notifyGuests),
               quotaUser: quotaUserFor(user.email),
               requestBody: body,
             },
@@ -554,19 +590,23 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
       if (master.status === 'cancelled') throw new NotFoundError(`event ${id} not found`);
     }
     if (master === null) throw new NotFoundError(`event ${id} not found`);
-    return this.#finishSeries(user, id, content, master, current.exceptions);
+    return this.#finishSeries(user, id, write, master, current.exceptions);
   }
 
-  /** Writes the exception instances `content` needs on top of `master`, then folds the result. */
+  /** Writes the exception instances `write` needs on top of `master`, then folds the result. */
   async #finishSeries(
     user: SyncUser,
     id: string,
-    content: EntryContent,
+    write: CalendarWrite,
     master: Event,
     exceptions: readonly Event[],
   ): Promise<GoogleRecord> {
-    const ops = content.recurrence === null ? [] : this.#instanceOps(user, id, content, exceptions);
-    for (const op of ops) await this.#applyInstanceOp(user, id, op);
+    const content = write.content;
+    const ops =
+      content.recurrence === null
+        ? []
+        : this.#instanceOps(user, id, content, exceptions, write.current !== undefined);
+    for (const op of ops) await this.#applyInstanceOp(user, id, op, sendUpdatesFor(write.notifyGuests));
     // Any instance write changes etags we can only learn by reading (a delete answers 204 without a body).
     const after = ops.length > 0 ? await this.#exceptions(user, master) : exceptions;
     const record = this.#fold(user, master, isSeries(master) ? after : []);
@@ -574,12 +614,16 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     return record;
   }
 
-  /** The exception-instance writes that turn `exceptions` into `content`'s overrides and exdates. */
+  /**
+   * The exception-instance writes that turn `exceptions` into `content`'s overrides and exdates. `changedOnly`: a
+   * patch leaves out the fields the occurrence already has (its live exception's, else the series' own).
+   */
   #instanceOps(
     user: SyncUser,
     id: string,
     content: EntryContent,
     exceptions: readonly Event[],
+    changedOnly: boolean,
   ): InstanceOp[] {
     const recurrence = content.recurrence;
     if (recurrence === null) return [];
@@ -590,10 +634,8 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     const bare = masterLevel(content, new Set());
     const ops: InstanceOp[] = [];
     const patch = (key: string, override: RecurrenceOverride, currentEvent: Event | undefined) => {
-      const body: EventBody = { ...overrideToInstanceEvent(id, override, zone) };
-      // Both identify the occurrence and are immutable (§3): the instance id already says which one it is.
-      delete body.recurringEventId;
-      delete body.originalStartTime;
+      const held = changedOnly ? heldContent(content, bare, key, currentEvent, zone) : undefined;
+      const body = instanceBody(id, override, zone, held);
       ops.push({ kind: 'patch', key, body, ifMatch: currentEvent?.etag ?? null });
     };
     for (const [key, override] of overrides) {
@@ -624,11 +666,16 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     return ops;
   }
 
-  async #applyInstanceOp(user: SyncUser, masterId: string, op: InstanceOp): Promise<void> {
+  async #applyInstanceOp(
+    user: SyncUser,
+    masterId: string,
+    op: InstanceOp,
+    sendUpdates: SendUpdates,
+  ): Promise<void> {
     const eventId = instanceId(masterId, op.key);
     const headers = op.ifMatch === null ? {} : { headers: { 'If-Match': op.ifMatch } };
     if (op.kind === 'delete') {
-      await this.#deleteEvent(user, eventId, op.ifMatch);
+      await this.#deleteEvent(user, eventId, op.ifMatch, sendUpdates);
       return;
     }
     await this.#event(
@@ -640,7 +687,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
             auth,
             calendarId: CALENDAR_ID,
             eventId,
-            sendUpdates: 'none',
+            sendUpdates,
             quotaUser: quotaUserFor(user.email),
             requestBody: toSchema(op.body),
           },
@@ -673,15 +720,17 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
       timing: write.content.timing,
     };
     const existing = exceptionsByKey(instance.masterId, loaded.exceptions).live.get(key);
-    const body: EventBody = { ...overrideToInstanceEvent(instance.masterId, override, zone) };
-    delete body.recurringEventId;
-    delete body.originalStartTime;
-    await this.#applyInstanceOp(user, instance.masterId, {
-      kind: 'patch',
-      key,
-      body,
-      ifMatch: existing?.etag ?? null,
-    });
+    await this.#applyInstanceOp(
+      user,
+      instance.masterId,
+      {
+        kind: 'patch',
+        key,
+        body: instanceBody(instance.masterId, override, zone, write.current),
+        ifMatch: existing?.etag ?? null,
+      },
+      sendUpdatesFor(write.notifyGuests),
+    );
     const record = this.#fold(user, loaded.master, await this.#exceptions(user, loaded.master));
     const written =
       record === null ? undefined : expandSeriesToInstances(record, ALL_TIME).find((r) => r.id === id);
@@ -689,7 +738,13 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     return written;
   }
 
-  async #deleteInstance(user: SyncUser, id: string, masterId: string, expectedEtag: string): Promise<void> {
+  async #deleteInstance(
+    user: SyncUser,
+    id: string,
+    masterId: string,
+    expectedEtag: string,
+    sendUpdates: SendUpdates,
+  ): Promise<void> {
     const loaded = await this.#load(user, masterId);
     if (loaded?.record == null || loaded.record.content.recurrence === null) return; // the series is gone
     const current = expandSeriesToInstances(loaded.record, ALL_TIME).find((r) => r.id === id);
@@ -697,11 +752,16 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     if (current.etag !== expectedEtag) throw new PreconditionFailedError(`event ${id}: etag mismatch`);
     const key = parseInstanceId(id)?.originalStart ?? '';
     const existing = exceptionsByKey(masterId, loaded.exceptions).live.get(canonicalKey(key));
-    await this.#deleteEvent(user, id, existing?.etag ?? null);
+    await this.#deleteEvent(user, id, existing?.etag ?? null, sendUpdates);
   }
 
   /** `events.delete` with `If-Match`; 404 and 410 mean it is already gone (§4). */
-  async #deleteEvent(user: SyncUser, id: string, ifMatch: string | null): Promise<void> {
+  async #deleteEvent(
+    user: SyncUser,
+    id: string,
+    ifMatch: string | null,
+    sendUpdates: SendUpdates,
+  ): Promise<void> {
     try {
       await this.#request(
         user,
@@ -718,7 +778,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
               auth,
               calendarId: CALENDAR_ID,
               eventId: id,
-              sendUpdates: 'none',
+              sendUpdates,
               quotaUser: quotaUserFor(user.email),
             },
             ifMatch === null ? {} : { headers: { 'If-Match': ifMatch } },
@@ -853,6 +913,11 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
 
 // ---- pure helpers ------------------------------------------------------------------------------------------
 
+/** `all` for a meeting the user organises (its guests hear of the change), else `none` (SPEC §6). */
+function sendUpdatesFor(notifyGuests: boolean | undefined): SendUpdates {
+  return notifyGuests === true ? 'all' : 'none';
+}
+
 function withSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
@@ -862,56 +927,6 @@ export function quotaUserFor(email: string): string {
   const lower = email.toLowerCase();
   if (lower.length <= QUOTA_USER_MAX) return lower;
   return createHash('sha256').update(lower).digest('hex').slice(0, QUOTA_USER_MAX);
-}
-
-function isSeries(event: Event): boolean {
-  return (event.recurrence ?? []).some((line) => line.trim() !== '');
-}
-
-function canonicalKey(key: string): string {
-  return isDate(key) ? key : canonicalInstant(key);
-}
-
-function seriesEtag(master: Event, exceptions: readonly Event[]): string {
-  const hash = createHash('sha256').update(master.etag ?? '');
-  for (const e of [...exceptions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
-    hash.update(`\n${e.id}\n${e.etag ?? ''}`);
-  return `"s-${hash.digest('hex').slice(0, 32)}"`;
-}
-
-/** Exceptions of master `id` by canonical original start (their instance ids say which occurrence they are). */
-function exceptionsByKey(
-  id: string,
-  exceptions: readonly Event[],
-): { live: Map<string, Event>; cancelled: Map<string, Event> } {
-  const live = new Map<string, Event>();
-  const cancelled = new Map<string, Event>();
-  for (const e of exceptions) {
-    const parsed = parseInstanceId(e.id);
-    if (e.recurringEventId !== id || parsed === null || parsed.masterId !== id) continue;
-    (e.status === 'cancelled' ? cancelled : live).set(canonicalKey(parsed.originalStart), e);
-  }
-  return { live, cancelled };
-}
-
-/** The master's own part of `content`: no overrides, and only the exdates that travel as EXDATE lines. */
-function masterLevel(content: EntryContent, lineExdates: ReadonlySet<string>): EntryContent {
-  const recurrence: Recurrence | null =
-    content.recurrence === null
-      ? null
-      : { pattern: content.recurrence.pattern, exdates: [...lineExdates].sort(), overrides: [] };
-  return { ...content, recurrence };
-}
-
-/** EXDATE keys on the stored master's recurrence lines. */
-function currentLineExdates(master: Event | null, zone: string): readonly string[] {
-  if (master === null || !isSeries(master)) return [];
-  try {
-    const record = eventToRecord({ ...master, status: 'confirmed' }, [], { defaultTimeZone: zone });
-    return record?.content.recurrence?.exdates ?? [];
-  } catch {
-    return [];
-  }
 }
 
 /** The insert/patch body of a master: synced fields only; `severaGuid` null leaves the property untouched. */
@@ -927,72 +942,6 @@ function masterBody(
   // An update never revives a deleted event (the port's NotFound); only the 409 path of an insert does.
   if (mode === 'update') delete body.status;
   return body;
-}
-
-function sameMasterFields(
-  master: Event,
-  content: EntryContent,
-  severaGuid: string | null,
-  zone: string,
-): boolean {
-  const current = eventToRecord(master, [], { defaultTimeZone: zone });
-  if (current === null) return false;
-  if (severaGuid !== null && current.severaGuid !== severaGuid) return false;
-  return contentHash(current.content) === contentHash(content);
-}
-
-function sameTiming(a: Timing, b: Timing): boolean {
-  if (a.kind === 'allDay' || b.kind === 'allDay')
-    return a.kind === b.kind && JSON.stringify(a) === JSON.stringify(b);
-  return a.start === b.start && a.end === b.end && a.timeZone === b.timeZone;
-}
-
-function sameOverride(event: Event, override: RecurrenceOverride, zone: string): boolean {
-  if (event.status === 'cancelled') return false;
-  // An exception read on its own maps like a single event: its own text and times.
-  const { recurringEventId: _r, originalStartTime: _o, ...alone } = event;
-  const record = eventToRecord(alone, [], { defaultTimeZone: zone });
-  if (record === null) return false;
-  const c = record.content;
-  return (
-    c.title === override.title &&
-    c.notes === override.notes &&
-    c.location === override.location &&
-    sameTiming(c.timing, override.timing)
-  );
-}
-
-/** Where occurrence `key` of the bare series (no exdates, no overrides) is; null when it is not an occurrence. */
-function naturalTiming(bare: EntryContent, key: string): Timing | null {
-  if (bare.recurrence === null) return null;
-  const content: EntryContent = {
-    ...bare,
-    recurrence: { pattern: bare.recurrence.pattern, exdates: [], overrides: [] },
-  };
-  const ms = isDate(key) ? Date.parse(`${key}T00:00:00Z`) : Date.parse(key);
-  const hit = expandOccurrences(content, { fromMs: ms, toMs: ms + 1 }).find((o) => o.originalStart === key);
-  return hit?.timing ?? null;
-}
-
-/**
- * Overrides that change nothing (an exception put back to the series' own content) are not modifications: dropping
- * them keeps a series that was reverted equal to the content written.
- */
-function withoutNoOpOverrides(content: EntryContent): Recurrence | null {
-  const recurrence = content.recurrence;
-  if (recurrence === null || recurrence.overrides.length === 0) return recurrence;
-  const bare = masterLevel(content, new Set());
-  const overrides = recurrence.overrides.filter((o) => {
-    const timing = naturalTiming(bare, canonicalKey(o.originalStart));
-    return !(
-      timing !== null &&
-      sameTiming(timing, o.timing) &&
-      o.title === content.title &&
-      o.notes === content.notes &&
-      o.location === content.location
-    );
-  });
-  return overrides.length === recurrence.overrides.length ? recurrence : { ...recurrence, overrides };
 }
 
 /** Our validated body as the generated client's request type (the same JSON shape; zod types are looser). */

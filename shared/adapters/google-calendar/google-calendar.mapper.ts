@@ -1,7 +1,7 @@
 /**
  * Google Calendar `Event` (master + exception instances) ⇄ the core's {@link GoogleRecord} / {@link EntryContent}.
- * Pure: no I/O, no clock. Zone arithmetic is luxon's. Field facts: reference/google-calendar.md §3 and the discovery
- * document's `schemas.Event` / `schemas.EventDateTime`.
+ * Pure: no I/O, no clock. Zone arithmetic is luxon's; HTML descriptions are read as text by html-text.ts. Field
+ * facts: reference/google-calendar.md §3 and the discovery document's `schemas.Event` / `schemas.EventDateTime`.
  */
 import { DateTime, Info } from 'luxon';
 
@@ -15,6 +15,7 @@ import {
   type EventBody,
   type EventDateTime,
 } from './google-calendar.wire.js';
+import { htmlToText, looksLikeHtml, textAsHtml } from './html-text.js';
 
 const OFFSET_FORMAT = "yyyy-MM-dd'T'HH:mm:ssZZ";
 const UTC_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'";
@@ -38,6 +39,31 @@ function offsetDateTime(value: string, zone: string): string {
   const dt = DateTime.fromISO(value, { zone });
   if (!dt.isValid) throw new RangeError(`not an RFC 3339 date-time: ${JSON.stringify(value)}`);
   return dt.toFormat(OFFSET_FORMAT);
+}
+
+/**
+ * `description` → notes. Google's editor stores rich text as HTML; the notes are the text a person reads there
+ * (html-text.ts). Writes that leave the notes as read never send the description (`CalendarWrite.current`), so the
+ * HTML stays as Google holds it.
+ */
+function descriptionToNotes(description: string | undefined): string {
+  const value = description ?? '';
+  return normaliseNotes(looksLikeHtml(value) ? htmlToText(value) : value);
+}
+
+/** Notes → `description`: plain text, unless it would read back as HTML ("use <br>"): then escaped HTML of it. */
+function notesToDescription(notes: string): string {
+  const text = normaliseNotes(notes);
+  return looksLikeHtml(text) ? textAsHtml(text) : text;
+}
+
+/**
+ * Google's `organizer.self` with at least one guest who is not the calendar's owner (`self`) nor a room or other
+ * resource: a meeting this user sends (discovery `Event.organizer`, `EventAttendee.self`/`resource`).
+ */
+function organisesMeeting(event: Pick<Event, 'organizer' | 'attendees'>): boolean {
+  if (event.organizer?.self !== true) return false;
+  return (event.attendees ?? []).some((a) => a.self !== true && a.resource !== true);
 }
 
 function zoneOrDefault(candidate: string | undefined, fallback: string): string {
@@ -125,7 +151,7 @@ function foldSeries(
     overrides.set(key, {
       originalStart: key,
       title: normaliseTitle(instance.summary),
-      notes: normaliseNotes(instance.description),
+      notes: descriptionToNotes(instance.description),
       location: normaliseTitle(instance.location),
       timing: eventTiming(instance, zone),
     });
@@ -167,7 +193,7 @@ export function eventToRecord(
     iCalUID: master.iCalUID ?? `${master.id}@google.com`,
     content: {
       title: normaliseTitle(master.summary),
-      notes: normaliseNotes(master.description),
+      notes: descriptionToNotes(master.description),
       location: normaliseTitle(master.location),
       timing,
       recurrence:
@@ -177,6 +203,7 @@ export function eventToRecord(
     },
     severaGuid: severaGuid === undefined || severaGuid === '' ? null : severaGuid,
     eventType: master.eventType ?? 'default',
+    organizerOfMeeting: organisesMeeting(master),
   };
 }
 
@@ -209,7 +236,7 @@ export function recordToEvent(input: RecordToEventInput): Event {
     id: input.id,
     status: 'confirmed',
     summary: normaliseTitle(content.title),
-    description: normaliseNotes(content.notes),
+    description: notesToDescription(content.notes),
     location: normaliseTitle(content.location),
     ...timingToEvent(content.timing),
     ...(content.recurrence === null
@@ -239,7 +266,7 @@ export function overrideToInstanceEvent(
       : { dateTime: offsetDateTime(override.originalStart, zone), timeZone: zone },
     status: 'confirmed',
     summary: normaliseTitle(override.title),
-    description: normaliseNotes(override.notes),
+    description: notesToDescription(override.notes),
     location: normaliseTitle(override.location),
     ...timingToEvent(override.timing),
   };

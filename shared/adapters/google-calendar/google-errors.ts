@@ -9,6 +9,7 @@ import {
   NotFoundError,
   PermanentError,
   PreconditionFailedError,
+  QuotaExceededError,
   RateLimitedError,
   SyncTokenExpiredError,
   SyncError,
@@ -27,11 +28,13 @@ export interface ClassifyContext {
   readonly nowMs?: number;
 }
 
-/** 403 reasons that mean "slow down" (§4; `usageLimits` is also the domain of every quota error). */
+/**
+ * 403 reasons that mean "slow down" (§4; `usageLimits` is also the domain of every quota error). `quotaExceeded` is
+ * not one of them: it is classified first, as {@link QuotaExceededError}.
+ */
 const RATE_LIMIT_REASONS = new Set([
   'rateLimitExceeded',
   'userRateLimitExceeded',
-  'quotaExceeded',
   'usageLimits',
   'dailyLimitExceeded',
 ]);
@@ -250,12 +253,19 @@ export function classifyGoogleError(error: unknown, context: ClassifyContext = {
         'bad-credentials',
         `Google Calendar rejected the service account's access token even after a fresh one (${detail(f)}): check that the service account and its key are still active.`,
       );
+    case status === 403 && reason === 'quotaExceeded':
+      // "Calendar usage limits exceeded" (§4): not a per-minute rate but a Workspace limit that lasts hours, so no
+      // retry within the run (the retry policy retries rate limits only); the worker pauses the person instead.
+      return new QuotaExceededError(
+        `Google Calendar usage limits exceeded for this user (${detail(f)}): Google keeps the calendar from taking changes for a while, often hours; the sync pauses and tries again later.`,
+      );
     case status === 403 && (RATE_LIMIT_REASONS.has(reason) || f.domain === 'usageLimits'):
       return new RateLimitedError(`Google Calendar rate limit (${detail(f)}).`, retryAfter);
     case status === 403 && reason === 'forbiddenForNonOrganizer':
+      // An attendee's copy of someone else's meeting (§3 `organizer`): about this one entry, the rest syncs on.
       return new PermanentError(
         'validation',
-        `Only the organiser can change this event in Google Calendar (${detail(f)}); the sync leaves it as it is.`,
+        `This entry is a meeting someone else organises, and Google Calendar lets only the organiser change it (${detail(f)}). Ask the organiser to make the change, or make it in the organiser's calendar; the sync leaves this entry as it is in Google and goes on with your other entries.`,
       );
     case status === 403 && reason === 'notACalendarUser':
       return new PermanentError(

@@ -32,6 +32,16 @@ export const simActionSchema = z.discriminatedUnion('action', [
     id: z.string(),
     originalStart: z.string(),
   }),
+  /**
+   * A cancelled occurrence stored as nothing but its stub, without an iCalUID (what an import can leave): only a
+   * listing returns it, an `iCalUID` query does not.
+   */
+  z.strictObject({
+    action: z.literal('importCancelledOccurrence'),
+    as: email,
+    id: z.string(),
+    originalStart: z.string(),
+  }),
   z.strictObject({
     action: z.literal('moveOccurrence'),
     as: email,

@@ -76,6 +76,23 @@ export interface ChannelInfo {
 
 type Channel = { -readonly [K in keyof ChannelInfo]: ChannelInfo[K] };
 
+/** The write log keeps this many latest entries, so a long local stack or benchmark run stays bounded. */
+export const WRITE_LOG_LIMIT = 10_000;
+
+/** `sendUpdates` values of insert/update/patch/delete (discovery `events.*.sendUpdates`, google-calendar.md §3). */
+export const SEND_UPDATES = ['all', 'externalOnly', 'none'] as const;
+
+/** One event write the API received (`GET /_sim/writes`), so tests can assert who would have been told of it. */
+export interface WriteLogEntry {
+  readonly method: string;
+  readonly route: string;
+  readonly eventId: string | null;
+  readonly user: string | null;
+  /** `sendUpdates` as sent; null when absent (Google's default: no notifications). */
+  readonly sendUpdates: string | null;
+  readonly status: number;
+}
+
 type Handler = (req: SimRequest, user: string) => SimResponse;
 
 export interface CalendarSim {
@@ -94,6 +111,8 @@ export interface CalendarSim {
   clearFaults(): void;
   /** Every stored event of a user's calendar, tombstones included. */
   events(email: string): Json[];
+  /** Event writes received since the last reset or seed, in order (the latest {@link WRITE_LOG_LIMIT}). */
+  writes(): WriteLogEntry[];
   channels(): ChannelInfo[];
   /** Resolves when every notification sent so far has been delivered or failed. */
   flushNotifications(): Promise<void>;
@@ -135,6 +154,13 @@ function windowOf(q: URLSearchParams): Window {
   return w;
 }
 
+/** Rejects a `sendUpdates` value Google does not know (400, as for any bad enum parameter). */
+function checkSendUpdates(q: URLSearchParams): void {
+  const value = q.get('sendUpdates');
+  if (value !== null && !(SEND_UPDATES as readonly string[]).includes(value))
+    throw invalid(`Invalid value for sendUpdates: ${value}`);
+}
+
 function boolParam(q: URLSearchParams, name: string): boolean {
   return q.get(name) === 'true';
 }
@@ -168,6 +194,7 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
   const recent = new Map<string, number[]>();
   const pending = new Set<Promise<void>>();
   const requestUser = new WeakMap<SimRequest, string>();
+  const writeLog: WriteLogEntry[] = [];
   let server: RunningServer | null = null;
   let currentSeed: Seed | null = null;
   let saKey: KeyObject | null = null;
@@ -213,6 +240,7 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
     channels.clear();
     tokens.clear();
     recent.clear();
+    writeLog.length = 0;
     currentSeed = null;
     saKey = null;
     users = new Set();
@@ -269,6 +297,8 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
         return { deleted: a.id };
       case 'touch':
         return store.touch(a.as, a.id);
+      case 'importCancelledOccurrence':
+        return store.importCancelledOccurrence(a.as, a.id, originalStartKey(a.originalStart));
       case 'cancelOccurrence':
         store.remove(a.as, instanceId(a.id, originalStartKey(a.originalStart)), null);
         return { cancelled: instanceId(a.id, originalStartKey(a.originalStart)) };
@@ -346,6 +376,23 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
 
   const eventsPath = `${API}/calendars/{calendarId}/events`;
   const eventPath = `${eventsPath}/{eventId}`;
+  /** events.insert / update / patch / delete: the calls that take `sendUpdates`. */
+  const isEventWrite = (method: string, pattern: string): boolean =>
+    method !== 'GET' && (pattern === eventsPath || pattern === eventPath);
+
+  function logWrite(req: SimRequest, pattern: string, response: SimResponse): void {
+    const idOf = (body: unknown): string | null =>
+      isObject(body) && typeof body.id === 'string' ? body.id : null;
+    writeLog.push({
+      method: req.method,
+      route: pattern,
+      eventId: req.params.eventId ?? idOf(response.body) ?? idOf(parseJson(req.body)),
+      user: requestUser.get(req) ?? null,
+      sendUpdates: req.query.get('sendUpdates'),
+      status: response.status,
+    });
+    if (writeLog.length > WRITE_LOG_LIMIT) writeLog.splice(0, writeLog.length - WRITE_LOG_LIMIT);
+  }
 
   const api: { method: string; pattern: string; handler: Handler }[] = [
     {
@@ -565,6 +612,7 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
     },
     { method: 'DELETE', pattern: '/_sim/faults', handler: () => (faults.clear(), { status: 204 }) },
     { method: 'GET', pattern: '/_sim/stats', handler: () => ok({ rows: stats.rows() }) },
+    { method: 'GET', pattern: '/_sim/writes', handler: () => ok({ writes: [...writeLog] }) },
     {
       method: 'POST',
       pattern: '/_sim/act',
@@ -583,6 +631,7 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
         // Authenticated in dispatch, before faults, so stats attribute injected errors to the user.
         const user = requestUser.get(req) ?? authenticate(req);
         checkRate(user);
+        if (isEventWrite(r.method, r.pattern)) checkSendUpdates(req.query);
         return r.handler(req, user);
       },
     })),
@@ -628,6 +677,7 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
       response.status,
       requestUser.get(req) ?? null,
     );
+    if (found !== null && isEventWrite(raw.method, pattern)) logWrite(req, pattern, response);
     options.onResponse?.({
       sim: 'calendar',
       routeKey,
@@ -667,6 +717,7 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
       faults.clear();
     },
     events: (email) => store.events(email),
+    writes: () => [...writeLog],
     channels: () => [...channels.values()].map((c) => ({ ...c })),
     flushNotifications: async () => {
       while (pending.size > 0) await Promise.all([...pending]);

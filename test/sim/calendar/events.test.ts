@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DEMO_EVENT_IDS, DEMO_USERS } from './demo-fixture.js';
+import type { WriteLogEntry } from './calendar-sim.js';
+import { DEMO_EVENT_IDS, DEMO_USERS, demoFixture } from './demo-fixture.js';
 import { startDemo, type Harness } from './test-support.js';
 
 interface Events {
@@ -292,5 +293,157 @@ describe('calendar sim: events (google-calendar.md §1, §3)', () => {
     assert.notEqual(after1.etag, before1.etag);
     assert.equal(after1.summary, before1.summary);
     assert.deepEqual(after1.start, before1.start);
+  });
+});
+
+describe('calendar sim: cancelled occurrences, meetings and sendUpdates (google-calendar.md §3)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startDemo({ seed: 11 });
+  });
+  after(async () => {
+    await h.sim.stop();
+  });
+
+  const weekly = DEMO_EVENT_IDS.weekly;
+  const STUB_FIELDS = ['etag', 'id', 'kind', 'originalStartTime', 'recurringEventId', 'status'];
+
+  async function listAll(user: string, query: string): Promise<Record<string, unknown>[]> {
+    const res = await h.call(user, 'GET', `/calendars/primary/events?${query}`);
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { items: Record<string, unknown>[] }).items;
+  }
+
+  it('returns a cancelled occurrence as a bare stub in list, get and instances, found by its stored iCalUID', async () => {
+    const id = `${weekly}_20261123T070000Z`;
+    assert.equal((await h.call(aino, 'DELETE', `/calendars/primary/events/${id}`)).status, 204);
+    const got = (await (await h.call(aino, 'GET', `/calendars/primary/events/${id}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(Object.keys(got).sort(), STUB_FIELDS);
+    assert.equal(got.status, 'cancelled');
+    assert.equal(got.recurringEventId, weekly);
+    const listed = (await listAll(aino, 'maxResults=2500')).find((e) => e.id === id);
+    assert.deepEqual(Object.keys(listed ?? {}).sort(), STUB_FIELDS);
+    const instances = (await (
+      await h.call(aino, 'GET', `/calendars/primary/events/${weekly}/instances?showDeleted=true`)
+    ).json()) as { items: Record<string, unknown>[] };
+    assert.deepEqual(Object.keys(instances.items.find((e) => e.id === id) ?? {}).sort(), STUB_FIELDS);
+    // The stub shows no iCalUID, but the server keeps the series': the iCalUID query finds it.
+    const byUid = await listAll(
+      aino,
+      `iCalUID=${encodeURIComponent(`${weekly}@google.com`)}&showDeleted=true`,
+    );
+    assert.ok(byUid.some((e) => e.id === id));
+    // The whole event is kept: a restore brings its fields back.
+    const restored = (await (
+      await h.call(aino, 'PATCH', `/calendars/primary/events/${id}`, { status: 'confirmed' })
+    ).json()) as { summary?: string; iCalUID?: string };
+    assert.equal(restored.summary, 'Weekly sync');
+    assert.equal(restored.iCalUID, `${weekly}@google.com`);
+  });
+
+  it('holds an imported stub without iCalUID: listings return it, the iCalUID query cannot find it', async () => {
+    const full = await listAll(aino, 'maxResults=2500');
+    const syncToken = (
+      (await (await h.call(aino, 'GET', '/calendars/primary/events?maxResults=2500')).json()) as {
+        nextSyncToken: string;
+      }
+    ).nextSyncToken;
+    assert.ok(full.length > 0);
+    const stub = h.sim.act({
+      action: 'importCancelledOccurrence',
+      as: aino,
+      id: weekly,
+      originalStart: '2026-12-07T09:00:00+02:00',
+    }) as Record<string, unknown>;
+    const id = `${weekly}_20261207T070000Z`;
+    assert.equal(stub.id, id);
+    assert.deepEqual(Object.keys(stub).sort(), STUB_FIELDS);
+    assert.equal(h.sim.events(aino).find((e) => e.id === id)?.iCalUID, undefined);
+    const delta = await listAll(aino, `syncToken=${encodeURIComponent(syncToken)}`);
+    assert.deepEqual(
+      delta.map((e) => [e.id, e.status]),
+      [[id, 'cancelled']],
+    );
+    assert.ok((await listAll(aino, 'maxResults=2500')).some((e) => e.id === id));
+    const byUid = await listAll(
+      aino,
+      `iCalUID=${encodeURIComponent(`${weekly}@google.com`)}&showDeleted=true`,
+    );
+    assert.ok(!byUid.some((e) => e.id === id));
+    // Not an occurrence of the series: 400.
+    assert.throws(() =>
+      h.sim.act({
+        action: 'importCancelledOccurrence',
+        as: aino,
+        id: weekly,
+        originalStart: '2026-12-08T07:00:00Z',
+      }),
+    );
+  });
+
+  it('gives a meeting an organiser and attendees, each copy with its own `self`', async () => {
+    const created = h.sim.act({
+      action: 'create',
+      as: ben,
+      event: { summary: 'Review', ...timed('2026-12-15') },
+      attendees: [cecilia],
+    }) as { id: string };
+    type Meeting = {
+      organizer: { email: string; self?: boolean };
+      attendees: { email: string; self?: boolean }[];
+    };
+    const organiser = (await (
+      await h.call(ben, 'GET', `/calendars/primary/events/${created.id}`)
+    ).json()) as Meeting;
+    assert.deepEqual(organiser.organizer, { email: ben, self: true });
+    assert.deepEqual(
+      organiser.attendees.map((a) => [a.email, a.self === true]),
+      [
+        [ben, true],
+        [cecilia, false],
+      ],
+    );
+    const guest = (await (
+      await h.call(cecilia, 'GET', `/calendars/primary/events/${created.id}`)
+    ).json()) as Meeting;
+    assert.equal(guest.organizer.self, undefined);
+    assert.deepEqual(
+      guest.attendees.map((a) => [a.email, a.self === true]),
+      [
+        [ben, false],
+        [cecilia, true],
+      ],
+    );
+  });
+
+  it('logs the sendUpdates of every event write, and refuses an unknown value', async () => {
+    h.sim.reset();
+    h.sim.seed(demoFixture(h.key));
+    h.forgetTokens();
+    const path = '/calendars/primary/events';
+    const created = (await (
+      await h.call(cecilia, 'POST', `${path}?sendUpdates=all`, { summary: 'n', ...timed('2026-12-16') })
+    ).json()) as { id: string };
+    await h.call(cecilia, 'PATCH', `${path}/${created.id}?sendUpdates=none`, { summary: 'm' });
+    await h.call(cecilia, 'PUT', `${path}/${created.id}`, { summary: 'p', ...timed('2026-12-16') });
+    const bad = await h.call(cecilia, 'DELETE', `${path}/${created.id}?sendUpdates=everyone`);
+    assert.equal(bad.status, 400);
+    await h.call(cecilia, 'DELETE', `${path}/${created.id}?sendUpdates=externalOnly`);
+    await h.call(cecilia, 'GET', `${path}/${created.id}`);
+    const log = (await (await fetch(`${h.sim.url}/_sim/writes`)).json()) as { writes: WriteLogEntry[] };
+    assert.deepEqual(log.writes, h.sim.writes());
+    assert.deepEqual(
+      log.writes.map((w) => [w.method, w.eventId, w.user, w.sendUpdates, w.status]),
+      [
+        ['POST', created.id, cecilia, 'all', 200],
+        ['PATCH', created.id, cecilia, 'none', 200],
+        ['PUT', created.id, cecilia, null, 200],
+        ['DELETE', created.id, cecilia, 'everyone', 400],
+        ['DELETE', created.id, cecilia, 'externalOnly', 204],
+      ],
+    );
   });
 });

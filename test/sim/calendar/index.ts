@@ -2,10 +2,13 @@ export { simActionSchema, type SimAction } from './actions.js';
 export {
   DEFAULT_CHANNEL_TTL_SECONDS,
   DEFAULT_PER_USER_RATE_PER_MINUTE,
+  SEND_UPDATES,
+  WRITE_LOG_LIMIT,
   createCalendarSim,
   type CalendarSim,
   type CalendarSimOptions,
   type ChannelInfo,
+  type WriteLogEntry,
 } from './calendar-sim.js';
 export {
   CALENDAR_SCOPE,

@@ -58,9 +58,42 @@ const READ_ONLY = new Set([
   'originalStartTime',
 ]);
 const TIME_FIELDS = ['start', 'end', 'recurrence'] as const;
+/**
+ * All a cancelled exception of a series is returned with: Google guarantees only `id`, `status`, `recurringEventId`
+ * and `originalStartTime` (google-calendar.md §3). It is stored whole (a restore brings its fields back).
+ */
+const CANCELLED_OCCURRENCE_FIELDS = [
+  'kind',
+  'etag',
+  'id',
+  'status',
+  'recurringEventId',
+  'originalStartTime',
+] as const;
 
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A stored event as the API returns it: a cancelled occurrence of a series as its bare stub. */
+export function asReturned(ev: Json): Json {
+  if (ev.status !== 'cancelled' || ev.recurringEventId === undefined) return ev;
+  const stub: Json = {};
+  for (const field of CANCELLED_OCCURRENCE_FIELDS) if (ev[field] !== undefined) stub[field] = ev[field];
+  return stub;
+}
+
+/**
+ * `attendees` as the owner of `email`'s calendar sees them: `self` on their own entry only (a read-only field
+ * Google computes per calendar, discovery `EventAttendee.self`).
+ */
+function attendeesSeenBy(attendees: unknown, email: string): unknown {
+  if (!Array.isArray(attendees)) return attendees;
+  return attendees.map((a: unknown) => {
+    if (!isObject(a)) return a;
+    const { self: _self, ...rest } = a;
+    return str(a.email)?.toLowerCase() === email ? { ...rest, self: true } : rest;
+  });
+}
 
 /** An `EventDateTime` as an instant; all-day dates count from UTC midnight, as shared/domain/timing.ts does. */
 export function edtMs(edt: unknown, zone: string): number | null {
@@ -217,6 +250,33 @@ export class CalendarStore {
     return structuredClone(ev);
   }
 
+  /**
+   * A cancelled occurrence of series `masterId` stored as nothing but its stub, without an iCalUID: what an import
+   * can leave (google-calendar.md §3 guarantees only `id`, `status`, `recurringEventId`, `originalStartTime`). An
+   * `iCalUID` query cannot find it; only a listing (full or incremental) returns it.
+   */
+  importCancelledOccurrence(email: string, masterId: string, originalStart: string): Json {
+    const cal = this.#cal(email);
+    const master = cal.events.get(masterId)?.ev;
+    if (master === undefined || !Array.isArray(master.recurrence)) throw notFound();
+    const occurrence = this.#occurrences(cal, master, { fromMs: null, toMs: null }, originalStart)[0];
+    if (occurrence === undefined) throw invalid(`No occurrence of ${masterId} starts at ${originalStart}.`);
+    const id = instanceId(masterId, originalStart);
+    const stored = cal.events.get(id)?.ev;
+    if (stored !== undefined && stored.status === 'cancelled')
+      throw new GoogleApiError(410, 'deleted', 'Resource has been deleted');
+    const original = this.#instanceOf(master, occurrence).originalStartTime;
+    return asReturned(
+      this.#write(cal, {
+        kind: 'calendar#event',
+        id,
+        status: 'cancelled',
+        recurringEventId: masterId,
+        originalStartTime: original,
+      }),
+    );
+  }
+
   touch(email: string, id: string): Json {
     const cal = this.#cal(email);
     const stored = cal.events.get(id);
@@ -230,7 +290,7 @@ export class CalendarStore {
   get(email: string, id: string): Json {
     const cal = this.#cal(email);
     const stored = cal.events.get(id);
-    if (stored !== undefined) return structuredClone(stored.ev);
+    if (stored !== undefined) return asReturned(structuredClone(stored.ev));
     const virtual = this.#virtualInstance(cal, id);
     if (virtual === null) throw notFound();
     return virtual;
@@ -333,7 +393,7 @@ export class CalendarStore {
     if (!Array.isArray(master.recurrence))
       throw new GoogleApiError(400, 'notRecurringEvent', 'Not a recurring event');
     if (master.status === 'cancelled') throw new GoogleApiError(410, 'deleted', 'Resource has been deleted');
-    return this.#expand(cal, master, w, showDeleted);
+    return this.#expand(cal, master, w, showDeleted).map(asReturned);
   }
 
   /** events.list: one page, full or incremental (google-calendar.md §1). */
@@ -370,11 +430,13 @@ export class CalendarStore {
     const rest = after === null ? keyed : keyed.filter((k) => k.key > after);
     const page = rest.slice(0, p.maxResults);
     const last = page[page.length - 1];
+    // Filters and order apply to what is stored (an iCalUID query matches the server's iCalUID, not the stub's).
+    const returned = page.map((k) => asReturned(k.ev));
     if (rest.length > page.length && last !== undefined)
-      return { items: page.map((k) => k.ev), nextPageToken: encode({ k: last.key, s: snapshot }) };
+      return { items: returned, nextPageToken: encode({ k: last.key, s: snapshot }) };
     // Only the last page carries nextSyncToken (google-calendar.md §1).
     return {
-      items: page.map((k) => k.ev),
+      items: returned,
       nextSyncToken: encode({ c: cal.email, s: snapshot, e: cal.epoch }),
     };
   }
@@ -507,6 +569,7 @@ export class CalendarStore {
     ev.eventType = str(body.eventType) ?? 'default';
     ev.creator = { email: cal.email, self: true };
     ev.organizer = { email: cal.email, self: true };
+    if (ev.attendees !== undefined) ev.attendees = attendeesSeenBy(ev.attendees, cal.email);
     ev.htmlLink = `https://www.google.com/calendar/event?eid=${Buffer.from(`${id} ${cal.email}`).toString('base64url')}`;
     ev.reminders ??= { useDefault: true };
     this.#validateTimes(cal, ev);
@@ -543,6 +606,13 @@ export class CalendarStore {
     // A PUT without status means confirmed; a patch keeps the status unless it sets one (restores when confirmed).
     next.status = str(body.status) ?? (mode === 'put' ? 'confirmed' : current.status);
     if (next.recurringEventId !== undefined) delete next.recurrence;
+    if (next.attendees !== undefined) next.attendees = attendeesSeenBy(next.attendees, cal.email);
+    // An occurrence stored without an iCalUID (an imported stub) takes its series' once it is live again.
+    const seriesId = str(next.recurringEventId);
+    if (seriesId !== undefined && next.iCalUID === undefined && next.status !== 'cancelled') {
+      const master = cal.events.get(seriesId)?.ev;
+      if (typeof master?.iCalUID === 'string') next.iCalUID = master.iCalUID;
+    }
     if (TIME_FIELDS.some((f) => JSON.stringify(current[f]) !== JSON.stringify(next[f])))
       next.sequence = (typeof current.sequence === 'number' ? current.sequence : 0) + 1;
     this.#validateTimes(cal, next);
@@ -608,11 +678,7 @@ export class CalendarStore {
       if (Object.keys(copy.extendedProperties as Json).length === 0) delete copy.extendedProperties;
       copy.organizer = { email: cal.email };
       copy.creator = { email: cal.email };
-      copy.attendees = (Array.isArray(ev.attendees) ? (ev.attendees as unknown[]) : []).map((a) => {
-        if (!isObject(a)) return a;
-        const { self: _self, ...rest } = a;
-        return str(a.email)?.toLowerCase() === other.email ? { ...rest, self: true } : rest;
-      });
+      copy.attendees = attendeesSeenBy(Array.isArray(ev.attendees) ? ev.attendees : [], other.email);
       if (existing !== undefined) copy.created = existing.created;
       this.#write(other, copy);
     }

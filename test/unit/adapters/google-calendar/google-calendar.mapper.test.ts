@@ -78,6 +78,7 @@ describe('eventToRecord: every field', () => {
       },
       severaGuid: 'act-1',
       eventType: 'default',
+      organizerOfMeeting: false,
     });
   });
 
@@ -115,6 +116,94 @@ describe('eventToRecord: every field', () => {
     assert.equal(c.notes, 'a\n\nb');
     assert.equal(c.location, '');
   });
+});
+
+describe('eventToRecord: descriptions written as HTML (Google’s editor)', () => {
+  const cases: readonly [string, string, string][] = [
+    ['plain text is unchanged', 'Agenda:\n1. intro\n2. plan', 'Agenda:\n1. intro\n2. plan'],
+    ['a < that is no tag is plain text', 'a < b and c > d', 'a < b and c > d'],
+    ['angle-bracket placeholders are plain text', 'fill in <name>', 'fill in <name>'],
+    ['entities without tags are plain text', 'AT&amp;T', 'AT&amp;T'],
+    [
+      'rich text becomes the text a person reads',
+      '<b>Agenda</b><br>See <a href="https://x.example/doc">the doc</a><ul><li>one &amp; two</li><li>three</li></ul>',
+      'Agenda\nSee the doc (https://x.example/doc)\n- one & two\n- three',
+    ],
+  ];
+  for (const [label, description, notes] of cases) {
+    it(label, () => {
+      assert.equal(record(event({ description })).content.notes, notes);
+    });
+  }
+
+  it('an exception instance’s HTML description reads as text too', () => {
+    const r = record(event({ id: 'master', recurrence: ['RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3'] }), [
+      eventSchema.parse({
+        id: 'master_20260511T060000Z',
+        recurringEventId: 'master',
+        status: 'confirmed',
+        originalStartTime: { dateTime: '2026-05-11T09:00:00+03:00', timeZone: HEL },
+        description: '<i>moved</i><br>room 2',
+        start: { dateTime: '2026-05-11T10:00:00+03:00', timeZone: HEL },
+        end: { dateTime: '2026-05-11T11:00:00+03:00', timeZone: HEL },
+      }),
+    ]);
+    assert.equal(r.content.recurrence?.overrides[0]?.notes, 'moved\nroom 2');
+  });
+
+  it('notes that would read as HTML are written as escaped HTML, so they read back unchanged', () => {
+    for (const notes of ['use <br> for a line break', 'end with </b>\nand &amp; stays', 'plain <name>']) {
+      const body = recordToEvent({ id: 'svabc', content: content({ notes }), severaGuid: 'g' });
+      assert.equal(record(stored(body)).content.notes, notes);
+    }
+    const plain = recordToEvent({ id: 'svabc', content: content({ notes: 'a < b' }), severaGuid: 'g' });
+    assert.equal(plain.description, 'a < b');
+  });
+});
+
+describe('eventToRecord: meetings the user organises', () => {
+  const me = { email: 'aino@demo.example', self: true };
+  const cases: readonly [string, Record<string, unknown>, boolean][] = [
+    ['no organizer, no attendees', { organizer: undefined, attendees: undefined }, false],
+    ['organiser without guests', { organizer: me, attendees: undefined }, false],
+    [
+      'organiser alone in the attendee list',
+      { organizer: me, attendees: [{ ...me, organizer: true }] },
+      false,
+    ],
+    [
+      'organiser with a guest',
+      {
+        organizer: me,
+        attendees: [
+          { ...me, organizer: true, responseStatus: 'accepted' },
+          { email: 'guest@x.example', responseStatus: 'needsAction' },
+        ],
+      },
+      true,
+    ],
+    [
+      'organiser with a meeting room only (a resource)',
+      {
+        organizer: me,
+        attendees: [me, { email: 'room-1@resource.calendar.google.com', resource: true }],
+      },
+      false,
+    ],
+    [
+      'a guest of someone else’s meeting',
+      {
+        organizer: { email: 'ben@demo.example' },
+        attendees: [{ email: 'ben@demo.example', organizer: true }, me],
+      },
+      false,
+    ],
+  ];
+  for (const [label, fields, expected] of cases) {
+    it(`${label} → ${expected}`, () => {
+      assert.equal(record(event(fields)).organizerOfMeeting, expected);
+    });
+  }
 });
 
 describe('eventToRecord: privacy', () => {

@@ -14,11 +14,13 @@ import {
   classifyGoogleError,
   type GoogleOperation,
 } from '../../../../shared/adapters/google-calendar/google-errors.js';
+import { isRetryable } from '../../../../shared/adapters/retry.js';
 import {
   AlreadyExistsError,
   NotFoundError,
   PermanentError,
   PreconditionFailedError,
+  QuotaExceededError,
   RateLimitedError,
   SyncTokenExpiredError,
   TransientError,
@@ -130,9 +132,10 @@ const API_TABLE: readonly Expect[] = [
     RateLimitedError,
   ],
   [
-    '403 quotaExceeded',
+    '403 quotaExceeded (Calendar usage limits: hours, not a rate)',
     { status: 403, body: apiError(403, 'quotaExceeded', 'Calendar usage limits exceeded.', 'usageLimits') },
-    RateLimitedError,
+    QuotaExceededError,
+    'quota-exceeded',
   ],
   ['403 usageLimits', { status: 403, body: apiError(403, 'usageLimits', 'Usage limits') }, RateLimitedError],
   [
@@ -311,12 +314,38 @@ describe('classifyGoogleError: Calendar API errors (google-calendar.md §4)', ()
     for (const [, answer, type, , operation] of API_TABLE) {
       const typed = await classify(answer, operation);
       const retryable = type === RateLimitedError || type === TransientError;
-      assert.equal(
-        typed instanceof RateLimitedError || typed instanceof TransientError,
-        retryable,
-        typed.message,
-      );
+      assert.equal(isRetryable(typed), retryable, typed.message);
     }
+  });
+
+  it('quotaExceeded is not retried within a run, but is transient: the person’s sync pauses', async () => {
+    const typed = await classify({
+      status: 403,
+      body: apiError(403, 'quotaExceeded', 'Calendar usage limits exceeded.', 'usageLimits'),
+      headers: { 'retry-after': '5' },
+    });
+    assert.ok(typed instanceof QuotaExceededError);
+    assert.equal(isRetryable(typed), false);
+    assert.equal(typed.transient, true);
+    assert.match(typed.message, /usage limits/);
+    assert.match(typed.message, /hours/);
+  });
+
+  it('forbiddenForNonOrganizer says what a person can do about that one entry', async () => {
+    const typed = await classify({
+      status: 403,
+      body: apiError(
+        403,
+        'forbiddenForNonOrganizer',
+        'Shared properties can only be changed by the organizer of the event.',
+      ),
+    });
+    assert.ok(typed instanceof PermanentError);
+    assert.equal(typed.code, 'validation');
+    assert.match(typed.userMessage, /meeting someone else organises/);
+    assert.match(typed.userMessage, /Ask the organiser/);
+    assert.match(typed.userMessage, /this entry/);
+    assert.doesNotMatch(typed.userMessage, /delegation|Admin console/);
   });
 
   it('honours Retry-After in seconds and as an HTTP date', async () => {
