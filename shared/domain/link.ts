@@ -57,7 +57,10 @@ export interface Link {
  * `lastUpdatedDateTime` has whole seconds (severa-api.md §5), so two writes within one second share a version and
  * only the content tells them apart (SPEC §6: "changed" is about content).
  */
-export function sideVersionOf(record: { readonly version: string; readonly content: EntryContent }): SideVersion {
+export function sideVersionOf(record: {
+  readonly version: string;
+  readonly content: EntryContent;
+}): SideVersion {
   return { version: record.version, hash: contentHash(record.content) };
 }
 

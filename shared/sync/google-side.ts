@@ -100,8 +100,10 @@ export function googleSide(input: GoogleSideInput): GoogleSide {
     }
     // An unlinked copy of ours came from a Severa series: it is paired (or removed) whole, never expanded.
     const ourUnlinkedCopy = own !== null && linked === undefined;
-    // A meeting other attendees hold as occurrences stays occurrences for everyone, whoever synced first (B5).
-    const heldAsOccurrences = linked === undefined && isMaster && input.peerOccurrenceMasters.has(record.id);
+    // A meeting other attendees hold as occurrences stays occurrences for everyone, whoever synced first (B5); once
+    // one of them holds it as a series (its occurrences became a series Severa can hold), the series is joined.
+    const heldAsOccurrences =
+      linked === undefined && isMaster && peer === undefined && input.peerOccurrenceMasters.has(record.id);
     if (
       record.content.recurrence !== null &&
       !ourUnlinkedCopy &&

@@ -120,8 +120,9 @@ export interface PrivacyTypeChange {
 
 /**
  * The activity type an entry must have for the privacy it now has, or null to keep the type:
- * - going private: the Personal type, remembering the type it replaces, unless the organisation has no Personal type
- *   or the activity is an absence (an out-of-office keeps its Absences type); Google then holds the privacy;
+ * - going private: the Personal type, remembering the type it replaces, for a calendar entry or a sales event; not
+ *   when the organisation has no Personal type, for an absence (an out-of-office keeps its Absences type), or for a
+ *   project task (never touched, S3): Google then holds the privacy;
  * - going public from Personal: the type the sync replaced (item 7 of issue 9), else the default type.
  */
 export function typeForPrivacy(
@@ -133,7 +134,7 @@ export function typeForPrivacy(
 ): PrivacyTypeChange | null {
   if (current === undefined) return null;
   if (isPrivate) {
-    if (current.category === 'Personal' || current.category === 'Absences') return null;
+    if (current.category !== 'CalendarEntry' && current.category !== 'SalesEvent') return null;
     const personal = personalActivityType(settings);
     return personal === undefined
       ? null

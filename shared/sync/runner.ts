@@ -128,7 +128,7 @@ export async function syncUser(
   };
 
   for (let pass = 0; pass < MAX_PASSES; pass += 1) {
-    let seenPeers: ReadonlySet<string> = new Set();
+    let seenPeers: ReadonlySet<string>;
     for (let reads = 0; ; reads += 1) {
       const severaMap = new Map(input.severa.map((c) => [c.kind === 'deleted' ? c.guid : c.record.guid, c]));
       const peers = await peerLinks(deps, now, user, input.links, input.google, severaMap, input.gone);

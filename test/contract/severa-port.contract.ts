@@ -314,7 +314,9 @@ export function describeSeveraPortContract(
       assert.deepEqual(await f.port.get(created.guid), current);
       assert.equal(current?.content.title, 'Agenda (edited by a person)');
       await assert.rejects(
-        f.port.update('00000000-0000-4000-8000-00000000dead', sideVersionOf(created), { content: entry('X', 1) }),
+        f.port.update('00000000-0000-4000-8000-00000000dead', sideVersionOf(created), {
+          content: entry('X', 1),
+        }),
         NotFoundError,
       );
     });

@@ -688,7 +688,9 @@ describe('SeveraAdapter over HTTP: secrets never reach the logs', () => {
       activityTypeGuid: DEMO_TYPES.meeting,
       ownerGuid: DEMO_USERS.helsinki,
     });
-    await adapter.update(created.guid, sideVersionOf(created), { content: { ...created.content, notes: 'x' } });
+    await adapter.update(created.guid, sideVersionOf(created), {
+      content: { ...created.content, notes: 'x' },
+    });
     await adapter.addParticipant(created.guid, DEMO_USERS.london);
     await adapter.removeParticipant(created.guid, DEMO_USERS.london);
     const latest = await adapter.get(created.guid);

@@ -28,6 +28,7 @@ import {
   type SyncUser,
 } from '../../shared/domain/index.js';
 import {
+  expandOccurrences,
   expandSeriesToInstances,
   hasOccurrenceEndingAfter,
   parseInstanceId,
@@ -557,22 +558,27 @@ function markGone(
 function withException(content: EntryContent, occurrence: number, cancel: boolean): Recurrence | null {
   const recurrence = content.recurrence;
   if (!recurrence || recurrence.pattern.kind !== 'rule' || content.timing.kind !== 'timed') return null;
-  const rule = recurrence.pattern.rule;
-  // The n-th day after the start is an occurrence for daily rules; for weekly ones use whole weeks.
-  const stepDays = rule.freq === 'daily' ? rule.interval : 7 * rule.interval;
-  const offset = (occurrence % 3) * stepDays * DAY;
-  const start = new Date(Date.parse(content.timing.start) + offset).toISOString().replace('.000Z', 'Z');
+  // One of the first occurrences of the rule, where the rule puts it (in its zone, across DST changes).
+  const bare: EntryContent = { ...content, recurrence: { ...recurrence, exdates: [], overrides: [] } };
+  const startMs = Date.parse(content.timing.start);
+  const first = expandOccurrences(
+    bare,
+    { fromMs: startMs, toMs: startMs + 400 * DAY },
+    { maxOccurrences: 3 },
+  );
+  const target = pick(first, occurrence);
+  if (target === undefined || target.timing.kind !== 'timed') return null;
+  const start = target.originalStart;
   if (cancel) {
     return { ...recurrence, exdates: [...new Set([...recurrence.exdates, start])].sort() };
   }
-  const end = new Date(Date.parse(content.timing.end) + offset).toISOString().replace('.000Z', 'Z');
   const moved = (iso: string) => new Date(Date.parse(iso) + 3_600_000).toISOString().replace('.000Z', 'Z');
   const override = {
     originalStart: start,
     title: `${content.title} (moved)`,
     notes: content.notes,
     location: content.location,
-    timing: { ...content.timing, start: moved(start), end: moved(end) },
+    timing: { ...target.timing, start: moved(target.timing.start), end: moved(target.timing.end) },
   };
   return {
     ...recurrence,
@@ -818,24 +824,33 @@ test('model-based: random edits, faults and crashes on both sides converge witho
   const runs = Number(process.env.PROPERTY_RUNS ?? 1000);
   const seed = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
   const path = process.env.PROPERTY_PATH;
+  // The `replayPath` fast-check prints in a counterexample's comment (with PROPERTY_SEED and PROPERTY_PATH).
+  const replayPath = process.env.PROPERTY_REPLAY;
   let sequences = 0;
   let commands = 0;
   const result = await fc.check(
-    fc.asyncProperty(fc.commands(commandArbs, { maxCommands: 40, size: 'large' }), async (cmds) => {
-      sequences += 1;
-      const world = new World({
-        settings: { deletionSafety: { maxCount: 10_000, maxShare: 1, shareFloor: 10_000 } },
-      });
-      const model: Model = { human: new Map(), commands: 0, holds: 0 };
-      await fc.asyncModelRun(() => ({ model, real: { world } }), cmds);
-      commands += [...cmds].length;
-      await settle(world, model);
-      checkInvariants(model, world);
-      // 4. A further run with no outside change writes nothing.
-      const before = world.writes();
-      await world.cycle({ reconcile: true });
-      assert.equal(world.writes(), before, 'a run with no outside change wrote something');
-    }),
+    fc.asyncProperty(
+      fc.commands(commandArbs, {
+        maxCommands: 40,
+        size: 'large',
+        ...(replayPath === undefined ? {} : { replayPath }),
+      }),
+      async (cmds) => {
+        sequences += 1;
+        const world = new World({
+          settings: { deletionSafety: { maxCount: 10_000, maxShare: 1, shareFloor: 10_000 } },
+        });
+        const model: Model = { human: new Map(), commands: 0, holds: 0 };
+        await fc.asyncModelRun(() => ({ model, real: { world } }), cmds);
+        commands += [...cmds].length;
+        await settle(world, model);
+        checkInvariants(model, world);
+        // 4. A further run with no outside change writes nothing.
+        const before = world.writes();
+        await world.cycle({ reconcile: true });
+        assert.equal(world.writes(), before, 'a run with no outside change wrote something');
+      },
+    ),
     {
       numRuns: runs,
       ...(seed === undefined ? {} : { seed }),

@@ -129,6 +129,7 @@ export class World {
     this.severa = new MemorySevera({
       clock: serverTime,
       activityTypes: types,
+      userTimeZone: (guid) => Object.values(USERS).find((u) => u.severaUserGuid === guid)?.timeZone,
       newGuid: () => `00000000-0000-4000-8000-${(++this.#guid).toString(16).padStart(12, '0')}`,
     });
     this.calendar = new MemoryCalendar({

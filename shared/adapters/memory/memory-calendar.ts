@@ -415,7 +415,7 @@ function toRecord(e: StoredEvent): GoogleRecord {
 function splitStamp(originalStart: string): string {
   return originalStart.length === 10
     ? originalStart.replace(/-/g, '')
-    : `${canonicalInstant(originalStart).replace(/[-:]/g, '')}`;
+    : canonicalInstant(originalStart).replace(/[-:]/g, '');
 }
 
 /**

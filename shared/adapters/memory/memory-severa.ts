@@ -10,7 +10,7 @@ import {
   type SideVersion,
 } from '../../domain/index.js';
 import type { Clock, SeveraCreate, SeveraPort, SeveraUpdate, SeveraWindow } from '../../ports/index.js';
-import { hasOccurrenceEndingAfter } from '../../sync/recurrence/index.js';
+import { hasOccurrenceEndingAfter, seriesInZone, zonesKeepDates } from '../../sync/recurrence/index.js';
 import { timingEndMs, timingStartMs } from '../../domain/index.js';
 import { FaultQueue } from './faults.js';
 
@@ -33,6 +33,11 @@ export interface MemorySeveraOptions {
   readonly newGuid?: () => string;
   /** The user the API credential acts as (`createdBy` of activities created through the port). */
   readonly apiUserGuid?: string;
+  /**
+   * A user's Severa timezone (`UserOutputModel.timezone`). Severa stores offsets, not zones: an activity is read in
+   * its owner's zone, as the production mapper reads it (severa-api.md §5). Unknown users: as written.
+   */
+  readonly userTimeZone?: (userGuid: string) => string | undefined;
 }
 
 /**
@@ -51,12 +56,14 @@ export class MemorySevera implements SeveraPort {
   readonly #types: readonly ActivityType[];
   readonly #newGuid: () => string;
   readonly #apiUser: string;
+  readonly #userZone: (userGuid: string) => string | undefined;
 
   constructor(options: MemorySeveraOptions) {
     this.#clock = options.clock;
     this.#types = options.activityTypes;
     this.#newGuid = options.newGuid ?? randomUUID;
     this.#apiUser = options.apiUserGuid ?? 'user-api-integration';
+    this.#userZone = options.userTimeZone ?? (() => undefined);
   }
 
   async apiUserGuid(): Promise<string | null> {
@@ -70,7 +77,9 @@ export class MemorySevera implements SeveraPort {
     await Promise.resolve();
     this.calls.reads += 1;
     const sinceMs = Date.parse(since);
-    return [...this.#activities.values()].filter((a) => Date.parse(a.version) >= sinceMs).map(toRecord);
+    return [...this.#activities.values()]
+      .filter((a) => Date.parse(a.version) >= sinceMs)
+      .map((a) => this.#toRecord(a));
   }
 
   async listForUser(userGuid: string, window: SeveraWindow): Promise<readonly SeveraRecord[]> {
@@ -86,20 +95,20 @@ export class MemorySevera implements SeveraPort {
           ? timingEndMs(a.content.timing) > from
           : hasOccurrenceEndingAfter(a.content, from);
       })
-      .map(toRecord);
+      .map((a) => this.#toRecord(a));
   }
 
   async get(guid: string): Promise<SeveraRecord | null> {
     await Promise.resolve();
     this.calls.reads += 1;
     const a = this.#activities.get(guid);
-    return a ? toRecord(a) : null;
+    return a ? this.#toRecord(a) : null;
   }
 
   create(input: SeveraCreate): Promise<SeveraRecord> {
     return this.faults.run('severa.create', () => {
       this.calls.writes += 1;
-      return toRecord(
+      return this.#toRecord(
         this.#insert(input.content, this.#type(input.activityTypeGuid), input.ownerGuid, [], this.#apiUser),
       );
     });
@@ -112,7 +121,7 @@ export class MemorySevera implements SeveraPort {
       a.content = input.content;
       if (input.activityTypeGuid !== undefined) a.activityType = this.#type(input.activityTypeGuid);
       this.#bump(a);
-      return toRecord(a);
+      return this.#toRecord(a);
     });
   }
 
@@ -134,7 +143,7 @@ export class MemorySevera implements SeveraPort {
         a.participantGuids = [...a.participantGuids, userGuid].sort();
         this.#bump(a);
       }
-      return toRecord(a);
+      return this.#toRecord(a);
     });
   }
 
@@ -151,7 +160,7 @@ export class MemorySevera implements SeveraPort {
         a.participantGuids = a.participantGuids.filter((p) => p !== userGuid);
         this.#bump(a);
       }
-      return toRecord(a);
+      return this.#toRecord(a);
     });
   }
 
@@ -172,7 +181,7 @@ export class MemorySevera implements SeveraPort {
       input.ownerGuid,
     );
     a.isProjectTask = input.isProjectTask ?? false;
-    return toRecord(a);
+    return this.#toRecord(a);
   }
 
   humanUpdate(
@@ -192,7 +201,7 @@ export class MemorySevera implements SeveraPort {
       a.participantGuids = [...new Set(change.participantGuids)].filter((p) => p !== a.ownerGuid).sort();
     if (change.isProjectTask !== undefined) a.isProjectTask = change.isProjectTask;
     this.#bump(a);
-    return toRecord(a);
+    return this.#toRecord(a);
   }
 
   /** A save that changes nothing the sync cares about: only the version moves. */
@@ -207,10 +216,14 @@ export class MemorySevera implements SeveraPort {
 
   /** Every activity, as the tests' oracle sees them. */
   all(): SeveraRecord[] {
-    return [...this.#activities.values()].map(toRecord);
+    return [...this.#activities.values()].map((a) => this.#toRecord(a));
   }
 
   // ---- internals
+
+  #toRecord(a: StoredActivity): SeveraRecord {
+    return toRecord(a, this.#userZone(a.ownerGuid));
+  }
 
   #type(guid: string): ActivityType {
     const t = this.#types.find((x) => x.guid === guid);
@@ -223,7 +236,7 @@ export class MemorySevera implements SeveraPort {
     if (!a) throw new NotFoundError(`activity ${guid} not found`);
     // Severa has no ETag: the adapter re-reads the activity right before writing (severa-api.md §15) and compares
     // its timestamp and its content (two writes in one second share the timestamp).
-    const now = sideVersionOf(toRecord(a));
+    const now = sideVersionOf(this.#toRecord(a));
     if (now.version !== expected.version || now.hash !== expected.hash)
       throw new PreconditionFailedError(`activity ${guid} changed meanwhile`);
     return a;
@@ -258,11 +271,16 @@ export class MemorySevera implements SeveraPort {
   }
 }
 
-function toRecord(a: StoredActivity): SeveraRecord {
+function toRecord(a: StoredActivity, ownerZone: string | undefined): SeveraRecord {
+  // Read in the owner's zone, as Severa (which holds offsets only) and the production mapper have it.
+  const content =
+    ownerZone === undefined || (a.content.recurrence !== null && !zonesKeepDates(a.content, ownerZone))
+      ? a.content
+      : seriesInZone(a.content, ownerZone);
   return {
     guid: a.guid,
     version: a.version,
-    content: { ...a.content, isPrivate: a.activityType.category === 'Personal' },
+    content: { ...content, isPrivate: a.activityType.category === 'Personal' },
     activityType: { guid: a.activityType.guid, name: a.activityType.name, category: a.activityType.category },
     ownerGuid: a.ownerGuid,
     participantGuids: [...a.participantGuids],

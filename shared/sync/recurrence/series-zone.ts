@@ -9,12 +9,10 @@
  *   Severa can then hold the series whichever of the two zones its owner has (S9). Between the zones' DST changes
  *   Severa's own expansion may show an occurrence an hour off; the sync compares series, never Severa's rows, so
  *   this never reads as a change (docs/sync-engine.md "Time zones of series").
- * - {@link seriesInZone} reads a series in another zone: the same first occurrence and rule, every cancelled or
- *   moved occurrence re-keyed to the occurrence nearest to it in the new zone, and an `until` end moved to the local
- *   date of the last occurrence there.
+ * - {@link seriesInZone} reads a series in another zone: the same first occurrence, rule and `until` date, every
+ *   cancelled or moved occurrence re-keyed to the occurrence nearest to it in the new zone.
  */
 import type { EntryContent } from '../../domain/entry.js';
-import type { Recurrence, RecurrenceEnd } from '../../domain/recurrence.js';
 import { canonicalInstant } from '../../domain/timing.js';
 import { expandOccurrences } from './expand.js';
 import { DAY_MS, HOUR_MS, canonicalZoneName, instantToWall, wallDate, wallToInstant } from './wall-time.js';
@@ -29,20 +27,27 @@ export function sameZone(a: string, b: string): boolean {
 }
 
 /**
- * True when the series `content` means the same read in `zone`: all-day series always; timed series when the local
- * date of its start time is the same in both zones all year round (sampled monthly over a year from its start).
+ * True when the series `content` means the same read in `zone`: all-day series always; timed series when every
+ * occurrence keeps its local date both ways, all year round (sampled monthly over a year from its start). Both ways,
+ * because each side expands the rule at its own wall-clock time: Google at the series' time in its zone, Severa at
+ * the first occurrence's time in its owner's zone; a date kept one way can still cross midnight the other way when
+ * the two zones change DST on different days.
  */
 export function zonesKeepDates(content: EntryContent, zone: string): boolean {
   const timing = content.timing;
   if (timing.kind === 'allDay' || sameZone(timing.timeZone, zone)) return true;
   const startMs = Date.parse(timing.start);
-  const wall = instantToWall(startMs, timing.timeZone);
+  return keepsDates(startMs, timing.timeZone, zone) && keepsDates(startMs, zone, timing.timeZone);
+}
+
+/** The wall-clock time of `startMs` in `from`, repeated monthly in `from`, falls on the same date in `to`. */
+function keepsDates(startMs: number, from: string, to: string): boolean {
+  const wall = instantToWall(startMs, from);
   const timeOfDay = ((wall % DAY_MS) + DAY_MS) % DAY_MS;
   for (let month = 0; month < MONTHS_SAMPLED; month += 1) {
     const dayWall = wall - timeOfDay + month * 30 * DAY_MS;
-    const instant = wallToInstant(dayWall + timeOfDay, timing.timeZone);
-    if (wallDate(instantToWall(instant, timing.timeZone)) !== wallDate(instantToWall(instant, zone)))
-      return false;
+    const instant = wallToInstant(dayWall + timeOfDay, from);
+    if (wallDate(instantToWall(instant, from)) !== wallDate(instantToWall(instant, to))) return false;
   }
   return true;
 }
@@ -61,19 +66,32 @@ export function seriesInZone(content: EntryContent, zone: string): EntryContent 
   const bare: EntryContent = {
     ...content,
     timing: moved,
-    recurrence: { ...recurrence, pattern: withEnd(recurrence, content, zone), exdates: [], overrides: [] },
+    // An `until` end is a local date: the same in both zones, since every occurrence keeps its date.
+    recurrence: { ...recurrence, exdates: [], overrides: [] },
   };
-  const rekey = (key: string): string => nearestOccurrence(bare, key) ?? key;
+  // Keys that name no occurrence where they are (an exception left behind by a moved series) stay as they are:
+  // re-keyed, they would start to modify an occurrence.
+  const before: EntryContent = { ...content, recurrence: { ...recurrence, exdates: [], overrides: [] } };
+  const rekey = (key: string): string =>
+    isOccurrence(before, key) ? (nearestOccurrence(bare, key) ?? key) : key;
   return {
     ...bare,
     recurrence: {
-      pattern: bare.recurrence?.pattern ?? recurrence.pattern,
+      pattern: recurrence.pattern,
       exdates: [...new Set(recurrence.exdates.map(rekey))].sort(),
       overrides: recurrence.overrides
         .map((o) => ({ ...o, originalStart: rekey(o.originalStart) }))
         .sort((a, b) => (a.originalStart < b.originalStart ? -1 : 1)),
     },
   };
+}
+
+function isOccurrence(series: EntryContent, key: string): boolean {
+  if (key.length === 10) return true;
+  const ms = Date.parse(key);
+  return expandOccurrences(series, { fromMs: ms - 1, toMs: ms + 1 }).some(
+    (o) => Date.parse(o.originalStart) === ms,
+  );
 }
 
 /** The original start of the occurrence of `series` nearest to `key` (within ±14 h), or null. */
@@ -88,21 +106,4 @@ function nearestOccurrence(series: EntryContent, key: string): string | null {
       best = { key: o.originalStart, distance };
   }
   return best === null ? null : canonicalInstant(best.key);
-}
-
-/** The rule with an `until` end moved to the local date, in `zone`, of the series' last occurrence. */
-function withEnd(recurrence: Recurrence, content: EntryContent, zone: string): Recurrence['pattern'] {
-  const pattern = recurrence.pattern;
-  if (pattern.kind !== 'rule' || pattern.rule.end.kind !== 'until' || content.timing.kind !== 'timed')
-    return pattern;
-  const bare: EntryContent = { ...content, recurrence: { pattern, exdates: [], overrides: [] } };
-  const last = expandOccurrences(bare, {
-    fromMs: Date.parse(content.timing.start),
-    toMs: Number.MAX_SAFE_INTEGER,
-  })
-    .map((o) => Date.parse(o.originalStart))
-    .at(-1);
-  if (last === undefined) return pattern;
-  const end: RecurrenceEnd = { kind: 'until', until: wallDate(instantToWall(last, zone)) };
-  return { kind: 'rule', rule: { ...pattern.rule, end } };
 }

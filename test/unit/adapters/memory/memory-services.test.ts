@@ -40,7 +40,9 @@ describe('MemorySevera', () => {
       ownerGuid: A.severaUserGuid,
     });
     clock.advance(1000);
-    const updated = await api.update(created.guid, sideVersionOf(created), { content: timed('Plan 2', 1, 9) });
+    const updated = await api.update(created.guid, sideVersionOf(created), {
+      content: timed('Plan 2', 1, 9),
+    });
     assert.ok(Date.parse(updated.version) > Date.parse(created.version));
     assert.deepEqual(
       (await api.listChangedSince(updated.version)).map((r) => r.guid),
@@ -72,7 +74,10 @@ describe('MemorySevera', () => {
     });
     clock.advance(1000);
     api.humanTouch(s.guid);
-    await assert.rejects(api.update(s.guid, sideVersionOf(s), { content: s.content }), PreconditionFailedError);
+    await assert.rejects(
+      api.update(s.guid, sideVersionOf(s), { content: s.content }),
+      PreconditionFailedError,
+    );
     await assert.rejects(api.update('missing', sideVersionOf(s), { content: s.content }), NotFoundError);
   });
 
@@ -86,7 +91,10 @@ describe('MemorySevera', () => {
     assert.match(s.version, /:\d{2}\.000Z$/);
     const edited = api.humanUpdate(s.guid, { content: { location: 'Room 1' } });
     assert.equal(edited.version, s.version, 'the same second, the same lastUpdatedDateTime');
-    await assert.rejects(api.update(s.guid, sideVersionOf(s), { content: s.content }), PreconditionFailedError);
+    await assert.rejects(
+      api.update(s.guid, sideVersionOf(s), { content: s.content }),
+      PreconditionFailedError,
+    );
     await api.update(s.guid, sideVersionOf(edited), { content: { ...edited.content, notes: 'ok' } });
   });
 

@@ -36,19 +36,13 @@ describe('severaCanExpress', () => {
     },
     {
       name: 'a rule in another zone across the date line (20:00 New York is the next day in Helsinki)',
-      content: series(
-        timed('2026-05-05T00:00:00Z', '2026-05-05T01:00:00Z', 'America/New_York'),
-        WEEKLY,
-      ),
+      content: series(timed('2026-05-05T00:00:00Z', '2026-05-05T01:00:00Z', 'America/New_York'), WEEKLY),
       zone: 'Europe/Helsinki',
       expected: false,
     },
     {
       name: 'a rule that crosses midnight in one DST state only (23:30 Helsinki in winter is 00:30 in Moscow)',
-      content: series(
-        timed('2026-01-05T21:30:00Z', '2026-01-05T22:00:00Z', 'Europe/Helsinki'),
-        WEEKLY,
-      ),
+      content: series(timed('2026-01-05T21:30:00Z', '2026-01-05T22:00:00Z', 'Europe/Helsinki'), WEEKLY),
       zone: 'Europe/Moscow',
       expected: false,
     },

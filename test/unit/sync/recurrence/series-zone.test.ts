@@ -28,18 +28,22 @@ describe('seriesInZone', () => {
       ['2026-03-30T12:00:00Z'],
       'the occurrence as Helsinki has it',
     );
-    assert.equal(helsinki.recurrence?.overrides[0]?.originalStart, '2026-04-06T12:00:00Z');
+    assert.deepEqual(
+      helsinki.recurrence.overrides.map((o) => o.originalStart),
+      ['2026-04-06T12:00:00Z'],
+    );
     // Read back in New York: exactly the series it was.
     assert.ok(sameContent(seriesInZone(helsinki, 'America/New_York'), ny));
   });
 
-  it('moves an until end to the local date of the last occurrence', () => {
+  it('keeps an until end: a local date that is the same in both zones', () => {
     // 20:00 Helsinki on Sundays = 14:00 New York on Sundays (same dates); until 29 March.
     const hel = series(
       timed('2026-03-01T18:00:00Z', '2026-03-01T19:00:00Z', 'Europe/Helsinki'),
       rule({ freq: 'weekly', byWeekday: ['SU'], end: { kind: 'until', until: '2026-03-29' } }),
     );
     const ny = seriesInZone(hel, 'America/New_York');
+    assert.deepEqual(ny.recurrence?.pattern, hel.recurrence?.pattern);
     const starts = (c: typeof hel) =>
       expandOccurrences(c, window('2026-02-01T00:00:00Z', '2026-06-01T00:00:00Z')).map(
         (o) => o.originalStart,
@@ -60,5 +64,17 @@ describe('zonesKeepDates', () => {
     assert.equal(zonesKeepDates(series(NY_9, WEEKLY_MO), 'Europe/Helsinki'), true);
     const evening = timed('2026-03-10T00:00:00Z', '2026-03-10T01:00:00Z', 'America/New_York');
     assert.equal(zonesKeepDates(series(evening, WEEKLY_MO), 'Europe/Helsinki'), false);
+  });
+});
+
+describe('zonesKeepDates both ways', () => {
+  it('a Tokyo evening is a New York morning all year, but New York’s morning is a Tokyo midnight in winter', () => {
+    // 23:00 Tokyo = 10:00 EDT / 09:00 EST the same day; Severa in New York keeps 10:00, which is 00:00 in Tokyo
+    // while New York is on EST: Severa's occurrence would fall on the next Tokyo day.
+    const tokyo = series(
+      timed('2026-03-08T14:00:00Z', '2026-03-08T15:00:00Z', 'Asia/Tokyo'),
+      rule({ freq: 'weekly', byWeekday: ['MO', 'WE'] }),
+    );
+    assert.equal(zonesKeepDates(tokyo, 'America/New_York'), false);
   });
 });
