@@ -62,6 +62,11 @@ export interface SeveraRecord {
   readonly createdAt: string | null;
   /** `createdBy.guid`, when known: tells the activities this integration created from people's own. */
   readonly createdBy: string | null;
+  /**
+   * The owner's Severa timezone, in which the record was read (Severa stores offsets, not zones: severa-api.md §5);
+   * absent on records stored before it was kept.
+   */
+  readonly ownerTimeZone?: string;
 }
 
 /** A Google event in one user's primary calendar: a single event or a series (master + exceptions folded in). */

@@ -50,6 +50,12 @@ export interface Link {
    * and rule stay in Google, Severa keeps its own, everything else still flows (SPEC §11).
    */
   readonly datesApart?: boolean;
+  /**
+   * Written just before the sync inserts the Google copy, with the hash of what it is about to write: if the insert's
+   * answer is lost, the next run reads the event and knows whether the person changed it since. An event that never
+   * came to be is created again (never taken for a deletion).
+   */
+  readonly pendingInsert?: boolean;
 }
 
 /**
@@ -62,6 +68,20 @@ export function sideVersionOf(record: {
   readonly content: EntryContent;
 }): SideVersion {
   return { version: record.version, hash: contentHash(record.content) };
+}
+
+/** {@link sideVersionOf} plus who is on the activity: what a conditional delete of it expects to find. */
+export function deleteExpectationOf(record: {
+  readonly version: string;
+  readonly content: EntryContent;
+  readonly ownerGuid: string;
+  readonly participantGuids: readonly string[];
+}): SideVersion & { readonly ownerGuid: string; readonly participantGuids: readonly string[] } {
+  return {
+    ...sideVersionOf(record),
+    ownerGuid: record.ownerGuid,
+    participantGuids: [...record.participantGuids].sort(),
+  };
 }
 
 /** The store key of a link: one per (user, Severa activity). */

@@ -13,6 +13,12 @@ export interface SeveraCreate {
   readonly ownerGuid: string;
 }
 
+/** What a delete expects to find: the activity as read, and its owner and participants. */
+export interface SeveraDeleteExpected extends SideVersion {
+  readonly ownerGuid: string;
+  readonly participantGuids: readonly string[];
+}
+
 export interface SeveraUpdate {
   readonly content: EntryContent;
   /** Set when the activity type must change (privacy changed, S4). */
@@ -40,13 +46,17 @@ export interface SeveraPort {
   create(input: SeveraCreate): Promise<SeveraRecord>;
   /** Throws {@link PreconditionFailedError} when the activity's version or content is no longer `expected`. */
   update(guid: string, expected: SideVersion, input: SeveraUpdate): Promise<SeveraRecord>;
-  /** Read-check-write delete against `expected` as for {@link update}; a 404 counts as deleted. */
-  delete(guid: string, expected: SideVersion): Promise<void>;
+  /**
+   * Read-check-write delete against `expected` as for {@link update}, and against who is on the activity: someone
+   * who joined it meanwhile (B5) keeps it from being deleted under them. A 404 counts as deleted.
+   */
+  delete(guid: string, expected: SeveraDeleteExpected): Promise<void>;
   /** Adds a user participant; adding one who is already there is a no-op. */
   addParticipant(guid: string, userGuid: string): Promise<SeveraRecord>;
   /**
    * Takes a user off an activity: a participant is removed; an owner first hands the activity to `newOwnerGuid` (a
-   * shared meeting stays for the others, B5). Returns the activity after, or null if it is gone.
+   * shared meeting stays for the others, B5), who must still be a participant ({@link PreconditionFailedError}
+   * otherwise). Returns the activity after, or null if it is gone.
    */
   removeParticipant(guid: string, userGuid: string, newOwnerGuid?: string): Promise<SeveraRecord | null>;
 }

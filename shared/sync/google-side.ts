@@ -4,6 +4,7 @@
  * Pure: part of {@link import('./plan-sync.js').planSync}.
  */
 import {
+  contentHash,
   googleEventIdFor,
   type EntryContent,
   type GoogleChange,
@@ -56,6 +57,7 @@ export interface GoogleSideInput {
   readonly changes: readonly GoogleChange[];
   readonly links: readonly Link[];
   readonly severaLive: ReadonlyMap<string, SeveraRecord>;
+  readonly severaDeleted: ReadonlySet<string>;
   /** Other attendees' links to meetings (masters) by iCalUID. */
   readonly peerByICalUID: ReadonlyMap<string, Link>;
   /** Masters whose meeting other attendees hold as fallback occurrences (their instance links). */
@@ -94,23 +96,44 @@ export function googleSide(input: GoogleSideInput): GoogleSide {
     const peer = isMaster ? input.peerByICalUID.get(record.iCalUID) : undefined;
     // Severa reads a series in its owner's zone: that of the activity (read in its owner's zone), else the pair's,
     // else that of the meeting's activity another attendee has (B5), else this user's (the future owner).
-    const ownerZone = zoneOf(severaSide?.content ?? linked?.base ?? peer?.base) ?? input.user.timeZone;
+    const ownerZone =
+      severaSide?.ownerTimeZone ??
+      zoneOf(severaSide?.content ?? linked?.base ?? peer?.base) ??
+      input.user.timeZone;
     if (linked !== undefined && severaSide === undefined && reshaped(record.content, linked.base)) {
       readFirst.push(linked.severaGuid);
     }
-    // An unlinked copy of ours came from a Severa series: it is paired (or removed) whole, never expanded.
-    const ourUnlinkedCopy = own !== null && linked === undefined;
+    // An unlinked copy of ours came from a Severa series: it is paired (or removed) whole, never expanded; unless it
+    // is held as its occurrences already (its activity was deleted while a person reshaped it: re-created so).
+    const ourUnlinkedCopy = own !== null && linked === undefined && occurrenceLinksOf(record.id).length === 0;
+    // A linked series whose activity was deleted while the series changed is re-created (SPEC §6 "deleted on one
+    // side but changed on the other → re-create the changed one").
+    // A kept-apart series counts as changed: its dates are the person's own change, which Severa never took.
+    const recreated =
+      linked !== undefined &&
+      input.severaDeleted.has(linked.severaGuid) &&
+      (contentHash(record.content) !== linked.google.hash || linked.datesApart === true);
     // A meeting other attendees hold as occurrences stays occurrences for everyone, whoever synced first (B5); once
     // one of them holds it as a series (its occurrences became a series Severa can hold), the series is joined.
     const heldAsOccurrences =
-      linked === undefined && isMaster && peer === undefined && input.peerOccurrenceMasters.has(record.id);
+      (linked === undefined || recreated) &&
+      isMaster &&
+      peer === undefined &&
+      input.peerOccurrenceMasters.has(record.id);
     if (
       record.content.recurrence !== null &&
       !ourUnlinkedCopy &&
       (heldAsOccurrences || !severaCanExpress(record.content, ownerZone))
     ) {
-      if (linked !== undefined && parseInstanceId(linked.googleId) === null) {
-        // A linked series reshaped so that Severa cannot hold it: never a deletion; the dates stay apart.
+      // Re-created as its occurrences: Severa cannot hold it, or the meeting is held so (unless another attendee
+      // holds it as a series already: that one is joined, below).
+      if (recreated && peer === undefined) deleted.add(record.id);
+      else if (
+        (linked !== undefined && parseInstanceId(linked.googleId) === null) ||
+        (linked === undefined && peer !== undefined && !heldAsOccurrences)
+      ) {
+        // A linked series reshaped so that Severa cannot hold it: never a deletion; the dates stay apart. So too a
+        // meeting another attendee already holds as a series: it is joined (B5), with its dates apart.
         apart.add(record.id);
         live.set(record.id, record);
         continue;
@@ -155,4 +178,17 @@ export function keepGoogleDates(merged: EntryContent, google: EntryContent): Ent
 /** How a kept-apart pair reads from Google: the event's content with the pair's agreed dates and rule. */
 export function withAgreedDates(google: EntryContent, base: EntryContent): EntryContent {
   return { ...google, timing: base.timing, recurrence: base.recurrence };
+}
+
+/**
+ * An occurrence synced by the fallback is not private unless its series is: Google holds visibility per series, so
+ * one occurrence cannot say "public" (google-calendar.md §3), and its "not private" keeps the pair's privacy.
+ */
+export function occurrencePrivacy(
+  content: EntryContent,
+  googleId: string,
+  agreed: EntryContent,
+): EntryContent {
+  const occurrence = parseInstanceId(googleId) !== null;
+  return occurrence && !content.isPrivate && agreed.isPrivate ? { ...content, isPrivate: true } : content;
 }

@@ -1,5 +1,6 @@
 import {
   contentHash,
+  deleteExpectationOf,
   googleEventIdFor,
   sameContent,
   sideVersionOf,
@@ -10,14 +11,21 @@ import {
   type LinkOrigin,
   type SeveraChange,
   type SeveraRecord,
-  type SideVersion,
   type SyncUser,
 } from '../domain/index.js';
-import type { EntryNote } from '../ports/index.js';
-import { endsAfter, googleSide, keepGoogleDates, ourCopyOf, withAgreedDates } from './google-side.js';
+import type { EntryNote, SeveraDeleteExpected } from '../ports/index.js';
+import {
+  endsAfter,
+  googleSide,
+  keepGoogleDates,
+  occurrencePrivacy,
+  ourCopyOf,
+  withAgreedDates,
+  zoneOf,
+} from './google-side.js';
 import { matchKey } from './matching.js';
 import { mergeContent, type FieldDecision } from './merge.js';
-import { parseInstanceId } from './recurrence/index.js';
+import { parseInstanceId, severaCanExpress } from './recurrence/index.js';
 import {
   activityTypeForGoogleEntry,
   missingTypeMessage,
@@ -52,6 +60,13 @@ export interface PlanInput {
   readonly now: string;
   /** The user confirmed a held mass deletion (B3). */
   readonly confirmDeletions: boolean;
+  /**
+   * Activities read from Severa in this run, as opposed to records a poll routed earlier (which may be stale by now).
+   * Absent: every record is fresh. An activity is only copied to Google or deleted on a fresh read.
+   */
+  readonly freshSevera?: ReadonlySet<string>;
+  /** Activities whose other attendees' links `peerLinks` holds, all of them (absent: all are known). */
+  readonly peersKnown?: ReadonlySet<string>;
 }
 
 /** The state of one side of a pair, for {@link UpdateAction}: the version to write against and the stored hash. */
@@ -144,7 +159,7 @@ export interface DeleteSeveraAction {
   /** With `participation` by the owner: who keeps the activity. */
   readonly newOwnerGuid?: string;
   /** The activity as freshly read: a deletion is conditional on it (never planned on an activity not read). */
-  readonly expected: SideVersion;
+  readonly expected: SeveraDeleteExpected;
   readonly why: string;
 }
 
@@ -177,6 +192,8 @@ export interface NeedsRead {
   readonly severa: readonly string[];
   /** Google event ids. */
   readonly google: readonly string[];
+  /** Severa activity guids whose other syncing attendees' links are needed (B5 hand-over). */
+  readonly peers: readonly string[];
 }
 
 export interface Plan {
@@ -230,7 +247,9 @@ export function planSync(input: PlanInput): Plan {
   const actions: Action[] = [];
   const problems: string[] = [];
   const notes: EntryNote[] = [];
-  const needsRead = { severa: [] as string[], google: [] as string[] };
+  const needsRead = { severa: [] as string[], google: [] as string[], peers: [] as string[] };
+  const peersKnown = (guid: string) => input.peersKnown?.has(guid) ?? true;
+  const fresh = (guid: string) => input.freshSevera?.has(guid) ?? true;
 
   // ---- Severa side.
   const severaLive = new Map<string, SeveraRecord>();
@@ -263,6 +282,7 @@ export function planSync(input: PlanInput): Plan {
     changes: input.google.changes,
     links: input.links,
     severaLive,
+    severaDeleted,
     peerByICalUID,
     peerOccurrenceMasters,
     cutoffMs,
@@ -288,7 +308,7 @@ export function planSync(input: PlanInput): Plan {
             'Nothing was deleted. If the calendar really was emptied, confirm the deletion on the status page.',
         ],
         notes: [],
-        needsRead: { severa: [], google: [] },
+        needsRead: { severa: [], google: [], peers: [] },
         leftOut: google.leftOut,
       };
     }
@@ -316,6 +336,12 @@ export function planSync(input: PlanInput): Plan {
       (r) => r.version,
       (r) => r.content,
     );
+    if (s.state === 'changed' && s.record.version === link.severa.version && !fresh(link.severaGuid)) {
+      // Case: a routed record with the version of our last write but other content: older than that write, or a
+      // second change within its second (whole-second versions, severa-api.md §5) → read it fresh to know which.
+      needsRead.severa.push(link.severaGuid);
+      continue;
+    }
     const exclusion: Exclusion | null =
       'record' in s ? severaExclusion(s.record, userGuid, settings, link) : null;
     const gChanged = g.state === 'changed';
@@ -344,6 +370,19 @@ export function planSync(input: PlanInput): Plan {
       }
       continue;
     }
+    if (link.pendingInsert === true && g.state === 'absent') {
+      // Case: our copy's creation was not confirmed (its answer was lost) → read the event to know.
+      needsRead.google.push(link.googleId);
+      continue;
+    }
+    if (link.pendingInsert === true && g.state === 'deleted' && s.state !== 'deleted') {
+      // Case: our copy never came to be (the insert failed before Google took it) → create it again; this is no
+      // deletion by the person.
+      if ('record' in s && fresh(link.severaGuid))
+        actions.push(createGoogle(s.record, link, null, 'an unconfirmed copy did not exist: created'));
+      else needsRead.severa.push(link.severaGuid);
+      continue;
+    }
     if (g.state === 'deleted' && s.state === 'deleted') {
       // Case: gone from both sides → drop the link.
       actions.push({ kind: 'unlink', link, why: 'deleted on both sides' });
@@ -354,6 +393,9 @@ export function planSync(input: PlanInput): Plan {
         // Case: deleted in Google, changed in Severa, but of a type that does not go to Google (the pair came from
         // Google): a new copy would not be made for it, so none is re-made; the pair ends.
         actions.push({ kind: 'unlink', link, why: `deleted in Google; not re-created (${exclusion})` });
+      } else if (sChanged && !fresh(link.severaGuid)) {
+        // Case: deleted in Google, changed in Severa as a poll saw it → read it first: it may be gone since.
+        needsRead.severa.push(link.severaGuid);
       } else if (sChanged) {
         // Case: deleted in Google but changed in Severa → the change wins: re-create the Google copy.
         actions.push(
@@ -361,7 +403,7 @@ export function planSync(input: PlanInput): Plan {
         );
         // The new copy's id is taken: an earlier attempt's copy under it is this pair's, not a stale one.
         consumedGoogle.add(googleEventIdFor(s.record.guid));
-      } else if (!('record' in s)) {
+      } else if (!('record' in s) || !fresh(link.severaGuid)) {
         // Case: deleted in Google, the activity not read in this run → read it first: no activity is deleted on
         // what the sync last knew of it (a person may have changed it since).
         needsRead.severa.push(link.severaGuid);
@@ -369,7 +411,20 @@ export function planSync(input: PlanInput): Plan {
         // Case: deleted in Google, unchanged in Severa → delete in Severa; but a person who only takes part leaves
         // it, and a shared Google meeting (B5) stays for the other syncing attendees, handed to one of them.
         const record = s.record;
-        const peer = peerBySevera.get(link.severaGuid);
+        const others = record.participantGuids.filter((p) => p !== userGuid);
+        if (record.ownerGuid === userGuid && others.length > 0 && !peersKnown(link.severaGuid)) {
+          // Case: deleted in Google, an activity others take part in → learn who of them syncs it first.
+          needsRead.peers.push(link.severaGuid);
+          continue;
+        }
+        // Who takes the meeting over: another syncing attendee who still takes part in it.
+        const peer = input.peerLinks.find(
+          (l) =>
+            l.user !== userGuid &&
+            l.severaGuid === link.severaGuid &&
+            l.dormant !== true &&
+            record.participantGuids.includes(l.user),
+        );
         const owner = record.ownerGuid === userGuid;
         const handOver = owner && link.origin === 'google' && peer !== undefined;
         actions.push({
@@ -377,10 +432,16 @@ export function planSync(input: PlanInput): Plan {
           link,
           mode: owner && !handOver ? 'activity' : 'participation',
           ...(handOver ? { newOwnerGuid: peer.user } : {}),
-          expected: sideVersionOf(record),
+          expected: deleteExpectationOf(record),
           why: handOver ? 'deleted in Google by one attendee of a shared meeting' : 'deleted in Google',
         });
       }
+      continue;
+    }
+    if (s.state === 'deleted' && link.datesApart === true && !('record' in g)) {
+      // Case: deleted in Severa while the series' dates are kept apart in Google → those dates are the person's own
+      // change, which is re-created, never deleted: read the event to re-create it (google-side.ts).
+      needsRead.google.push(link.googleId);
       continue;
     }
     if (s.state === 'deleted') {
@@ -436,8 +497,7 @@ export function planSync(input: PlanInput): Plan {
       needsRead.google.push(link.googleId);
       continue;
     }
-    const gContent =
-      gRecord === null ? link.base : apart ? withAgreedDates(gRecord.content, link.base) : gRecord.content;
+    const gContent = googleView(gRecord, link, apart);
     const sContent = sRecord === null ? link.base : severaView(sRecord, viewContextOf(link), settings);
     let merged: EntryContent;
     let linkOnly = false;
@@ -493,7 +553,8 @@ export function planSync(input: PlanInput): Plan {
         severaType: sRecord?.activityType ?? typeRef(settings, link.activityType),
         typeBeforePrivate: link.typeBeforePrivate,
         googleState: gRecord ? { version: gRecord.etag, hash: contentHash(gRecord.content) } : link.google,
-        googleContent: gRecord?.content ?? link.base,
+        googleContent:
+          gRecord === null ? link.base : occurrencePrivacy(gRecord.content, link.googleId, link.base),
         googleCurrent: gRecord?.content ?? null,
         googleWrite: apart && gRecord ? keepGoogleDates(merged, gRecord.content) : merged,
         apart,
@@ -623,6 +684,11 @@ export function planSync(input: PlanInput): Plan {
     if (consumedSevera.has(s.guid)) continue;
     consumedSevera.add(s.guid);
     if (!endsAfter(s.content, cutoffMs)) continue; // Case: ended more than pastDays ago → not synced (S6).
+    if (!fresh(s.guid)) {
+      // Case: new in Severa as a poll saw it → read it first: a deleted activity is never brought back (B3).
+      needsRead.severa.push(s.guid);
+      continue;
+    }
     // Case: new in Severa (or newly shared with this user, S5) → create the Google copy with a deterministic id.
     // Another syncing attendee's link names the meeting this activity is (B5); an occurrence of a fallback series
     // is not that meeting, so its iCalUID is not adopted.
@@ -651,6 +717,13 @@ export function planSync(input: PlanInput): Plan {
     };
   }
   return { actions, held: null, problems, notes, needsRead, leftOut: google.leftOut };
+}
+
+/** The event as the pair sees it: with the pair's agreed dates for a kept-apart series, occurrence privacy. */
+function googleView(gRecord: GoogleRecord | null, link: Link, apart: boolean): EntryContent {
+  if (gRecord === null) return link.base;
+  const content = apart ? withAgreedDates(gRecord.content, link.base) : gRecord.content;
+  return occurrencePrivacy(content, link.googleId, link.base);
 }
 
 /** What the person is told about a series whose dates are kept apart (SPEC §11). */
@@ -697,9 +770,15 @@ export function pairAction(
     settings,
     g.content,
   );
+  // A series Severa cannot hold (a meeting joined after its rule was reshaped): its dates stay apart from the start.
+  const apart =
+    g.content.recurrence !== null &&
+    s.content.recurrence !== null &&
+    !severaCanExpress(g.content, s.ownerTimeZone ?? zoneOf(s.content) ?? user.timeZone);
+  const google = apart ? withAgreedDates(g.content, severa) : g.content;
   const result = mergeContent({
     base,
-    google: g.content,
+    google,
     severa,
     googleModified: g.updated,
     severaModified: s.version,
@@ -719,8 +798,8 @@ export function pairAction(
     googleState: { version: g.etag, hash: contentHash(g.content) },
     googleContent: g.content,
     googleCurrent: g.content,
-    googleWrite: result.content,
-    apart: false,
+    googleWrite: apart ? keepGoogleDates(result.content, g.content) : result.content,
+    apart,
     notifyGuests: g.organizerOfMeeting,
     user,
     settings,

@@ -13,16 +13,15 @@ export function severaExclusion(
   record: SeveraRecord,
   userGuid: string,
   settings: SyncSettings,
-  link?: Pick<Link, 'typeBeforePrivate'>,
+  link?: Pick<Link, 'severaGuid'>,
 ): Exclusion | null {
   if (record.ownerGuid !== userGuid && !record.participantGuids.includes(userGuid)) return 'not-involved';
   if (record.isProjectTask || record.activityType.category === 'Task') return 'project-task';
-  // A type the sync set only to hold privacy (S4) is not the person's choice: the type it replaced decides.
-  const type =
-    link?.typeBeforePrivate !== undefined && record.activityType.category === 'Personal'
-      ? link.typeBeforePrivate
-      : record.activityType.guid;
-  if (!settings.syncedActivityTypeGuids.includes(type)) return 'type-not-synced';
+  // A linked entry that became Personal stays: privacy is a change of type in Severa (S4), made by the sync when
+  // someone made a copy private, and a person's entry must not vanish for being made private (SPEC §11). The
+  // synced-types filter decides which activities come to Google, not which private ones leave it.
+  if (link !== undefined && record.activityType.category === 'Personal') return null;
+  if (!settings.syncedActivityTypeGuids.includes(record.activityType.guid)) return 'type-not-synced';
   return null;
 }
 

@@ -1,5 +1,6 @@
 import {
   DeferredError,
+  TransientError,
   NotFoundError,
   PreconditionFailedError,
   SyncError,
@@ -34,6 +35,7 @@ import type { FieldDecision } from './merge.js';
 import { parseInstanceId } from './recurrence/index.js';
 import { pairAction, planSync, type Action, type Plan, type UpdateAction } from './plan-sync.js';
 import type { SyncSettings } from './settings.js';
+import { occurrencePrivacy } from './google-side.js';
 import { severaView } from './severa-view.js';
 
 const DAY_MS = 86_400_000;
@@ -43,6 +45,8 @@ const MEETING_CLAIM_TTL_MS = 10 * 60_000;
 const CLOCK_SKEW_MS = 60_000;
 /** Rounds of re-read and re-plan after a write found the item changed under it (412 / moved lastUpdatedDateTime). */
 const MAX_PASSES = 3;
+/** Rounds of reads the planner may ask for before it decides (fresh activities, events, attendees). */
+const MAX_READ_ROUNDS = 3;
 
 export interface RunnerDeps {
   readonly severa: SeveraPort;
@@ -85,6 +89,8 @@ export interface SyncRunResult {
 
 interface Collected {
   readonly links: readonly Link[];
+  /** Activities read from Severa in this run (the inbox holds what a poll saw, which may be stale by now). */
+  readonly fresh: ReadonlySet<string>;
   /** Links whose Google event is gone: their activity was read fresh, and peers are looked up (B5 hand-over). */
   readonly goneFromGoogle: readonly Link[];
   readonly google: { readonly complete: boolean; readonly changes: GoogleChange[] };
@@ -114,7 +120,7 @@ export async function syncUser(
     held: null,
     problems: [],
     notes: [],
-    needsRead: { severa: [], google: [] },
+    needsRead: { severa: [], google: [], peers: [] },
     leftOut: {},
   };
   // The first pass plans everything collected; a later pass only the items a write found changed under it
@@ -126,32 +132,63 @@ export async function syncUser(
     severa: [...collected.severa.values()],
     gone: collected.goneFromGoogle,
   };
+  // Activities read from Severa in this run; the planner asks for a read of any it must copy or delete on.
+  const fresh = new Set(collected.fresh);
+  // Activities whose other attendees' links the planner asked for (before it deletes one others take part in).
+  const askedPeers = new Set<string>();
 
   for (let pass = 0; pass < MAX_PASSES; pass += 1) {
     let seenPeers: ReadonlySet<string>;
+    let unresolved = false;
     for (let reads = 0; ; reads += 1) {
       const severaMap = new Map(input.severa.map((c) => [c.kind === 'deleted' ? c.guid : c.record.guid, c]));
-      const peers = await peerLinks(deps, now, user, input.links, input.google, severaMap, input.gone);
-      seenPeers = new Set(peers.map((l) => `${l.user}|${l.severaGuid}`));
+      const peers = await peerLinks(
+        deps,
+        now,
+        user,
+        input.links,
+        input.google,
+        severaMap,
+        input.gone,
+        askedPeers,
+      );
+      seenPeers = new Set(peers.links.map((l) => `${l.user}|${l.severaGuid}`));
       plan = planSync({
         user,
         links: input.links,
         google: { complete: input.complete, changes: input.google },
         severa: { changes: input.severa },
-        peerLinks: peers,
+        peerLinks: peers.links,
+        peersKnown: peers.of,
         settings: deps.settings,
         now,
         confirmDeletions: options.confirmDeletions ?? false,
+        freshSevera: fresh,
       });
       // The planner asks for what it must see before it decides (a deletion on a fresh read of the activity, a
-      // kept-apart series' dates): read once, then plan again with it.
-      const missing = unread(plan.needsRead, input);
-      if (reads > 0 || (missing.severa.length === 0 && missing.google.length === 0)) break;
+      // kept-apart series' dates, who else syncs an activity): read it, then plan again with it.
+      const missing = unread(plan.needsRead, input, fresh);
+      const morePeers = plan.needsRead.peers.filter((g) => !peers.of.has(g));
+      const nothingMissing =
+        missing.severa.length === 0 && missing.google.length === 0 && morePeers.length === 0;
+      if (nothingMissing) break;
+      if (reads >= MAX_READ_ROUNDS) {
+        // What is still unread stays unplanned: the run must not move its markers past it (see below).
+        unresolved = true;
+        break;
+      }
+      for (const guid of morePeers) askedPeers.add(guid);
       const severaReads = await readSevera(deps, missing.severa);
+      for (const guid of missing.severa) fresh.add(guid);
       const googleReads = await readGoogle(deps, user, missing.google);
+      const reread = new Set(missing.severa);
       input = {
         ...input,
-        severa: [...input.severa, ...severaReads],
+        // A fresh read replaces what the inbox said.
+        severa: [
+          ...input.severa.filter((c) => !reread.has(c.kind === 'deleted' ? c.guid : c.record.guid)),
+          ...severaReads,
+        ],
         google: [...input.google, ...googleReads],
         gone: [
           ...input.gone,
@@ -163,6 +200,11 @@ export async function syncUser(
 
     const stale = { google: new Set<string>(), severa: new Set<string>() };
     errors.length = 0;
+    if (unresolved) {
+      // Items the planner could not decide yet are left for the next run: the sync token and inbox stay where they
+      // are, so they are seen again (a lost change is worse than a second look).
+      errors.push(new TransientError('some entries need another read before they are synced'));
+    }
     for (const action of plan.actions) {
       try {
         await apply(deps, user, action, now, seenPeers);
@@ -180,8 +222,12 @@ export async function syncUser(
     }
     if (errors.length === 0 || !errors.every(isStale)) break;
 
+    // The items re-read, and the occurrences of a re-read series (their fate is decided with it, S9 fallback).
     const links = (await deps.store.listLinks(user.severaUserGuid)).filter(
-      (l) => stale.google.has(l.googleId) || stale.severa.has(l.severaGuid),
+      (l) =>
+        stale.google.has(l.googleId) ||
+        stale.severa.has(l.severaGuid) ||
+        stale.google.has(parseInstanceId(l.googleId)?.masterId ?? ''),
     );
     for (const l of links) {
       stale.google.add(l.googleId);
@@ -189,6 +235,7 @@ export async function syncUser(
     }
     const google = await readGoogle(deps, user, [...stale.google]);
     const severa = await readSevera(deps, [...stale.severa]);
+    for (const guid of stale.severa) fresh.add(guid);
     input = {
       links,
       complete: false,
@@ -211,15 +258,15 @@ export async function syncUser(
   return { plan, applied, failed: errors.length, errors, status };
 }
 
-/** What `needs` asks for that `input` does not hold yet. */
+/** What `needs` asks for that was not read in this run yet. */
 function unread(
   needs: Plan['needsRead'],
-  input: { readonly google: readonly GoogleChange[]; readonly severa: readonly SeveraChange[] },
+  input: { readonly google: readonly GoogleChange[] },
+  fresh: ReadonlySet<string>,
 ): { severa: string[]; google: string[] } {
-  const haveSevera = new Set(input.severa.map((c) => (c.kind === 'deleted' ? c.guid : c.record.guid)));
   const haveGoogle = new Set(input.google.map((c) => (c.kind === 'deleted' ? c.id : c.record.id)));
   return {
-    severa: [...new Set(needs.severa)].filter((g) => !haveSevera.has(g)),
+    severa: [...new Set(needs.severa)].filter((g) => !fresh.has(g)),
     google: [...new Set(needs.google)].filter((id) => !haveGoogle.has(id)),
   };
 }
@@ -287,16 +334,23 @@ async function collect(
   const inbox = await store.readInbox(userGuid);
   for (const item of inbox) upsert(item.record);
   for (const record of recovered) upsert(record);
+  // Activities read from Severa in this run (the inbox holds what a poll saw, which may be stale by now).
+  const fresh = new Set(recovered.map((r) => r.guid));
+  const confirmFresh = async (guid: string) => {
+    await confirm(severa, guid, severaChanges);
+    fresh.add(guid);
+  };
 
   if (options.reconcile) {
     const window = { from: timeMin, to: new Date(nowMs + settings.futureDays * DAY_MS).toISOString() };
     const listed = await severa.listForUser(userGuid, window);
     for (const record of listed) upsert(record);
     const listedGuids = new Set(listed.map((r) => r.guid));
+    for (const guid of listedGuids) fresh.add(guid);
     // Absent from the listing is only a hint: Severa deletions are confirmed by a 404 before anyone acts on them.
     for (const link of links) {
       if (listedGuids.has(link.severaGuid) || !overlaps(link, window)) continue;
-      await confirm(severa, link.severaGuid, severaChanges);
+      await confirmFresh(link.severaGuid);
     }
   }
 
@@ -322,12 +376,18 @@ async function collect(
       cancelled.has(parseInstanceId(l.googleId)?.masterId ?? '') ||
       (complete && !present(l.googleId)),
   );
-  for (const l of goneFromGoogle) await confirm(severa, l.severaGuid, severaChanges);
+  for (const l of goneFromGoogle) await confirmFresh(l.severaGuid);
   const linkedGoogle = new Set(links.map((l) => l.googleId));
   for (const change of googleChanges) {
     if (change.kind !== 'upsert' || linkedGoogle.has(change.record.id)) continue;
     const guid = change.record.severaGuid;
-    if (guid !== null && !severaChanges.has(guid)) await confirm(severa, guid, severaChanges);
+    if (guid !== null && !severaChanges.has(guid)) await confirmFresh(guid);
+  }
+  // A copy whose creation was not confirmed (the insert's answer was lost): whether it exists, and as what.
+  for (const l of links) {
+    if (l.pendingInsert !== true || listed.has(l.googleId) || cancelled.has(l.googleId)) continue;
+    const record = await calendar.get(user, l.googleId);
+    googleChanges.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id: l.googleId });
   }
   // A released pair whose activity changed may resume: it needs the event as it is now, since its changes made
   // while released were passed over.
@@ -344,7 +404,8 @@ async function collect(
     googleChanges.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id: l.googleId });
   }
   // Initial-sync matching (S6) pairs unlinked items: an inbox record that would be paired is read fresh first, so a
-  // deleted or changed activity never takes the place of a live one.
+  // deleted or changed activity never takes the place of a live one. (Copies and deletions ask for fresh reads
+  // themselves: plan.needsRead.)
   const unlinkedKeys = new Set(
     googleChanges.flatMap((c) =>
       c.kind === 'upsert' && !linkedGoogle.has(c.record.id) ? [matchKey(c.record.content)] : [],
@@ -353,13 +414,14 @@ async function collect(
   const linkedSevera = new Set(links.map((l) => l.severaGuid));
   for (const item of inbox) {
     const r = item.record;
-    if (!linkedSevera.has(r.guid) && unlinkedKeys.has(matchKey(r.content)))
-      await confirm(severa, r.guid, severaChanges);
+    if (!linkedSevera.has(r.guid) && !fresh.has(r.guid) && unlinkedKeys.has(matchKey(r.content)))
+      await confirmFresh(r.guid);
   }
 
   return {
     links,
     goneFromGoogle,
+    fresh,
     google: { complete, changes: googleChanges },
     nextSyncToken: googleResult.nextSyncToken,
     severa: severaChanges,
@@ -445,13 +507,20 @@ async function peerLinks(
   google: readonly GoogleChange[],
   severa: ReadonlyMap<string, SeveraChange>,
   gone: readonly Link[],
-): Promise<Link[]> {
+  asked: ReadonlySet<string>,
+): Promise<{ readonly links: Link[]; readonly of: Set<string> }> {
   const { store } = deps;
   const linkedGoogle = new Set(links.map((l) => l.googleId));
   const linkedSevera = new Set(links.map((l) => l.severaGuid));
   const found = new Map<string, Link>();
+  const of = new Set<string>();
   const add = (list: readonly Link[]) => {
     for (const l of list) if (l.user !== user.severaUserGuid) found.set(`${l.user}|${l.severaGuid}`, l);
+  };
+  const bySevera = async (guid: string) => {
+    if (of.has(guid)) return;
+    of.add(guid);
+    add(await store.findLinksBySeveraGuid(guid));
   };
   const linkByGoogle = new Map(links.map((l) => [l.googleId, l]));
   for (const c of google) {
@@ -467,11 +536,13 @@ async function peerLinks(
     }
   }
   for (const [guid, c] of severa) {
-    if (c.kind === 'upsert' && !linkedSevera.has(guid)) add(await store.findLinksBySeveraGuid(guid));
+    if (c.kind === 'upsert' && !linkedSevera.has(guid)) await bySevera(guid);
   }
-  // A Google copy of a shared meeting is gone: do other syncing attendees still have it?
-  for (const link of gone) add(await store.findLinksBySeveraGuid(link.severaGuid));
-  return [...found.values()];
+  // A Google copy of a shared meeting is gone: do other syncing attendees still have it? (Also what the planner asked
+  // about: an activity it would delete that others take part in.)
+  for (const link of gone) await bySevera(link.severaGuid);
+  for (const guid of asked) await bySevera(guid);
+  return { links: [...found.values()], of };
 }
 
 /** The Google event and Severa activity an action reads or writes. */
@@ -571,14 +642,39 @@ async function apply(
           return;
         }
       }
-      let { record } = await calendar.insert(user, action.googleId, write);
+      // The link first, marked pending with what is about to be written: a lost answer leaves a link that knows it.
+      const pending: Link = {
+        user: user.severaUserGuid,
+        severaGuid: s.guid,
+        googleId: action.googleId,
+        iCalUID: null,
+        origin: 'severa',
+        severa: sideVersionOf(s),
+        google: { version: '', hash: contentHash(s.content) },
+        base: s.content,
+        syncedAt: now,
+        activityType: s.activityType.guid,
+        pendingInsert: true,
+      };
+      await store.putLink(pending, action.replaces ?? undefined);
+      step(deps, 'store.putLink');
+      const inserted = await calendar.insert(user, action.googleId, write);
+      let record = inserted.record;
       step(deps, 'calendar.insert');
+      if (!inserted.created && !sameContent(record.content, s.content)) {
+        // 409: an earlier attempt's event is there, with older content or with the person's edits since (its
+        // response was lost before the link was saved). Without a common history the two merge field by field, the
+        // later change winning, privacy the more private (B6): a person's edit is not overwritten.
+        const merge = pairAction(s, record, 'severa', action.why, user, deps.settings);
+        await applyUpdate(deps, user, merge, now, action.replaces ?? undefined);
+        audit(s.guid, record.id, merge.decisions);
+        return;
+      }
       if (!sameContent(record.content, s.content)) {
-        // 409: an earlier attempt's event (or a since-edited one) is there: bring it to the current content.
         record = await calendar.update(user, action.googleId, record.etag, write);
         step(deps, 'calendar.update');
       }
-      await store.putLink(newLink(user, s, record, 'severa', s.content, now), action.replaces ?? undefined);
+      await store.putLink(newLink(user, s, record, 'severa', s.content, now));
       audit(s.guid, record.id);
       step(deps, 'store.putLink');
       return;
@@ -715,15 +811,31 @@ async function applyUpdate(
     severaSide = writtenSide(written.version, written.content, seen, action.content);
   }
   if (action.google.write !== null) {
-    const written = await deps.calendar.update(user, action.googleId, action.google.version, {
-      content: action.google.write,
-      // Only our own copies carry the Severa guid; a person's own event stays theirs.
-      severaGuid: action.origin === 'severa' ? action.severaGuid : null,
-      ...(action.google.current === null ? {} : { current: action.google.current }),
-      notifyGuests: action.google.notifyGuests,
-    });
+    let written: GoogleRecord;
+    try {
+      written = await deps.calendar.update(user, action.googleId, action.google.version, {
+        content: action.google.write,
+        // Only our own copies carry the Severa guid; a person's own event stays theirs.
+        severaGuid: action.origin === 'severa' ? action.severaGuid : null,
+        ...(action.google.current === null ? {} : { current: action.google.current }),
+        notifyGuests: action.google.notifyGuests,
+      });
+    } catch (error) {
+      if (action.link !== null && activityType !== action.severa.activityType) {
+        // Severa took the write, Google did not: the next run finds Severa changed and sends it on. Only the type
+        // our write set is learnt, so it is not taken for a person's (privacy is the type, severa-view.ts).
+        await deps.store.putLink({
+          ...action.link,
+          activityType,
+          typeBeforePrivate: action.severa.typeBeforePrivate,
+        });
+        step(deps, 'store.putLink');
+      }
+      throw error;
+    }
     step(deps, 'calendar.update');
-    googleSide = writtenSide(written.etag, written.content, written.content, action.google.write);
+    const seen = occurrencePrivacy(written.content, action.googleId, action.content);
+    googleSide = writtenSide(written.etag, written.content, seen, action.google.write);
   }
   await deps.store.putLink(
     {

@@ -14,6 +14,7 @@ import {
   NotFoundError,
   PreconditionFailedError,
   canonicalInstant,
+  deleteExpectationOf,
   sideVersionOf,
   type EntryContent,
   type RecurrenceOverride,
@@ -325,12 +326,15 @@ export function describeSeveraPortContract(
       const created = await create(entry('Cancelled', 3));
       f.advance(2_000);
       await f.human.rename(created.guid, 'Edited meanwhile');
-      await assert.rejects(f.port.delete(created.guid, sideVersionOf(created)), PreconditionFailedError);
+      await assert.rejects(
+        f.port.delete(created.guid, deleteExpectationOf(created)),
+        PreconditionFailedError,
+      );
       const current = await f.port.get(created.guid);
       assert.ok(current, 'a stale delete deletes nothing');
-      await f.port.delete(created.guid, sideVersionOf(current));
+      await f.port.delete(created.guid, deleteExpectationOf(current));
       assert.equal(await f.port.get(created.guid), null);
-      await f.port.delete(created.guid, sideVersionOf(current)); // 404 counts as deleted
+      await f.port.delete(created.guid, deleteExpectationOf(current)); // 404 counts as deleted
       assert.ok(!guids(await f.port.listChangedSince(created.version)).includes(created.guid));
     });
 

@@ -15,6 +15,7 @@ import {
   PreconditionFailedError,
   RateLimitedError,
   TransientError,
+  deleteExpectationOf,
   sideVersionOf,
 } from '../../shared/domain/index.js';
 import type { Clock, Logger, Sleep } from '../../shared/ports/index.js';
@@ -306,7 +307,7 @@ describe('SeveraAdapter over HTTP: tokens and headers (severa-api.md §2)', () =
     });
     const dentist = await some.get(DEMO_ACTIVITIES.dentist);
     assert.ok(dentist);
-    await assert.rejects(some.delete(dentist.guid, sideVersionOf(dentist)), (e: unknown) => {
+    await assert.rejects(some.delete(dentist.guid, deleteExpectationOf(dentist)), (e: unknown) => {
       assert.ok(e instanceof PermanentError);
       assert.equal(e.code, 'missing-scope');
       assert.match(e.userMessage, /"activities:delete"/);
@@ -522,7 +523,10 @@ describe('SeveraAdapter over HTTP: read-check-write, series, directory', () => {
       adapter.update(workshop.guid, sideVersionOf(workshop), { content: workshop.content }),
       PreconditionFailedError,
     );
-    await assert.rejects(adapter.delete(workshop.guid, sideVersionOf(workshop)), PreconditionFailedError);
+    await assert.rejects(
+      adapter.delete(workshop.guid, deleteExpectationOf(workshop)),
+      PreconditionFailedError,
+    );
     assert.equal(rig.count('PATCH', '/v1/activities/{guid}'), 0);
     assert.equal(rig.count('DELETE', '/v1/activities/{guid}'), 0);
   });
@@ -694,7 +698,7 @@ describe('SeveraAdapter over HTTP: secrets never reach the logs', () => {
     await adapter.addParticipant(created.guid, DEMO_USERS.london);
     await adapter.removeParticipant(created.guid, DEMO_USERS.london);
     const latest = await adapter.get(created.guid);
-    if (latest) await adapter.delete(created.guid, sideVersionOf(latest));
+    if (latest) await adapter.delete(created.guid, deleteExpectationOf(latest));
     await adapter.checkAccess();
     // Failures log too.
     const wrong = rig.adapter({ clientSecret: 'a-wrong-secret-value' }, logger);

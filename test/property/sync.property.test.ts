@@ -1,26 +1,32 @@
 /**
  * Model-based property test of the sync engine (B8). fast-check generates random sequences of what people do on
  * both sides (create, edit, move, delete, change type or participants, save without change, edit series and their
- * occurrences, share a meeting), what the infrastructure does (failed writes before or after their effect, lost
- * sync tokens, a worker dying between any two steps) and sync cycles, then lets the system settle and checks the
- * published invariants:
+ * occurrences, share a meeting across time zones, reshape a series' rule, zone or all-day state, split a series
+ * "this and following", duplicate an event, make entries private or public), in organisations whose Personal type
+ * has another name or none, what the infrastructure does (failed writes before or after their effect, lost sync
+ * tokens, a worker dying between any two steps, two people's runs at the same time, Severa's whole-second
+ * versions) and sync cycles, then lets the system settle and checks the published invariants:
  *   1. the two sides agree for every syncing user (every linked pair has equal content, nothing eligible unlinked);
- *   2. no entry is duplicated (per user, per Severa activity, per shared meeting);
- *   3. nothing a person did not delete disappears;
+ *   2. no entry is duplicated (per user, per Severa activity, per shared meeting whoever synced first);
+ *   3. no entry a person did not delete disappears from either side, whoever created it (a person or the sync);
  *   4. a further run with no outside change writes nothing;
- *   5. the link store covers exactly the linked items.
+ *   5. the link store covers exactly the linked items;
+ *   6. privacy is never lowered: what a person made private stays private until a person makes it public.
  * `PROPERTY_RUNS` sets the number of sequences (default 1000); `PROPERTY_SEED` replays one.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import fc from 'fast-check';
+import { DateTime } from 'luxon';
 
 import {
   CrashInjectedError,
   contentHash,
   sameContent,
   timingEndMs,
+  timingStartMs,
+  type ActivityType,
   type EntryContent,
   type Recurrence,
   type RecurrenceRule,
@@ -34,36 +40,92 @@ import {
   parseInstanceId,
   severaCanExpress,
 } from '../../shared/sync/recurrence/index.js';
+import { ourCopyOf } from '../../shared/sync/google-side.js';
 import { severaExclusion } from '../../shared/sync/rules.js';
 import { severaView, viewContextOf } from '../../shared/sync/severa-view.js';
 import type { SyncRunResult } from '../../shared/sync/runner.js';
-import { SYNCING, TYPES, USERS, World } from '../support/world.js';
+import { ALL_TYPES, SYNCING, TYPES, USERS, World } from '../support/world.js';
 
 const PEOPLE: readonly SyncUser[] = [USERS.aino, USERS.ben, USERS.cecilia];
-const TYPE_LIST = [TYPES.meeting, TYPES.personal, TYPES.sales, TYPES.absence, TYPES.task] as const;
 const TITLES = ['Standup', 'Review', 'Lunch', 'Customer call', 'Planning'] as const;
 const DAY = 86_400_000;
 /** `PROPERTY_TRACE=1` prints every run's actions: for reading a counterexample. */
 const TRACE = process.env.PROPERTY_TRACE === '1';
 
+/** With PROPERTY_TRACE=1: both sides and the links, for reading a counterexample. */
+function dumpWorld(world: World): void {
+  const brief = (c: EntryContent) =>
+    `${c.title} ${c.timing.kind === 'timed' ? `${c.timing.start} ${c.timing.timeZone}` : c.timing.startDate}${c.recurrence ? ` ${JSON.stringify(c.recurrence.pattern)} ex=${c.recurrence.exdates.length} ov=${c.recurrence.overrides.length}` : ''}${c.isPrivate ? ' private' : ''}`;
+  for (const s of world.severa.all())
+    console.log(
+      `S ${s.guid} owner=${s.ownerGuid} parts=${s.participantGuids.join(',')} type=${s.activityType.name}: ${brief(s.content)}`,
+    );
+  for (const u of SYNCING)
+    for (const e of world.calendar.live(u.email))
+      console.log(`G ${u.email} ${e.id} stamp=${e.severaGuid ?? '-'}: ${brief(e.content)}`);
+  for (const l of world.store.allLinks())
+    console.log(
+      `L ${l.user} ${l.severaGuid} ⇄ ${l.googleId} ${l.origin}${l.dormant ? ' dormant' : ''}${l.datesApart ? ' apart' : ''}`,
+    );
+}
+
 function trace(label: string, result: SyncRunResult): void {
   if (!TRACE) return;
-  const actions = result.plan.actions.map((a) => `${a.kind}(${a.why})`);
+  const actions = result.plan.actions.map((a) =>
+    a.kind === 'update'
+      ? `update(${a.why}; ${a.severaGuid.slice(-2)}⇄${a.googleId}${a.content.isPrivate ? ' private' : ''}${a.severa.write ? ` severa${a.severa.write.activityTypeGuid ? `→${a.severa.write.activityTypeGuid}` : ''}` : ''}${a.google.write ? ' google' : ''})`
+      : `${a.kind}(${a.why})`,
+  );
   console.log(
     `${label}: ${actions.join(', ') || 'nothing'}${result.failed ? ` — ${result.failed} failed` : ''}`,
   );
 }
 
-/** What the model remembers: items people created, and which of them a person may have deleted. */
+/**
+ * What the model remembers: the entries (items people created, and items the sync created once they are linked),
+ * which of them a person's act lets go (a deletion, a filter that takes them out of someone's sync), and which a
+ * person made private.
+ */
 interface Model {
-  /** `S:<guid>` or `G:<email>:<id>` → may this item be gone because someone deleted it or its counterpart? */
-  readonly human: Map<string, { mayBeGone: boolean }>;
+  /** `S:<guid>` or `G:<email>:<id>` → may this item be gone? `bySync`: the sync created it (seen linked). */
+  readonly human: Map<string, { mayBeGone: boolean; bySync?: boolean; gone?: boolean }>;
+  /** Keys of items a person made private, and nobody made public since (on the item or its counterpart). */
+  readonly privateByPerson: Set<string>;
+  /** `<user>|<guid>`: a person's Severa edit took the activity out of this user's sync (S3, S5). */
+  readonly excludedByPerson: Set<string>;
+  /** Keys of copies that went out of their user's sync that way: an edit of one does not keep it. */
+  readonly excludedCopies: Set<string>;
   commands: number;
   holds: number;
 }
 
 interface Real {
   readonly world: World;
+  /** The organisation's activity types in the model's order: meeting, personal (renamed or missing), … */
+  readonly types: readonly ActivityType[];
+}
+
+/** Organisations: the usual Personal type, one called otherwise, or none at all (S4, issue 9 #6). */
+const ORGS = {
+  standard: ALL_TYPES,
+  renamed: ALL_TYPES.map((t) =>
+    t.guid === TYPES.personal.guid ? { ...t, guid: 'type-henk', name: 'Henkilökohtainen' } : t,
+  ),
+  none: ALL_TYPES.filter((t) => t.guid !== TYPES.personal.guid),
+} as const;
+type Org = keyof typeof ORGS;
+
+function typeAt(r: Real, index: number): ActivityType {
+  return r.types[index % r.types.length] ?? TYPES.meeting;
+}
+
+/** The meeting's zone: the person's own, the other syncing person's, or Tokyo's (across the date line for both). */
+const ZONES = ['own', 'other', 'Asia/Tokyo'] as const;
+function zoneFor(user: SyncUser, choice: number): string {
+  const zone = ZONES[choice % ZONES.length];
+  if (zone === 'own' || zone === undefined) return user.timeZone;
+  if (zone === 'other') return (SYNCING.find((u) => u !== user) ?? user).timeZone;
+  return zone;
 }
 
 // ---- Arbitraries for content
@@ -203,15 +265,16 @@ class SeveraCreate implements Cmd {
   async run(m: Model, r: Real): Promise<void> {
     await Promise.resolve();
     const owner = PEOPLE[this.owner % PEOPLE.length] ?? USERS.aino;
-    const type = TYPE_LIST[this.type % TYPE_LIST.length] ?? TYPES.meeting;
+    const type = typeAt(r, this.type);
     const rec = r.world.severa.humanCreate({
       ownerGuid: owner.severaUserGuid,
       content: buildContent(this.spec, owner.timeZone, 'severa'),
       activityTypeGuid: type.guid,
       participantGuids: this.participants.map((i) => PEOPLE[i % PEOPLE.length]?.severaUserGuid ?? ''),
-      isProjectTask: type === TYPES.task,
+      isProjectTask: type.category === 'Task',
     });
     m.human.set(`S:${rec.guid}`, { mayBeGone: false });
+    if (type.category === 'Personal') m.privateByPerson.add(`S:${rec.guid}`);
   }
   toString = () =>
     `SeveraCreate(${this.owner},[${this.participants.join(',')}],${this.type},${JSON.stringify(this.spec)})`;
@@ -231,9 +294,7 @@ class SeveraEdit implements Cmd {
     if (!target) return;
     const after = r.world.severa.humanUpdate(target.guid, {
       content: applyEdit(target.content, this.edit),
-      ...(this.type === null
-        ? {}
-        : { activityTypeGuid: (TYPE_LIST[this.type % TYPE_LIST.length] ?? TYPES.meeting).guid }),
+      ...(this.type === null ? {} : { activityTypeGuid: typeAt(r, this.type).guid }),
       ...(this.participants === null
         ? {}
         : {
@@ -241,8 +302,16 @@ class SeveraEdit implements Cmd {
           }),
     });
     // Only a change of synced content is a change (SPEC §6); a save that changes nothing else is not.
-    if (changedSinceSync(r, { severaGuid: target.guid }, target.content, after.content))
-      unmark(m, `S:${target.guid}`);
+    personEdited(m, r, { severaGuid: target.guid }, target.content, after.content);
+    // A person's type change into Personal makes it private; out of it, public (the pair's copies too). Back to what
+    // was last synced (A → B → A) is no change at all: the other side's news stands.
+    const was = target.activityType.category === 'Personal';
+    const is = after.activityType.category === 'Personal';
+    const changed = changedSinceSync(r, { severaGuid: target.guid }, target.content, after.content);
+    if (!was && is && changed) m.privateByPerson.add(`S:${target.guid}`);
+    if (was && !is) madePublic(m, r, { severaGuid: target.guid });
+    // A filter that now takes the activity out of someone's sync (S3, S5) lets our copy there go.
+    markExcluded(m, r, after);
   }
   toString = () =>
     `SeveraEdit(${this.index},${JSON.stringify(this.edit)},${this.type},${this.participants?.join('|')})`;
@@ -263,9 +332,7 @@ class SeveraSeriesException implements Cmd {
     const recurrence = withException(target.content, this.occurrence, this.cancel);
     if (!recurrence) return;
     r.world.severa.humanUpdate(target.guid, { content: { recurrence } });
-    if (!changedSinceSync(r, { severaGuid: target.guid }, target.content, { ...target.content, recurrence }))
-      return;
-    unmark(m, `S:${target.guid}`);
+    personEdited(m, r, { severaGuid: target.guid }, target.content, { ...target.content, recurrence });
   }
   toString = () => `SeveraSeriesException(${this.index},${this.occurrence},${this.cancel})`;
 }
@@ -300,27 +367,33 @@ class GoogleCreate implements Cmd {
     readonly spec: ContentSpec,
     readonly isPrivate: boolean,
     readonly meeting: boolean,
-    readonly foreignZone: boolean,
+    readonly zone: number,
   ) {}
   check = () => true;
   async run(m: Model, r: Real): Promise<void> {
     await Promise.resolve();
     const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
-    const zone = this.foreignZone ? 'Asia/Tokyo' : user.timeZone;
-    const content = { ...buildContent(this.spec, zone, 'google'), isPrivate: this.isPrivate };
+    const content = {
+      ...buildContent(this.spec, zoneFor(user, this.zone), 'google'),
+      isPrivate: this.isPrivate,
+    };
+    const keys: string[] = [];
     if (this.meeting) {
-      const id = r.world.calendar.humanCreateMeeting(
-        SYNCING.map((u) => u.email),
-        content,
-      );
-      for (const u of SYNCING) m.human.set(`G:${u.email}:${id}`, { mayBeGone: false });
+      // The organiser (this person) and every other syncing person attend.
+      const emails = [user.email, ...SYNCING.filter((u) => u !== user).map((u) => u.email)];
+      const id = r.world.calendar.humanCreateMeeting(emails, content);
+      for (const u of SYNCING) keys.push(`G:${u.email}:${id}`);
     } else {
       const rec = r.world.calendar.humanCreate(user.email, content);
-      m.human.set(`G:${user.email}:${rec.id}`, { mayBeGone: false });
+      keys.push(`G:${user.email}:${rec.id}`);
+    }
+    for (const key of keys) {
+      m.human.set(key, { mayBeGone: false });
+      if (this.isPrivate) m.privateByPerson.add(key);
     }
   }
   toString = () =>
-    `GoogleCreate(${this.user},private=${this.isPrivate},meeting=${this.meeting},tz=${this.foreignZone},${JSON.stringify(this.spec)})`;
+    `GoogleCreate(${this.user},private=${this.isPrivate},meeting=${this.meeting},zone=${ZONES[this.zone % ZONES.length]},${JSON.stringify(this.spec)})`;
 }
 
 /** A meeting's organizer edits propagate to every attendee's copy, as in Google. */
@@ -348,10 +421,20 @@ class GoogleEdit implements Cmd {
       ...change,
       ...(this.isPrivate === null ? {} : { isPrivate: this.isPrivate }),
     };
+    // Each copy's privacy before the edit: a meeting's edit reaches every attendee's copy, as in Google.
+    const wasPrivate = new Map(
+      emails.map((email) => [
+        email,
+        r.world.calendar.live(email).find((e) => e.id === target.id)?.content.isPrivate ?? false,
+      ]),
+    );
     r.world.calendar.humanUpdate(emails, target.id, edited);
     for (const email of emails) {
-      if (changedSinceSync(r, { email, googleId: target.id }, target.content, edited))
-        unmark(m, `G:${email}:${target.id}`);
+      personEdited(m, r, { email, googleId: target.id }, target.content, edited);
+      const was = wasPrivate.get(email) ?? false;
+      const changed = changedSinceSync(r, { email, googleId: target.id }, target.content, edited);
+      if (edited.isPrivate && !was && changed) m.privateByPerson.add(`G:${email}:${target.id}`);
+      if (!edited.isPrivate && was) madePublic(m, r, { email, googleId: target.id });
     }
   }
   toString = () => `GoogleEdit(${this.user},${this.index},${JSON.stringify(this.edit)},${this.isPrivate})`;
@@ -379,8 +462,7 @@ class GoogleSeriesException implements Cmd {
     r.world.calendar.humanUpdate(emails, target.id, { recurrence });
     const edited = { ...target.content, recurrence };
     for (const email of emails) {
-      if (changedSinceSync(r, { email, googleId: target.id }, target.content, edited))
-        unmark(m, `G:${email}:${target.id}`);
+      personEdited(m, r, { email, googleId: target.id }, target.content, edited);
     }
   }
   toString = () => `GoogleSeriesException(${this.user},${this.index},${this.occurrence},${this.cancel})`;
@@ -420,6 +502,195 @@ class GoogleTouch implements Cmd {
   toString = () => `GoogleTouch(${this.user},${this.index})`;
 }
 
+/** How a person reshapes a series: a rule Severa cannot hold, another zone, all-day on/off, another rule. */
+const RESHAPES = ['unsupported-rule', 'zone', 'all-day', 'rule'] as const;
+type Reshape = (typeof RESHAPES)[number];
+
+const OTHER_RULE: RecurrenceRule = {
+  freq: 'daily',
+  interval: 2,
+  byWeekday: [],
+  byMonthDay: null,
+  bySetPos: null,
+  byMonth: null,
+  end: { kind: 'count', count: 4 },
+};
+
+/** A series reshaped as a person would in either UI (Google's UI keeps the wall-clock time when the zone changes). */
+function reshaped(content: EntryContent, how: Reshape, zoneChoice: number): EntryContent | null {
+  const recurrence = content.recurrence;
+  if (recurrence === null) return null;
+  const timing = content.timing;
+  switch (how) {
+    case 'unsupported-rule':
+      return {
+        ...content,
+        recurrence: {
+          pattern: {
+            kind: 'unsupported',
+            lines: ['RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=TU,TH;BYWEEKNO=10,11,12,13'],
+          },
+          exdates: [],
+          overrides: [],
+        },
+      };
+    case 'rule':
+      return {
+        ...content,
+        recurrence: { pattern: { kind: 'rule', rule: OTHER_RULE }, exdates: [], overrides: [] },
+      };
+    case 'zone': {
+      if (timing.kind !== 'timed') return null;
+      const zones = ['Europe/Helsinki', 'America/New_York', 'Asia/Tokyo'].filter(
+        (z) => z !== timing.timeZone,
+      );
+      const zone = zones[zoneChoice % zones.length] ?? 'Asia/Tokyo';
+      const wall = (iso: string) => DateTime.fromISO(iso, { zone: timing.timeZone });
+      const there = (iso: string) =>
+        wall(iso).setZone(zone, { keepLocalTime: true }).toUTC().toISO({ suppressMilliseconds: true }) ?? iso;
+      return {
+        ...content,
+        timing: { kind: 'timed', start: there(timing.start), end: there(timing.end), timeZone: zone },
+        recurrence: { ...recurrence, exdates: [], overrides: [] },
+      };
+    }
+    case 'all-day': {
+      const bare = { ...recurrence, exdates: [], overrides: [] };
+      if (timing.kind === 'timed') {
+        const date = DateTime.fromISO(timing.start, { zone: timing.timeZone }).toISODate() ?? '2026-03-02';
+        const next = DateTime.fromISO(date).plus({ days: 1 }).toISODate() ?? date;
+        return { ...content, timing: { kind: 'allDay', startDate: date, endDate: next }, recurrence: bare };
+      }
+      const start = DateTime.fromISO(`${timing.startDate}T09:00`, { zone: 'Europe/Helsinki' });
+      return {
+        ...content,
+        timing: {
+          kind: 'timed',
+          start: start.toUTC().toISO({ suppressMilliseconds: true }) ?? timing.startDate,
+          end: start.plus({ hours: 1 }).toUTC().toISO({ suppressMilliseconds: true }) ?? timing.startDate,
+          timeZone: 'Europe/Helsinki',
+        },
+        recurrence: bare,
+      };
+    }
+  }
+}
+
+class GoogleReshape implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly index: number,
+    readonly how: number,
+    readonly zone: number,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    const series = r.world.calendar.live(user.email).filter((e) => e.content.recurrence !== null);
+    const target = pick(series, this.index);
+    if (!target) return;
+    const edited = reshaped(target.content, RESHAPES[this.how % RESHAPES.length] ?? 'rule', this.zone);
+    if (edited === null) return;
+    const emails = target.severaGuid === null ? copiesOf(r, target.id) : [user.email];
+    r.world.calendar.humanUpdate(emails, target.id, edited);
+    for (const email of emails) {
+      personEdited(m, r, { email, googleId: target.id }, target.content, edited);
+    }
+  }
+  toString = () =>
+    `GoogleReshape(${this.user},${this.index},${RESHAPES[this.how % RESHAPES.length]},${this.zone})`;
+}
+
+class SeveraReshape implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly how: number,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const series = r.world.severa.all().filter((s) => s.content.recurrence !== null);
+    const target = pick(series, this.index);
+    if (!target) return;
+    // Severa's UI has no zone (severa-api.md §5) and no form for other rules: another rule, or all-day on/off.
+    const how = (['rule', 'all-day'] as const)[this.how % 2] ?? 'rule';
+    const edited = reshaped(target.content, how, 0);
+    if (edited === null) return;
+    r.world.severa.humanUpdate(target.guid, {
+      content: { timing: edited.timing, recurrence: edited.recurrence },
+    });
+    personEdited(m, r, { severaGuid: target.guid }, target.content, edited);
+  }
+  toString = () => `SeveraReshape(${this.index},${this.how % 2 === 0 ? 'rule' : 'all-day'})`;
+}
+
+class GoogleSplit implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly index: number,
+    readonly occurrence: number,
+    readonly keepStamp: boolean,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    const series = r.world.calendar
+      .live(user.email)
+      .filter((e) => e.content.recurrence?.pattern.kind === 'rule');
+    const target = pick(series, this.index);
+    if (!target || target.content.recurrence === null) return;
+    // "This and following" from the 2nd or 3rd occurrence: the rest moves an hour and is renamed.
+    const bare = {
+      ...target.content,
+      recurrence: { ...target.content.recurrence, exdates: [], overrides: [] },
+    };
+    const from = timingStartMs(bare.timing);
+    const at = pick(
+      expandOccurrences(bare, { fromMs: from, toMs: from + 400 * DAY }, { maxOccurrences: 3 }).slice(1),
+      this.occurrence,
+    );
+    if (at === undefined) return;
+    const shift = (iso: string) => new Date(Date.parse(iso) + 3_600_000).toISOString().replace('.000Z', 'Z');
+    const tail: EntryContent = {
+      ...bare,
+      title: `${target.content.title} (later)`,
+      timing:
+        at.timing.kind === 'timed'
+          ? { ...at.timing, start: shift(at.timing.start), end: shift(at.timing.end) }
+          : at.timing,
+    };
+    const emails = target.severaGuid === null ? copiesOf(r, target.id) : [user.email];
+    for (const email of emails) {
+      const split = r.world.calendar.humanSplit(email, target.id, at.originalStart, tail, this.keepStamp);
+      if (split) m.human.set(`G:${email}:${split.id}`, { mayBeGone: false });
+      unmark(m, `G:${email}:${target.id}`);
+    }
+  }
+  toString = () => `GoogleSplit(${this.user},${this.index},${this.occurrence},stamp=${this.keepStamp})`;
+}
+
+class GoogleDuplicate implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly index: number,
+    readonly keepStamp: boolean,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    const target = pick(r.world.calendar.live(user.email), this.index);
+    if (!target) return;
+    const copy = r.world.calendar.humanDuplicate(user.email, target.id, this.keepStamp);
+    if (copy === null) return;
+    m.human.set(`G:${user.email}:${copy.id}`, { mayBeGone: false });
+    if (copy.content.isPrivate) m.privateByPerson.add(`G:${user.email}:${copy.id}`);
+  }
+  toString = () => `GoogleDuplicate(${this.user},${this.index},stamp=${this.keepStamp})`;
+}
+
 class InvalidateToken implements Cmd {
   constructor(readonly user: number) {}
   check = () => true;
@@ -453,7 +724,7 @@ class Sync implements Cmd {
     readonly poll: boolean,
   ) {}
   check = () => true;
-  async run(_m: Model, r: Real): Promise<void> {
+  async run(m: Model, r: Real): Promise<void> {
     const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
     if (this.poll) await r.world.poll().catch(() => undefined);
     let steps = 0;
@@ -481,9 +752,25 @@ class Sync implements Cmd {
       // a crash is recognised by its content. The redelivery (seconds later) comes before anyone edits it.
       await r.world.sync(user, { reconcile: this.reconcile }).catch(() => undefined);
     }
+    registerEntries(m, r);
   }
   toString = () =>
     `Sync(${this.user},reconcile=${this.reconcile},crash=${this.crashAfter},poll=${this.poll})`;
+}
+
+/** Both syncing people's runs at the same moment (separate leases, one Severa, one store): races on shared items. */
+class SyncBoth implements Cmd {
+  constructor(readonly poll: boolean) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    if (this.poll) await r.world.poll().catch(() => undefined);
+    const results = await Promise.allSettled(SYNCING.map((u) => r.world.sync(u, { reconcile: false })));
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') trace(`SyncBoth ${SYNCING[i]?.email ?? ''}`, result.value);
+    });
+    registerEntries(m, r);
+  }
+  toString = () => `SyncBoth(poll=${this.poll})`;
 }
 
 class AdvanceClock implements Cmd {
@@ -519,7 +806,95 @@ function changedSinceSync(
 
 function unmark(m: Model, key: string): void {
   const entry = m.human.get(key);
-  if (entry) entry.mayBeGone = false;
+  if (entry && !m.excludedCopies.has(key)) entry.mayBeGone = false;
+}
+
+/**
+ * A person edited an item. A change since the last sync keeps it even where its counterpart was deleted (SPEC §6
+ * "deleted on one side but changed on the other → re-create the changed one"); an edit back to what was synced
+ * (A → B → A) is no change, and such a deletion stands again.
+ */
+function personEdited(
+  m: Model,
+  r: Real,
+  item: { severaGuid: string } | { email: string; googleId: string },
+  before: EntryContent,
+  after: EntryContent,
+): void {
+  if (contentHash(after) === contentHash(before)) return;
+  const key = 'severaGuid' in item ? `S:${item.severaGuid}` : `G:${item.email}:${item.googleId}`;
+  if (changedSinceSync(r, item, before, after)) unmark(m, key);
+  else {
+    const entry = m.human.get(key);
+    if (entry?.gone === true) entry.mayBeGone = true;
+  }
+}
+
+/** Items the sync created count as entries once they are linked (and still there): none may vanish unbidden. */
+function registerEntries(m: Model, r: Real): void {
+  const severa = new Set(r.world.severa.all().map((s) => s.guid));
+  for (const l of r.world.store.allLinks()) {
+    if (parseInstanceId(l.googleId) !== null) continue; // fallback occurrences come and go with their series
+    const email = PEOPLE.find((p) => p.severaUserGuid === l.user)?.email ?? '';
+    const keys: string[] = [];
+    if (severa.has(l.severaGuid)) keys.push(`S:${l.severaGuid}`);
+    if (r.world.calendar.live(email).some((e) => e.id === l.googleId)) keys.push(`G:${email}:${l.googleId}`);
+    const excluded = m.excludedByPerson.has(`${l.user}|${l.severaGuid}`);
+    if (excluded) m.excludedCopies.add(`G:${email}:${l.googleId}`);
+    // A copy made after its activity's deletion was asked for (a run that had not seen it yet) goes with it.
+    const activityGone = m.human.get(`S:${l.severaGuid}`)?.gone === true;
+    for (const key of keys) {
+      const mayBeGone = key.startsWith('G:') && (excluded || activityGone);
+      if (!m.human.has(key)) m.human.set(key, { mayBeGone, bySync: true, gone: mayBeGone });
+    }
+  }
+}
+
+/** A person made an item public: it and its counterparts (through the links) are no longer private by choice. */
+function madePublic(
+  m: Model,
+  r: Real,
+  item: { severaGuid: string } | { email: string; googleId: string },
+): void {
+  const links = r.world.store.allLinks();
+  const guids = new Set<string>();
+  if ('severaGuid' in item) guids.add(item.severaGuid);
+  else {
+    m.privateByPerson.delete(`G:${item.email}:${item.googleId}`);
+    const user = PEOPLE.find((p) => p.email === item.email)?.severaUserGuid;
+    for (const l of links) if (l.user === user && l.googleId === item.googleId) guids.add(l.severaGuid);
+  }
+  for (const guid of guids) {
+    m.privateByPerson.delete(`S:${guid}`);
+    for (const l of links.filter((x) => x.severaGuid === guid)) {
+      const email = PEOPLE.find((p) => p.severaUserGuid === l.user)?.email ?? '';
+      m.privateByPerson.delete(`G:${email}:${l.googleId}`);
+    }
+  }
+}
+
+/**
+ * A person's Severa edit took the activity out of someone's sync (S3, S5): our copy there may go, including one a
+ * run still makes from what it read before the edit.
+ */
+function markExcluded(m: Model, r: Real, after: SeveraRecord): void {
+  for (const user of SYNCING) {
+    const key = `${user.severaUserGuid}|${after.guid}`;
+    const links = r.world.store
+      .allLinks()
+      .filter((l) => l.user === user.severaUserGuid && l.severaGuid === after.guid);
+    const copies = links.map((l) => `G:${user.email}:${l.googleId}`);
+    if (severaExclusion(after, user.severaUserGuid, r.world.settings, links[0]) === null) {
+      m.excludedByPerson.delete(key);
+      for (const copy of copies) m.excludedCopies.delete(copy);
+      continue;
+    }
+    m.excludedByPerson.add(key);
+    for (const copy of copies) {
+      m.excludedCopies.add(copy);
+      m.human.set(copy, { ...(m.human.get(copy) ?? { bySync: true }), mayBeGone: true });
+    }
+  }
 }
 
 /** A person deleted something: it and whatever it is linked to may legitimately disappear. */
@@ -529,12 +904,17 @@ function markGone(
   item: { severaGuid: string } | { email: string; googleId: string },
 ): void {
   const links = r.world.store.allLinks();
-  // Only items people made are tracked; what the sync made is checked through the links instead.
+  // An item not registered yet (the sync created it, and it was not seen linked) may go too.
   const flag = (key: string) => {
-    if (m.human.has(key)) m.human.set(key, { mayBeGone: true });
+    m.human.set(key, { ...(m.human.get(key) ?? { bySync: true }), mayBeGone: true, gone: true });
   };
+  // What comes back of a deleted item (re-created from its changed counterpart) is that counterpart's, privacy too.
+  m.privateByPerson.delete(
+    'severaGuid' in item ? `S:${item.severaGuid}` : `G:${item.email}:${item.googleId}`,
+  );
   if ('severaGuid' in item) {
-    const humanMade = m.human.has(`S:${item.severaGuid}`);
+    const entry = m.human.get(`S:${item.severaGuid}`);
+    const humanMade = entry !== undefined && entry.bySync !== true;
     flag(`S:${item.severaGuid}`);
     if (!humanMade && !links.some((l) => l.severaGuid === item.severaGuid)) {
       // An activity the sync created whose run died before linking it: deleting it deletes that event's entry,
@@ -551,6 +931,11 @@ function markGone(
     flag(`G:${item.email}:${item.googleId}`);
     for (const l of links.filter((x) => x.user === user?.severaUserGuid && x.googleId === item.googleId)) {
       flag(`S:${l.severaGuid}`);
+      // Its owner deleting the event deletes the activity, and with it every participant's copy (S5).
+      for (const other of links.filter((x) => x.severaGuid === l.severaGuid)) {
+        const email = PEOPLE.find((p) => p.severaUserGuid === other.user)?.email ?? '';
+        flag(`G:${email}:${other.googleId}`);
+      }
     }
   }
 }
@@ -592,9 +977,7 @@ function withException(content: EntryContent, occurrence: number, cancel: boolea
 
 /** The zone Severa reads an activity in: its owner's. */
 function zoneOfOwner(s: SeveraRecord, fallback: SyncUser): string {
-  return s.content.timing.kind === 'timed'
-    ? s.content.timing.timeZone
-    : (PEOPLE.find((p) => p.severaUserGuid === s.ownerGuid) ?? fallback).timeZone;
+  return s.ownerTimeZone ?? (PEOPLE.find((p) => p.severaUserGuid === s.ownerGuid) ?? fallback).timeZone;
 }
 
 async function settle(world: World, model: Model): Promise<void> {
@@ -696,9 +1079,13 @@ function checkInvariants(model: Model, world: World): void {
       }
     }
     for (const e of events.values()) {
-      if (e.severaGuid !== null) {
-        // 2. Our copies: exactly one per activity, and never an orphan.
-        assert.ok(linkedGoogle.has(e.id), `${user.email}: orphan copy ${e.id} of ${e.severaGuid}`);
+      const heldAsOccurrences = (id: string) =>
+        mine.some((l) => parseInstanceId(l.googleId)?.masterId === id);
+      if (ourCopyOf(e) !== null && !heldAsOccurrences(e.id) && current(e.content)) {
+        // 2. Our copies: exactly one per activity, and never an orphan (unless a person's reshape of it is held as
+        // its occurrences since its activity was deleted: then it is the person's own; or it has no occurrence left
+        // to sync, S6).
+        assert.ok(linkedGoogle.has(e.id), `${user.email}: orphan copy ${e.id} of ${e.severaGuid ?? ''}`);
         continue;
       }
       if (linkedGoogle.has(e.id)) continue;
@@ -751,7 +1138,8 @@ function checkInvariants(model: Model, world: World): void {
   // 2. Every activity the sync created is linked by someone (a lost link would be a duplicate in waiting).
   const linkedAnywhere = new Set(links.map((l) => l.severaGuid));
   for (const s of severa.values()) {
-    if (model.human.has(`S:${s.guid}`) || linkedAnywhere.has(s.guid)) continue;
+    const entry = model.human.get(`S:${s.guid}`);
+    if ((entry !== undefined && entry.bySync !== true) || linkedAnywhere.has(s.guid)) continue;
     // Unlinked is right only when a filter took it out of everyone's sync (it became a project task or a type that
     // does not go to Google, or nobody who syncs takes part any more); the activity itself stays in Severa. The
     // sync itself only ever creates activities of synced types.
@@ -760,16 +1148,43 @@ function checkInvariants(model: Model, world: World): void {
     );
     assert.ok(excludedForAll, `orphan activity ${s.guid} "${s.content.title}"`);
   }
-  // 3. Nothing a person did not delete disappears.
+  // 3. No entry a person did not delete disappears, on either side, whoever created it.
+  const eventOf = (key: string) => {
+    const [, email, id] = key.split(':');
+    return world.calendar.live(email ?? '').find((e) => e.id === id);
+  };
   for (const [key, state] of model.human) {
     if (state.mayBeGone) continue;
-    if (key.startsWith('S:')) assert.ok(severa.has(key.slice(2)), `activity ${key} disappeared`);
-    else {
-      const [, email, id] = key.split(':');
-      assert.ok(
-        world.calendar.live(email ?? '').some((e) => e.id === id),
-        `event ${key} disappeared`,
+    const by = state.bySync === true ? ' (made by the sync)' : '';
+    if (key.startsWith('S:')) assert.ok(severa.has(key.slice(2)), `activity ${key}${by} disappeared`);
+    else assert.ok(eventOf(key), `event ${key}${by} disappeared`);
+  }
+  // 6. Privacy is never lowered: what a person made private stays private until a person makes it public, on the
+  // item and on every copy linked to it (Severa holds it as the Personal type; Google as private visibility).
+  for (const key of model.privateByPerson) {
+    if (key.startsWith('S:')) {
+      const s = severa.get(key.slice(2));
+      if (s === undefined) continue;
+      assert.equal(
+        s.activityType.category,
+        'Personal',
+        `activity ${key} made private by a person is not Personal`,
       );
+      // Released pairs (the person left the activity) let nothing flow: their event is the person's own.
+      const copies = links.filter(
+        (x) => x.severaGuid === s.guid && x.dormant !== true && parseInstanceId(x.googleId) === null,
+      );
+      for (const l of copies) {
+        const email = PEOPLE.find((p) => p.severaUserGuid === l.user)?.email ?? '';
+        const g = eventOf(`G:${email}:${l.googleId}`);
+        assert.ok(
+          g === undefined || g.content.isPrivate,
+          `${email}: copy ${l.googleId} of private ${key} is public`,
+        );
+      }
+    } else {
+      const g = eventOf(key);
+      assert.ok(g === undefined || g.content.isPrivate, `event ${key} made private by a person is public`);
     }
   }
 }
@@ -792,7 +1207,7 @@ const commandArbs = [
   fc.nat(20).map((i) => new SeveraDelete(i)),
   fc.nat(20).map((i) => new SeveraTouch(i)),
   fc
-    .tuple(fc.nat(1), contentSpecArb, fc.boolean(), fc.boolean(), fc.boolean())
+    .tuple(fc.nat(1), contentSpecArb, fc.boolean(), fc.boolean(), fc.nat(2))
     .map(([u, s, p, m, z]) => new GoogleCreate(u, s, p, m, z)),
   fc
     .tuple(fc.nat(1), fc.nat(20), editSpecArb, fc.option(fc.boolean(), { freq: 3 }))
@@ -802,6 +1217,13 @@ const commandArbs = [
     .map(([u, i, o, c]) => new GoogleSeriesException(u, i, o, c)),
   fc.tuple(fc.nat(1), fc.nat(20), fc.boolean()).map(([u, i, e]) => new GoogleDelete(u, i, e)),
   fc.tuple(fc.nat(1), fc.nat(20)).map(([u, i]) => new GoogleTouch(u, i)),
+  fc
+    .tuple(fc.nat(1), fc.nat(5), fc.nat(RESHAPES.length - 1), fc.nat(1))
+    .map(([u, i, h, z]) => new GoogleReshape(u, i, h, z)),
+  fc.tuple(fc.nat(5), fc.nat(1)).map(([i, h]) => new SeveraReshape(i, h)),
+  fc.tuple(fc.nat(1), fc.nat(5), fc.nat(1), fc.boolean()).map(([u, i, o, k]) => new GoogleSplit(u, i, o, k)),
+  fc.tuple(fc.nat(1), fc.nat(20), fc.boolean()).map(([u, i, k]) => new GoogleDuplicate(u, i, k)),
+  fc.boolean().map((p) => new SyncBoth(p)),
   fc.nat(1).map((u) => new InvalidateToken(u)),
   fc
     .tuple(
@@ -830,21 +1252,37 @@ test('model-based: random edits, faults and crashes on both sides converge witho
   let commands = 0;
   const result = await fc.check(
     fc.asyncProperty(
+      fc.constantFrom<Org>('standard', 'renamed', 'none'),
       fc.commands(commandArbs, {
         maxCommands: 40,
         size: 'large',
         ...(replayPath === undefined ? {} : { replayPath }),
       }),
-      async (cmds) => {
+      async (org, cmds) => {
         sequences += 1;
+        const types = ORGS[org];
         const world = new World({
+          types,
           settings: { deletionSafety: { maxCount: 10_000, maxShare: 1, shareFloor: 10_000 } },
         });
-        const model: Model = { human: new Map(), commands: 0, holds: 0 };
-        await fc.asyncModelRun(() => ({ model, real: { world } }), cmds);
+        const model: Model = {
+          human: new Map(),
+          privateByPerson: new Set(),
+          excludedByPerson: new Set(),
+          excludedCopies: new Set(),
+          commands: 0,
+          holds: 0,
+        };
+        await fc.asyncModelRun(() => ({ model, real: { world, types } }), cmds);
         commands += [...cmds].length;
         await settle(world, model);
-        checkInvariants(model, world);
+        registerEntries(model, { world, types });
+        try {
+          checkInvariants(model, world);
+        } catch (error) {
+          if (TRACE) dumpWorld(world);
+          throw error;
+        }
         // 4. A further run with no outside change writes nothing.
         const before = world.writes();
         await world.cycle({ reconcile: true });

@@ -185,6 +185,7 @@ export const linkSchema: z.ZodType<Link> = z.object({
   activityType: str.optional(),
   typeBeforePrivate: str.optional(),
   datesApart: z.boolean().optional(),
+  pendingInsert: z.boolean().optional(),
 });
 
 const activityTypeRefSchema: z.ZodType<ActivityTypeRef> = z.object({
@@ -203,6 +204,7 @@ export const severaRecordSchema: z.ZodType<SeveraRecord> = z.object({
   isProjectTask: z.boolean(),
   createdAt: nullableStr,
   createdBy: nullableStr,
+  ownerTimeZone: str.optional(),
 });
 
 const createIntentShape = {

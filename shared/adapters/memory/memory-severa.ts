@@ -3,13 +3,21 @@ import { randomUUID } from 'node:crypto';
 import {
   NotFoundError,
   PreconditionFailedError,
+  deleteExpectationOf,
   sideVersionOf,
   type ActivityType,
   type EntryContent,
   type SeveraRecord,
   type SideVersion,
 } from '../../domain/index.js';
-import type { Clock, SeveraCreate, SeveraPort, SeveraUpdate, SeveraWindow } from '../../ports/index.js';
+import type {
+  Clock,
+  SeveraCreate,
+  SeveraDeleteExpected,
+  SeveraPort,
+  SeveraUpdate,
+  SeveraWindow,
+} from '../../ports/index.js';
 import { hasOccurrenceEndingAfter, seriesInZone, zonesKeepDates } from '../../sync/recurrence/index.js';
 import { timingEndMs, timingStartMs } from '../../domain/index.js';
 import { FaultQueue } from './faults.js';
@@ -125,11 +133,17 @@ export class MemorySevera implements SeveraPort {
     });
   }
 
-  delete(guid: string, expected: SideVersion): Promise<void> {
+  delete(guid: string, expected: SeveraDeleteExpected): Promise<void> {
     return this.faults.run('severa.delete', () => {
       this.calls.writes += 1;
       if (!this.#activities.has(guid)) return; // 404: already deleted
-      this.#checked(guid, expected);
+      const a = this.#checked(guid, expected);
+      const now = deleteExpectationOf(this.#toRecord(a));
+      if (
+        now.ownerGuid !== expected.ownerGuid ||
+        now.participantGuids.join() !== [...expected.participantGuids].sort().join()
+      )
+        throw new PreconditionFailedError(`activity ${guid}: its people changed meanwhile`);
       this.#activities.delete(guid);
     });
   }
@@ -153,6 +167,9 @@ export class MemorySevera implements SeveraPort {
       const a = this.#activities.get(guid);
       if (!a) return null;
       if (a.ownerGuid === userGuid && newOwnerGuid !== undefined && newOwnerGuid !== userGuid) {
+        // The hand-over was planned while the new owner took part (B5): someone who left since cannot take it.
+        if (!a.participantGuids.includes(newOwnerGuid))
+          throw new PreconditionFailedError(`activity ${guid}: ${newOwnerGuid} no longer takes part`);
         a.ownerGuid = newOwnerGuid;
         a.participantGuids = a.participantGuids.filter((p) => p !== newOwnerGuid && p !== userGuid);
         this.#bump(a);
@@ -287,5 +304,6 @@ function toRecord(a: StoredActivity, ownerZone: string | undefined): SeveraRecor
     isProjectTask: a.isProjectTask,
     createdAt: a.createdAt,
     createdBy: a.createdBy,
+    ...(ownerZone === undefined ? {} : { ownerTimeZone: ownerZone }),
   };
 }

@@ -22,6 +22,7 @@ import {
   PreconditionFailedError,
   SyncError,
   contentHash,
+  deleteExpectationOf,
   timingStartMs,
   type ActivityType,
   type EntryContent,
@@ -35,6 +36,7 @@ import type {
   Clock,
   Logger,
   SeveraCreate,
+  SeveraDeleteExpected,
   SeveraPort,
   SeveraUpdate,
   SeveraWindow,
@@ -337,10 +339,20 @@ export class SeveraAdapter implements SeveraPort {
     return this.#mustLoad(masterGuid);
   }
 
-  async delete(guid: string, expected: SideVersion): Promise<void> {
+  async delete(guid: string, expected: SeveraDeleteExpected): Promise<void> {
     const current = await this.#load(guid);
     if (current === null) return; // 404: already deleted
     this.#check(current, expected);
+    // Someone joined or left since it was read (B5): the deletion was planned for other people.
+    const now = deleteExpectationOf(current.record);
+    if (
+      now.ownerGuid !== expected.ownerGuid ||
+      now.participantGuids.join() !== [...expected.participantGuids].sort().join()
+    ) {
+      throw new PreconditionFailedError(
+        `Severa activity ${current.record.guid}: its people changed meanwhile`,
+      );
+    }
     try {
       await this.#client.request({
         method: 'DELETE',
@@ -390,7 +402,13 @@ export class SeveraAdapter implements SeveraPort {
     if (current === null) return null;
     const masterGuid = current.record.guid;
     if (current.record.ownerGuid === userGuid && newOwnerGuid !== undefined && newOwnerGuid !== userGuid) {
-      // Hand-over (B5): the meeting stays for the others with a new owner, who is then no longer a participant.
+      // Hand-over (B5): the meeting stays for the others with a new owner, who is then no longer a participant. It
+      // was planned while that person took part: someone who left since cannot take it (the run plans again).
+      if (!current.record.participantGuids.includes(newOwnerGuid)) {
+        throw new PreconditionFailedError(
+          `Severa activity ${masterGuid}: the attendee it was to be handed to no longer takes part`,
+        );
+      }
       const owner = [{ op: 'replace', path: '/ownerUser', value: { guid: newOwnerGuid } } as const];
       await this.#patch(masterGuid, owner);
       // Exception rows carry their own owner; they move with the series so they stay found by owner

@@ -391,6 +391,7 @@ export function activityToRecord(activity: ActivityModel, ctx: ActivityToRecordC
     createdAt:
       activity.createdDateTime === undefined ? null : severaInstant(activity.createdDateTime, ctx.timeZone),
     createdBy: activity.createdBy?.guid ?? null,
+    ownerTimeZone: ctx.timeZone,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   RateLimitedError,
   SyncTokenExpiredError,
   TransientError,
+  deleteExpectationOf,
   sideVersionOf,
 } from '../../../../shared/domain/index.js';
 import { ALL_TYPES, ManualClock, TYPES, USERS, timed } from '../../../support/world.js';
@@ -62,7 +63,7 @@ describe('MemorySevera', () => {
     api.humanDelete(s.guid);
     assert.deepEqual(await api.listChangedSince('2000-01-01T00:00:00Z'), []);
     assert.equal(await api.get(s.guid), null);
-    await api.delete(s.guid, sideVersionOf(s)); // a 404 on delete counts as deleted
+    await api.delete(s.guid, deleteExpectationOf(s)); // a 404 on delete counts as deleted
   });
 
   it('refuses a write against a version that moved (read-check-write)', async () => {

@@ -149,6 +149,7 @@ describe('activityToRecord: every field', () => {
       isProjectTask: false,
       createdAt: '2026-04-28T07:12:03Z',
       createdBy: 'u1',
+      ownerTimeZone: HEL,
     });
   });
 
