@@ -1,4 +1,4 @@
-import { RateLimitedError, TransientError } from '../../domain/index.js';
+import { PermanentError, RateLimitedError, TransientError } from '../../domain/index.js';
 
 /**
  * When an injected failure strikes: `before` the effect (the request failed, nothing changed), or `after` it (the
@@ -8,7 +8,8 @@ export type FaultTiming = 'before' | 'after';
 
 export interface PendingFault {
   readonly timing: FaultTiming;
-  readonly kind: 'transient' | 'rate-limited';
+  /** `refused`: the service rejects the request for good (a 400 on what was sent): nothing changes. */
+  readonly kind: 'transient' | 'rate-limited' | 'refused';
 }
 
 /** A queue of failures for the next write calls of an in-memory service. */
@@ -32,6 +33,9 @@ export class FaultQueue {
     await Promise.resolve();
     const fault = this.#pending.shift();
     if (fault === undefined) return effect();
+    if (fault.kind === 'refused') {
+      throw new PermanentError('validation', `The service refused this entry (injected on ${operation}).`);
+    }
     if (fault.timing === 'after') effect();
     throw fault.kind === 'rate-limited'
       ? new RateLimitedError(`injected rate limit on ${operation}`, 1)

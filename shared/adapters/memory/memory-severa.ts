@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import {
   NotFoundError,
+  PermanentError,
   PreconditionFailedError,
   deleteExpectationOf,
   sideVersionOf,
@@ -116,6 +117,7 @@ export class MemorySevera implements SeveraPort {
   create(input: SeveraCreate): Promise<SeveraRecord> {
     return this.faults.run('severa.create', () => {
       this.calls.writes += 1;
+      validate(input.content);
       return this.#toRecord(
         this.#insert(input.content, this.#type(input.activityTypeGuid), input.ownerGuid, [], this.#apiUser),
       );
@@ -126,6 +128,7 @@ export class MemorySevera implements SeveraPort {
     return this.faults.run('severa.update', () => {
       this.calls.writes += 1;
       const a = this.#checked(guid, expected);
+      validate(input.content);
       a.content = input.content;
       if (input.activityTypeGuid !== undefined) a.activityType = this.#type(input.activityTypeGuid);
       this.#bump(a);
@@ -285,6 +288,19 @@ export class MemorySevera implements SeveraPort {
   #bump(a: StoredActivity): void {
     const ms = this.#clock.now().getTime();
     a.version = new Date(Math.floor(ms / 1000) * 1000).toISOString();
+  }
+}
+
+/** `ActivityModel.location` has `maxLength: 1000` (contract): Severa answers 400 to a longer one. */
+const LOCATION_MAX = 1000;
+
+function validate(content: EntryContent): void {
+  const locations = [content.location, ...(content.recurrence?.overrides.map((o) => o.location) ?? [])];
+  if (locations.some((l) => l.length > LOCATION_MAX)) {
+    throw new PermanentError(
+      'validation',
+      `This entry cannot be written to Severa: location is longer than ${LOCATION_MAX} characters.`,
+    );
   }
 }
 

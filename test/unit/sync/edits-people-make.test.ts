@@ -388,3 +388,68 @@ describe('two writes to one activity within one second (issue 9 #2)', () => {
     assert.equal(world.calendar.live(A.email)[0]?.content.notes, 'second');
   });
 });
+
+describe('an entry Severa cannot take costs no more than itself (issue 9 #8)', () => {
+  it('a location longer than Severa holds is fitted, the full text kept in the notes, and nothing is rewritten', async () => {
+    const world = new World();
+    const long = `Conference centre, ${'hall B, '.repeat(150)}entrance from the park`;
+    assert.ok(long.length > 1000);
+    const g = world.calendar.humanCreate(A.email, { ...timed('Offsite', 2, 9), location: long });
+    await cycles(world, 1);
+    const [activity] = world.severa.all();
+    assert.ok(activity, 'the activity is created');
+    assert.equal(world.calendar.live(A.email)[0]?.content.location, long, 'Google keeps the full location');
+    const status = await world.store.getStatus(A.severaUserGuid);
+    assert.equal(status.state, 'healthy');
+    assert.equal(await settledWrites(world), 0, 'the fitted location is not taken for a change');
+    world.calendar.humanUpdate([A.email], g.id, { title: 'Offsite 2027' });
+    await cycles(world, 1);
+    assert.equal(world.severa.all()[0]?.content.title, 'Offsite 2027');
+    assert.equal(world.calendar.live(A.email)[0]?.content.location, long);
+  });
+
+  it('an entry refused for good is noted on it, not retried while unchanged, and the rest syncs on', async () => {
+    const world = new World();
+    world.calendar.humanCreate(A.email, timed('Planning', 2, 9));
+    await cycles(world, 1);
+    world.calendar.humanCreate(A.email, timed('Review', 4, 9));
+    world.calendar.humanCreate(A.email, timed('Odd one', 5, 9));
+    // Severa refuses the first of the two new entries for good (a 400 on what was sent).
+    world.severa.faults.inject(1, { timing: 'before', kind: 'refused' });
+    const [result] = await world.cycle();
+    assert.ok(result);
+    const synced = new Set(world.severa.all().map((s) => s.content.title));
+    const refused = world.calendar.live(A.email).find((e) => !synced.has(e.content.title));
+    assert.ok(refused, 'one entry was refused');
+    assert.equal(synced.size, 2, 'the other new entry is synced');
+    assert.equal(result.status.state, 'healthy', 'one refused entry does not make the sync unhealthy');
+    assert.ok(result.status.lastSuccessAt, 'the run counts as a success');
+    assert.equal(result.status.notes?.length, 1);
+    assert.equal(result.status.notes?.[0]?.kind, 'refused');
+    assert.equal(result.status.notes?.[0]?.title, refused.content.title);
+    assert.match(result.status.message ?? '', /refused/);
+    // Quiet cycles: no retry of the refused entry, and no full re-listing of the calendar.
+    const before = {
+      severa: world.severa.calls.reads,
+      google: world.calendar.calls.reads,
+      writes: world.writes(),
+    };
+    await world.cycle();
+    await world.cycle();
+    assert.equal(world.writes(), before.writes, 'the refused entry is not retried while unchanged');
+    const reads = {
+      severa: world.severa.calls.reads - before.severa,
+      google: world.calendar.calls.reads - before.google,
+    };
+    assert.ok(reads.google <= 4, `Google reads in two quiet cycles: ${reads.google}`);
+    assert.ok(reads.severa <= 2, `Severa reads in two quiet cycles: ${reads.severa}`);
+    // Once the person changes it, it is tried again.
+    world.calendar.humanUpdate([A.email], refused.id, { notes: 'fixed' });
+    const [again] = await world.cycle();
+    assert.ok(
+      world.severa.all().some((s) => s.content.title === refused.content.title),
+      'tried again once changed',
+    );
+    assert.equal(again?.status.notes, undefined, 'the note goes once the entry syncs');
+  });
+});
