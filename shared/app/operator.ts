@@ -42,6 +42,7 @@ import type {
   CreateIntent,
   InboxItem,
   OrgConfig,
+  Refusal,
   SeveraCreate,
   SeveraPort,
   SeveraUpdate,
@@ -887,6 +888,15 @@ export class ReadOnlyStore implements SyncStore {
   }
   putIntent(): Promise<void> {
     return this.#drop('putIntent');
+  }
+  listRefusals(user: string): Promise<readonly Refusal[]> {
+    return this.inner.listRefusals(user);
+  }
+  putRefusal(): Promise<void> {
+    return this.#drop('putRefusal');
+  }
+  deleteRefusal(): Promise<void> {
+    return this.#drop('deleteRefusal');
   }
   listIntents(user: string): Promise<readonly CreateIntent[]> {
     return this.inner.listIntents(user);

@@ -1,4 +1,4 @@
-import type { EntryContent, Link, SeveraRecord } from '../domain/index.js';
+import type { EntryContent, GoogleRecord, Link, SeveraRecord } from '../domain/index.js';
 
 /** What a person sees about their sync (B7): one of these states plus progress and the last error in plain words. */
 export const USER_SYNC_STATES = ['off', 'initial', 'healthy', 'error', 'held'] as const;
@@ -55,6 +55,32 @@ export interface CreateIntent {
   readonly at: string;
 }
 
+/**
+ * An entry one side refused for good (a permanent 4xx on what was sent: issue 9 #8). It is not retried, and does not
+ * make the person's sync unhealthy, until the entry changes; it is shown with the entry.
+ */
+export interface Refusal {
+  /** Which entry: `google:<eventId>`, `severa:<guid>` or `pair:<guid>` (an update of a linked pair). */
+  readonly key: string;
+  /** What was refused: the content hash(es) of the entry as it was then. */
+  readonly fingerprint: string;
+  /** The entry's title as the person knows it (status page only, never logged). */
+  readonly title: string;
+  /** Which side refused it. */
+  readonly side: 'severa' | 'google';
+  /** The reason, in words a person can act on. */
+  readonly message: string;
+  readonly at: string;
+  /**
+   * The entry as it was when refused (both sides, for an update of a linked pair). The sync token and the inbox
+   * move on past it, so each run sees it again from here (unless newer news came) and finds it unchanged, never
+   * taking its silence for "unchanged since the last sync" (which could delete it); a change on either side is
+   * planned against the pair's last agreed content as usual.
+   */
+  readonly google?: GoogleRecord;
+  readonly severa?: SeveraRecord;
+}
+
 /** Durable state of the sync (Firestore in production, memory in tests and the local stack). */
 export interface SyncStore {
   listLinks(user: string): Promise<readonly Link[]>;
@@ -99,4 +125,9 @@ export interface SyncStore {
 
   getStatus(user: string): Promise<UserSyncStatus>;
   setStatus(user: string, status: UserSyncStatus): Promise<void>;
+
+  listRefusals(user: string): Promise<readonly Refusal[]>;
+  /** Adds or replaces (by key). */
+  putRefusal(user: string, refusal: Refusal): Promise<void>;
+  deleteRefusal(user: string, key: string): Promise<void>;
 }

@@ -133,9 +133,11 @@ export function googleSide(input: GoogleSideInput): GoogleSide {
         (linked === undefined && peer !== undefined && !heldAsOccurrences)
       ) {
         // A linked series reshaped so that Severa cannot hold it: never a deletion; the dates stay apart. So too a
-        // meeting another attendee already holds as a series: it is joined (B5), with its dates apart.
+        // meeting another attendee already holds as a series: it is joined (B5), with its dates apart. Held whole,
+        // it has no occurrences of its own in Severa (any left from before give way).
         apart.add(record.id);
         live.set(record.id, record);
+        for (const l of occurrenceLinksOf(record.id)) deleted.add(l.googleId);
         continue;
       }
       // S9 fallback: a series Severa cannot express syncs as its occurrences inside the window, one activity each.

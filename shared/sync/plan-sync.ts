@@ -67,6 +67,11 @@ export interface PlanInput {
   readonly freshSevera?: ReadonlySet<string>;
   /** Activities whose other attendees' links `peerLinks` holds, all of them (absent: all are known). */
   readonly peersKnown?: ReadonlySet<string>;
+  /**
+   * Entries a side refused for good (key → fingerprint, see {@link refusalOf}): not planned again while they are
+   * unchanged (issue 9 #8).
+   */
+  readonly refused?: ReadonlyMap<string, string>;
 }
 
 /** The state of one side of a pair, for {@link UpdateAction}: the version to write against and the stored hash. */
@@ -318,6 +323,95 @@ export function planSync(input: PlanInput): Plan {
   const consumedGoogle = new Set<string>();
   const consumedSevera = new Set<string>();
 
+  /**
+   * A pairing the run did not finish (Link.pendingPair): whether a join happened is known only from the activity as
+   * it is now, and the two are merged as strangers, as first planned. The event is the person's and is never dropped.
+   */
+  const resumePair = (link: Link, g: SideChange<GoogleRecord>, s: SideChange<SeveraRecord>): Action[] => {
+    if (s.state === 'deleted') {
+      if (g.state === 'deleted') return [{ kind: 'unlink', link, why: 'joining: gone from both sides' }];
+      if (!('record' in g)) {
+        needsRead.google.push(link.googleId);
+        return [];
+      }
+      const peer =
+        parseInstanceId(link.googleId) !== null
+          ? peerByOccurrence.get(link.googleId)
+          : peerByICalUID.get(g.record.iCalUID);
+      if (peer && peer.severaGuid !== link.severaGuid && peer.iCalUID === g.record.iCalUID) {
+        // Case: the meeting's activity went while this user was joining it, and another attendee re-created it →
+        // join that one (B5).
+        return [
+          {
+            kind: 'join-severa',
+            google: g.record,
+            severaGuid: peer.severaGuid,
+            replaces: link,
+            why: 'joining a deleted activity: joined the re-created meeting (B5)',
+          },
+        ];
+      }
+      // Case: the meeting's activity went while this user was joining it → the event comes to Severa anew.
+      const type = activityTypeForGoogleEntry(g.record.content.isPrivate, user, settings, g.record.eventType);
+      if (type === undefined) {
+        if (!problems.includes(missingTypeMessage(user))) problems.push(missingTypeMessage(user));
+        return [];
+      }
+      return [
+        {
+          kind: 'create-severa',
+          google: g.record,
+          activityTypeGuid: type.guid,
+          replaces: link,
+          why: 'joining a deleted activity: created anew',
+        },
+      ];
+    }
+    if (!('record' in s) || !fresh(link.severaGuid)) {
+      needsRead.severa.push(link.severaGuid);
+      return [];
+    }
+    const record = s.record;
+    const involved = record.ownerGuid === userGuid || record.participantGuids.includes(userGuid);
+    if (g.state === 'deleted') {
+      // Case: the person deleted the event while joining → leave the activity if the join happened. An activity
+      // handed to this user meanwhile (B5) is not deleted: with no synced state, a change to it cannot be ruled
+      // out, and a change wins over a deletion (SPEC §6) → its copy is made again.
+      if (!involved) return [{ kind: 'unlink', link, why: 'joining: deleted in Google' }];
+      if (record.ownerGuid === userGuid) {
+        consumedGoogle.add(googleEventIdFor(record.guid));
+        return [createGoogle(record, link, null, 'joining: deleted in Google, the activity is kept')];
+      }
+      return [
+        {
+          kind: 'delete-severa',
+          link,
+          mode: 'participation',
+          expected: deleteExpectationOf(record),
+          why: 'joining: deleted in Google',
+        },
+      ];
+    }
+    if (!('record' in g)) {
+      needsRead.google.push(link.googleId);
+      return [];
+    }
+    // Case: joined (or adopted) → pair; not joined yet → join again; taken off an adopted activity since → released.
+    if (involved)
+      return [pairAction(record, g.record, 'google', 'paired with the meeting (B5)', user, settings)];
+    if (link.pendingPair === 'adopt')
+      return [{ kind: 'release', link, why: 'adopting: no longer on the activity' }];
+    return [
+      {
+        kind: 'join-severa',
+        google: g.record,
+        severaGuid: link.severaGuid,
+        replaces: link,
+        why: 'joining the meeting again (B5)',
+      },
+    ];
+  };
+
   // ---- Per link: the decision table (SPEC §6).
   for (const link of input.links) {
     consumedGoogle.add(link.googleId);
@@ -336,6 +430,10 @@ export function planSync(input: PlanInput): Plan {
       (r) => r.version,
       (r) => r.content,
     );
+    if (link.pendingPair !== undefined) {
+      actions.push(...resumePair(link, g, s));
+      continue;
+    }
     if (s.state === 'changed' && s.record.version === link.severa.version && !fresh(link.severaGuid)) {
       // Case: a routed record with the version of our last write but other content: older than that write, or a
       // second change within its second (whole-second versions, severa-api.md §5) → read it fresh to know which.
@@ -396,8 +494,10 @@ export function planSync(input: PlanInput): Plan {
       } else if (sChanged && !fresh(link.severaGuid)) {
         // Case: deleted in Google, changed in Severa as a poll saw it → read it first: it may be gone since.
         needsRead.severa.push(link.severaGuid);
-      } else if (sChanged) {
-        // Case: deleted in Google but changed in Severa → the change wins: re-create the Google copy.
+      } else if (sChanged && parseInstanceId(link.googleId) === null) {
+        // Case: deleted in Google but changed in Severa → the change wins: re-create the Google copy. (Not for an
+        // occurrence of a series synced by the fallback: it belongs to its Google series, which holds it, moved,
+        // under another id, or has cancelled it; a standalone copy would be a second one. Its single goes below.)
         actions.push(
           createGoogle(s.record, link, null, 'deleted in Google but changed in Severa: re-created'),
         );
@@ -531,6 +631,11 @@ export function planSync(input: PlanInput): Plan {
       merged = link.base;
       why = 'new version, same content';
       linkOnly = true;
+    } else if (link.dormant === true) {
+      // Case: a released pair whose activity belongs here again, nothing changed meanwhile → it resumes.
+      merged = link.base;
+      why = 'released pair resumed';
+      linkOnly = true;
     } else {
       // Case: unchanged on both sides → nothing to do.
       continue;
@@ -620,9 +725,9 @@ export function planSync(input: PlanInput): Plan {
           : consumedSevera.has(named.guid)
             ? 'the activity is paired with another event'
             : severaExclusion(named, userGuid, settings);
-      if (why !== null || severaDeleted.has(own)) {
-        // Case: our copy (its link lost) of an activity that no longer exists, no longer belongs in this calendar,
-        // or is already paired with another event here → remove the copy; it never becomes an activity of its own.
+      if (why !== null) {
+        // Case: our copy (its link lost) of an activity that no longer belongs in this calendar, or is already
+        // paired with another event here → remove the copy; it never becomes an activity of its own.
         consumedGoogle.add(g.id);
         actions.push({
           kind: 'delete-google',
@@ -630,10 +735,13 @@ export function planSync(input: PlanInput): Plan {
           googleId: g.id,
           etag: g.etag,
           notifyGuests: false,
-          why: why === null ? 'copy of a deleted Severa activity' : `stale copy: ${why}`,
+          why: `stale copy: ${why}`,
         });
         continue;
       }
+      // Case: our copy of an activity that no longer exists, without a link: a copy whose creation was not
+      // confirmed has a pending link (never this), so this one's pair ended with the person's change in it (a
+      // series re-created as its occurrences) → it is the person's own event now, handled as such below.
     }
     // Another syncing attendee's link names the meeting (B5): the series, or this very occurrence of it.
     const peer = isInstance ? peerByOccurrence.get(g.id) : peerByICalUID.get(g.iCalUID);
@@ -697,6 +805,24 @@ export function planSync(input: PlanInput): Plan {
     actions.push(createGoogle(s, null, adopt, 'new in Severa'));
   }
 
+  // ---- Entries a side refused for good, unchanged since: not tried again (they stay noted on the status).
+  const refused = input.refused;
+  if (refused !== undefined && refused.size > 0) {
+    for (let i = actions.length - 1; i >= 0; i -= 1) {
+      const action = actions[i] as Action;
+      const r = refusalOf(action);
+      if (r === null || refused.get(r.key) !== r.fingerprint) continue;
+      // A refused re-creation still ends the pair it would have replaced (its activity is gone), as the refusal did.
+      if (action.kind === 'create-severa' && action.replaces !== null)
+        actions.splice(i, 1, {
+          kind: 'unlink',
+          link: action.replaces,
+          why: 'refused for good: the pair ends',
+        });
+      else actions.splice(i, 1);
+    }
+  }
+
   // ---- B3: hold a run that would delete too much.
   const deletions = actions.filter((a) => a.kind === 'delete-google' || a.kind === 'delete-severa').length;
   const { maxCount, maxShare, shareFloor } = settings.deletionSafety;
@@ -724,6 +850,48 @@ function googleView(gRecord: GoogleRecord | null, link: Link, apart: boolean): E
   if (gRecord === null) return link.base;
   const content = apart ? withAgreedDates(gRecord.content, link.base) : gRecord.content;
   return occurrencePrivacy(content, link.googleId, link.base);
+}
+
+/**
+ * Which entry an action writes on behalf of, and what it writes (its refusal key and fingerprint), so that a
+ * permanent refusal is remembered on that entry (issue 9 #8); null for actions a refusal does not concern.
+ */
+export function refusalOf(action: Action): {
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly title: string;
+  readonly side: 'severa' | 'google';
+} | null {
+  switch (action.kind) {
+    case 'create-severa':
+    case 'join-severa':
+      return {
+        key: `google:${action.google.id}`,
+        // A join is refused for one activity: the same event brought to Severa otherwise is another attempt.
+        fingerprint:
+          action.kind === 'join-severa'
+            ? `${contentHash(action.google.content)}|join:${action.severaGuid}`
+            : contentHash(action.google.content),
+        title: action.google.content.title,
+        side: 'severa',
+      };
+    case 'create-google':
+      return {
+        key: `severa:${action.severa.guid}`,
+        fingerprint: contentHash(action.severa.content),
+        title: action.severa.content.title,
+        side: 'google',
+      };
+    case 'update':
+      return {
+        key: `pair:${action.severaGuid}`,
+        fingerprint: `${action.google.hash}|${action.severa.hash}`,
+        title: action.content.title,
+        side: action.severa.write === null ? 'google' : 'severa',
+      };
+    default:
+      return null;
+  }
 }
 
 /** What the person is told about a series whose dates are kept apart (SPEC §11). */

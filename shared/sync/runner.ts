@@ -2,6 +2,7 @@ import {
   DeferredError,
   TransientError,
   NotFoundError,
+  PermanentError,
   PreconditionFailedError,
   SyncError,
   SyncTokenExpiredError,
@@ -16,6 +17,7 @@ import {
   type GoogleRecord,
   type Link,
   type LinkOrigin,
+  type PendingPair,
   type SeveraChange,
   type SeveraRecord,
   type SideVersion,
@@ -25,7 +27,9 @@ import type {
   CalendarPort,
   Clock,
   CreateIntent,
+  EntryNote,
   InboxItem,
+  Refusal,
   SeveraPort,
   SyncStore,
   UserSyncStatus,
@@ -33,7 +37,7 @@ import type {
 import { matchKey } from './matching.js';
 import type { FieldDecision } from './merge.js';
 import { parseInstanceId } from './recurrence/index.js';
-import { pairAction, planSync, type Action, type Plan, type UpdateAction } from './plan-sync.js';
+import { pairAction, planSync, refusalOf, type Action, type Plan, type UpdateAction } from './plan-sync.js';
 import type { SyncSettings } from './settings.js';
 import { occurrencePrivacy } from './google-side.js';
 import { severaView } from './severa-view.js';
@@ -125,11 +129,27 @@ export async function syncUser(
   };
   // The first pass plans everything collected; a later pass only the items a write found changed under it
   // (412 / 404), freshly re-read: the rest of the collected changes are older than the links pass 1 saved.
+  // Entries refused for good (issue 9 #8), forgotten for items that are gone. A refused update of a pair is seen
+  // again as it was refused (its sides' snapshots) unless newer news of a side came in.
+  const refusals = await currentRefusals(deps, user, collected);
+  const refused = new Map([...refusals.values()].map((r) => [r.key, r.fingerprint]));
   let input = {
     links: collected.links,
     complete: collected.google.complete,
-    google: collected.google.changes as readonly GoogleChange[],
-    severa: [...collected.severa.values()],
+    google: withSnapshots(
+      collected.google.changes,
+      [...refusals.values()].flatMap((r) => (r.google ? [r.google] : [])),
+      (c) => (c.kind === 'deleted' ? c.id : c.record.id),
+      (record) => ({ kind: 'upsert' as const, record }),
+      (record) => record.id,
+    ),
+    severa: withSnapshots(
+      [...collected.severa.values()],
+      [...refusals.values()].flatMap((r) => (r.severa ? [r.severa] : [])),
+      (c) => (c.kind === 'deleted' ? c.guid : c.record.guid),
+      (record) => ({ kind: 'upsert' as const, record }),
+      (record) => record.guid,
+    ),
     gone: collected.goneFromGoogle,
   };
   // Activities read from Severa in this run; the planner asks for a read of any it must copy or delete on.
@@ -164,6 +184,7 @@ export async function syncUser(
         now,
         confirmDeletions: options.confirmDeletions ?? false,
         freshSevera: fresh,
+        refused,
       });
       // The planner asks for what it must see before it decides (a deletion on a fresh read of the activity, a
       // kept-apart series' dates, who else syncs an activity): read it, then plan again with it.
@@ -206,10 +227,31 @@ export async function syncUser(
       errors.push(new TransientError('some entries need another read before they are synced'));
     }
     for (const action of plan.actions) {
+      const refusal = refusalOf(action);
       try {
         await apply(deps, user, action, now, seenPeers);
         applied += 1;
+        // Whatever this settled of a refused entry (sent at last, deleted, unlinked) is no longer refused.
+        const touched = itemsOf(action);
+        const settled = [
+          touched.googleId === null ? null : `google:${touched.googleId}`,
+          touched.severaGuid === null ? null : `severa:${touched.severaGuid}`,
+          touched.severaGuid === null ? null : `pair:${touched.severaGuid}`,
+        ];
+        for (const key of settled) {
+          if (key === null || !refused.has(key)) continue;
+          await deps.store.deleteRefusal(user.severaUserGuid, key);
+          refused.delete(key);
+        }
       } catch (error) {
+        if (refusal !== null && isRefusal(error)) {
+          // Refused for good (a 400 on what was sent): noted on the entry, not retried until it changes, and no
+          // reason to hold the whole sync back (issue 9 #8).
+          const record = refusalRecord(action, refusal, error, input, now);
+          await deps.store.putRefusal(user.severaUserGuid, record);
+          refused.set(record.key, record.fingerprint);
+          continue;
+        }
         // A 412 or a 404 means what we read is out of date: re-read those items and plan again.
         if (isStale(error)) {
           const touched = itemsOf(action);
@@ -256,6 +298,101 @@ export async function syncUser(
   }
   const status = await finish(deps, user, collected, plan, errors, now);
   return { plan, applied, failed: errors.length, errors, status };
+}
+
+/** The user's refusals by key, after forgetting those of entries this run saw deleted. */
+async function currentRefusals(
+  deps: RunnerDeps,
+  user: SyncUser,
+  collected: Collected,
+): Promise<Map<string, Refusal>> {
+  const goneEvents = new Set<string>();
+  const gone = new Set<string>();
+  for (const c of collected.google.changes) {
+    if (c.kind !== 'deleted') continue;
+    goneEvents.add(c.id);
+    gone.add(`google:${c.id}`);
+  }
+  for (const c of collected.severa.values()) {
+    if (c.kind === 'deleted') gone.add(`severa:${c.guid}`).add(`pair:${c.guid}`);
+  }
+  // Newer news of a refused entry supersedes its refusal: the entry changed, and is tried again.
+  const newerGoogle = new Map<string, string>();
+  for (const c of collected.google.changes)
+    if (c.kind === 'upsert') newerGoogle.set(c.record.id, contentHash(c.record.content));
+  const newerSevera = new Map<string, string>();
+  for (const c of collected.severa.values())
+    if (c.kind === 'upsert') newerSevera.set(c.record.guid, contentHash(c.record.content));
+  const changed = (r: Refusal) =>
+    (r.google !== undefined &&
+      (newerGoogle.get(r.google.id) ?? contentHash(r.google.content)) !== contentHash(r.google.content)) ||
+    (r.severa !== undefined &&
+      (newerSevera.get(r.severa.guid) ?? contentHash(r.severa.content)) !== contentHash(r.severa.content));
+  const refusals = new Map<string, Refusal>();
+  for (const r of await deps.store.listRefusals(user.severaUserGuid)) {
+    if (gone.has(r.key) || (r.google !== undefined && goneEvents.has(r.google.id)) || changed(r))
+      await deps.store.deleteRefusal(user.severaUserGuid, r.key);
+    else refusals.set(r.key, r);
+  }
+  return refusals;
+}
+
+/**
+ * What is remembered of a refusal. For an update of a pair: both sides as they stood (the activity as written when
+ * Google refused after Severa took its part), so that later runs see the same entry, and the fingerprint of that.
+ */
+function refusalRecord(
+  action: Action,
+  refusal: NonNullable<ReturnType<typeof refusalOf>>,
+  error: PermanentError,
+  input: { readonly google: readonly GoogleChange[]; readonly severa: readonly SeveraChange[] },
+  now: string,
+): Refusal {
+  const base = {
+    ...refusal,
+    ...(error instanceof RefusedByGoogle ? { side: 'google' as const } : {}),
+    message: error.userMessage,
+    at: now,
+  };
+  // The entry as it was sent: seen again from here by later runs (the token and inbox have moved past it).
+  if (action.kind === 'create-severa' || action.kind === 'join-severa')
+    return { ...base, google: action.google };
+  if (action.kind === 'create-google') return { ...base, severa: action.severa };
+  if (action.kind !== 'update') return base;
+  const google = input.google.find((c) => c.kind === 'upsert' && c.record.id === action.googleId);
+  const severa =
+    error instanceof RefusedAfterWrite
+      ? error.severa
+      : input.severa.flatMap((c) =>
+          c.kind === 'upsert' && c.record.guid === action.severaGuid ? [c.record] : [],
+        )[0];
+  const googleHash = google?.kind === 'upsert' ? contentHash(google.record.content) : action.google.hash;
+  const severaHash = severa === undefined ? action.severa.hash : contentHash(severa.content);
+  // An occurrence of a series synced by the fallback (S9) is seen through its series: that is what is kept.
+  const masterId = parseInstanceId(action.googleId)?.masterId;
+  const series =
+    google === undefined && masterId !== undefined
+      ? input.google.find((c) => c.kind === 'upsert' && c.record.id === masterId)
+      : undefined;
+  const snapshot = google ?? series;
+  return {
+    ...base,
+    fingerprint: `${googleHash}|${severaHash}`,
+    ...(snapshot?.kind === 'upsert' ? { google: snapshot.record } : {}),
+    ...(severa === undefined ? {} : { severa }),
+  };
+}
+
+/** `changes` plus a change for each snapshot whose item has none (newer news wins). */
+function withSnapshots<C, R>(
+  changes: readonly C[],
+  snapshots: readonly R[],
+  idOfChange: (c: C) => string,
+  change: (r: R) => C,
+  idOfRecord: (r: R) => string,
+): C[] {
+  const have = new Set(changes.map(idOfChange));
+  return [...changes, ...snapshots.filter((r) => !have.has(idOfRecord(r))).map(change)];
 }
 
 /** What `needs` asks for that was not read in this run yet. */
@@ -631,7 +768,7 @@ async function apply(
         // B5: this user may already hold the meeting the activity came from; pair with it instead of copying.
         const existing = await calendar.findByICalUID(user, action.adoptICalUID);
         if (existing) {
-          await provisionalLink(deps, user, s, existing, 'google', now);
+          await pendingPair(deps, user, s.guid, existing, 'adopt', now, action.replaces ?? undefined);
           await applyUpdate(
             deps,
             user,
@@ -658,7 +795,14 @@ async function apply(
       };
       await store.putLink(pending, action.replaces ?? undefined);
       step(deps, 'store.putLink');
-      const inserted = await calendar.insert(user, action.googleId, write);
+      let inserted;
+      try {
+        inserted = await calendar.insert(user, action.googleId, write);
+      } catch (error) {
+        // Refused (a 4xx): nothing was created, and the pending link has nothing to wait for.
+        if (error instanceof PermanentError) await store.deleteLink(pending);
+        throw error;
+      }
       let record = inserted.record;
       step(deps, 'calendar.insert');
       if (!inserted.created && !sameContent(record.content, s.content)) {
@@ -702,6 +846,14 @@ async function apply(
           ownerGuid: user.severaUserGuid,
         });
       } catch (error) {
+        if (error instanceof PermanentError) {
+          // Refused (a 4xx): nothing was created, so there is nothing to look for later. A pair this was to
+          // re-create ends (its activity is gone): the event waits as the person's own, its refusal noted.
+          await store.deleteIntent(user.severaUserGuid, g.id);
+          await store.releaseMeeting(g.iCalUID, user.severaUserGuid);
+          if (action.replaces) await store.deleteLink(action.replaces);
+          throw error;
+        }
         // A lost response may hide a successful create: look for it now, before anyone can edit it.
         const intent = (await store.listIntents(user.severaUserGuid)).find((i) => i.googleId === g.id);
         if (intent) await resolveIntent(deps, user.severaUserGuid, intent, now);
@@ -716,9 +868,27 @@ async function apply(
       return;
     }
     case 'join-severa': {
-      const joined = await severa.addParticipant(action.severaGuid, user.severaUserGuid);
+      // The link first, marked pending: a run that stops after the join leaves a link that knows to look.
+      const pending = await pendingPair(
+        deps,
+        user,
+        action.severaGuid,
+        action.google,
+        'join',
+        now,
+        action.replaces ?? undefined,
+      );
+      let joined;
+      try {
+        joined = await severa.addParticipant(action.severaGuid, user.severaUserGuid);
+      } catch (error) {
+        // Refused (a 4xx), or the activity is gone: the user was not added, and the pending link has nothing to
+        // wait for.
+        if (error instanceof PermanentError || error instanceof NotFoundError)
+          await store.deleteLink(pending);
+        throw error;
+      }
       step(deps, 'severa.addParticipant');
-      await provisionalLink(deps, user, joined, action.google, 'google', now, action.replaces ?? undefined);
       const pairing = pairAction(joined, action.google, 'google', action.why, user, deps.settings);
       await applyUpdate(deps, user, pairing, now);
       audit(action.severaGuid, action.google.id);
@@ -758,25 +928,35 @@ async function apply(
 }
 
 /**
- * Links an event to a new partner before anything is written for the pair. The store keeps one link per user and
- * event, so this also ends the event's old pair: if the run dies before the merge completes, the next run must not
- * judge the event by its old (perhaps deleted) activity. Until then the link treats the event as changed, so
- * Google's content wins rather than anything being lost.
+ * Links an event to an activity it was not made from before anything is written for the pair (Link.pendingPair).
+ * The store keeps one link per user and event, so this also ends the event's old pair: if the run dies before the
+ * merge completes, the next run must not judge the event by its old (perhaps deleted) activity, nor either side by
+ * the other's old state; it merges them again as first planned.
  */
-async function provisionalLink(
+async function pendingPair(
   deps: RunnerDeps,
   user: SyncUser,
-  severa: SeveraRecord,
+  severaGuid: string,
   google: GoogleRecord,
-  origin: LinkOrigin,
+  kind: PendingPair,
   now: string,
   replaces?: Link,
-): Promise<void> {
-  await deps.store.putLink(
-    { ...newLink(user, severa, google, origin, severa.content, now), google: { version: '', hash: '' } },
-    replaces,
-  );
+): Promise<Link> {
+  const link: Link = {
+    user: user.severaUserGuid,
+    severaGuid,
+    googleId: google.id,
+    iCalUID: google.iCalUID,
+    origin: 'google',
+    severa: { version: '', hash: '' },
+    google: { version: '', hash: '' },
+    base: google.content,
+    syncedAt: now,
+    pendingPair: kind,
+  };
+  await deps.store.putLink(link, replaces);
   step(deps, 'store.putLink');
+  return link;
 }
 
 async function applyUpdate(
@@ -800,12 +980,14 @@ async function applyUpdate(
       throw new PreconditionFailedError(`activity ${action.severaGuid} changed meanwhile`);
     }
   }
+  let writtenSevera: SeveraRecord | null = null;
   if (action.severa.write) {
     const written = await deps.severa.update(action.severaGuid, expected, {
       content: action.content,
       ...action.severa.write,
     });
     step(deps, 'severa.update');
+    writtenSevera = written;
     activityType = written.activityType.guid;
     const seen = severaView(written, { base: action.content, activityType }, deps.settings);
     severaSide = writtenSide(written.version, written.content, seen, action.content);
@@ -821,6 +1003,10 @@ async function applyUpdate(
         notifyGuests: action.google.notifyGuests,
       });
     } catch (error) {
+      // Google refused what Severa took: the refusal remembers the activity as written (issue 9 #8).
+      if (isRefusal(error)) {
+        throw writtenSevera === null ? new RefusedByGoogle(error) : new RefusedAfterWrite(error, writtenSevera);
+      }
       if (action.link !== null && activityType !== action.severa.activityType) {
         // Severa took the write, Google did not: the next run finds Severa changed and sends it on. Only the type
         // our write set is learnt, so it is not taken for a person's (privacy is the type, severa-view.ts).
@@ -857,6 +1043,28 @@ async function applyUpdate(
     replaces,
   );
   step(deps, 'store.putLink');
+}
+
+/** A permanent refusal of what was sent (a 4xx about this entry), as opposed to a failure of the sync itself. */
+function isRefusal(error: unknown): error is PermanentError {
+  return error instanceof PermanentError && error.code === 'validation';
+}
+
+/** Google refused the calendar write of a pairing or update: the refusal is Google's, whatever the action. */
+class RefusedByGoogle extends PermanentError {
+  constructor(refusal: PermanentError) {
+    super('validation', refusal.userMessage, { cause: refusal });
+  }
+}
+
+/** Google refused a write after Severa took its part of the same update: what Severa holds now. */
+class RefusedAfterWrite extends RefusedByGoogle {
+  constructor(
+    refusal: PermanentError,
+    readonly severa: SeveraRecord,
+  ) {
+    super(refusal);
+  }
 }
 
 /**
@@ -969,7 +1177,7 @@ async function finish(
       for (const intent of await store.listIntents(userGuid))
         await store.deleteIntent(userGuid, intent.googleId);
     }
-    const notes = plan.notes;
+    const notes = [...plan.notes, ...refusalNotes(await store.listRefusals(userGuid))];
     status = {
       state: plan.problems.length > 0 ? 'error' : 'healthy',
       lastSuccessAt: now,
@@ -1000,6 +1208,9 @@ function withoutWrites(store: SyncStore): SyncStore {
     getSyncToken: (u) => store.getSyncToken(u),
     readInbox: (u) => store.readInbox(u),
     listIntents: (u) => store.listIntents(u),
+    listRefusals: (u) => store.listRefusals(u),
+    putRefusal: skip,
+    deleteRefusal: skip,
     findIntentsByICalUID: (i) => store.findIntentsByICalUID(i),
     getWatermark: () => store.getWatermark(),
     getStatus: (u) => store.getStatus(u),
@@ -1015,6 +1226,27 @@ function withoutWrites(store: SyncStore): SyncStore {
     setWatermark: skip,
     setStatus: skip,
   };
+}
+
+/** The entries refused for good, as the person sees them on their status. */
+function refusalNotes(refusals: readonly Refusal[]): EntryNote[] {
+  return [...refusals]
+    .sort((a, b) => (a.key < b.key ? -1 : 1))
+    .map((r) => {
+      const colon = r.key.indexOf(':');
+      const kind = r.key.slice(0, colon);
+      const id = r.key.slice(colon + 1);
+      const title = r.title === '' ? '(No title)' : r.title;
+      return {
+        kind: 'refused' as const,
+        title,
+        severaGuid: kind === 'google' ? null : id,
+        googleId: kind === 'google' ? id : null,
+        message:
+          `"${title}" was refused by ${r.side === 'severa' ? 'Severa' : 'Google Calendar'}: ${r.message} ` +
+          'It is tried again when the entry changes.',
+      };
+    });
 }
 
 /** The status words for a run's failed items (B7). */

@@ -19,11 +19,13 @@ import {
   ACTIVITY_CATEGORIES,
   FREQUENCIES,
   LINK_ORIGINS,
+  PENDING_PAIRS,
   PermanentError,
   WEEKDAYS,
   type ActivityType,
   type ActivityTypeRef,
   type EntryContent,
+  type GoogleRecord,
   type Link,
   type Recurrence,
   type SeveraRecord,
@@ -35,6 +37,7 @@ import {
   USER_SYNC_STATES,
   type AuditEntry,
   type EntryNote,
+  type Refusal,
   type CreateIntent,
   type OrgConfig,
   type UserRecord,
@@ -186,6 +189,7 @@ export const linkSchema: z.ZodType<Link> = z.object({
   typeBeforePrivate: str.optional(),
   datesApart: z.boolean().optional(),
   pendingInsert: z.boolean().optional(),
+  pendingPair: z.enum(PENDING_PAIRS).optional(),
 });
 
 const activityTypeRefSchema: z.ZodType<ActivityTypeRef> = z.object({
@@ -238,6 +242,28 @@ export const userSyncStatusSchema: z.ZodType<UserSyncStatus> = z.object({
   message: nullableStr,
   pendingRetries: z.number(),
   notes: z.array(entryNoteSchema).optional(),
+});
+
+export const googleRecordSchema: z.ZodType<GoogleRecord> = z.object({
+  id: str,
+  etag: str,
+  updated: str,
+  iCalUID: str,
+  content: entryContentSchema,
+  severaGuid: nullableStr,
+  eventType: str,
+  organizerOfMeeting: z.boolean(),
+});
+
+export const refusalSchema: z.ZodType<Refusal> = z.object({
+  key: str,
+  fingerprint: str,
+  title: str,
+  side: z.enum(['severa', 'google']),
+  message: str,
+  at: str,
+  google: googleRecordSchema.optional(),
+  severa: severaRecordSchema.optional(),
 });
 
 const watchChannelSchema: z.ZodType<WatchChannel> = z.object({

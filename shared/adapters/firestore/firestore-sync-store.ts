@@ -20,11 +20,12 @@ import type { DocumentReference, DocumentSnapshot, Firestore, Transaction } from
 import { z } from 'zod';
 
 import { severaRecordFingerprint, type Link, type SeveraRecord } from '../../domain/index.js';
-import type { CreateIntent, InboxItem, SyncStore, UserSyncStatus } from '../../ports/index.js';
+import type { CreateIntent, InboxItem, Refusal, SyncStore, UserSyncStatus } from '../../ports/index.js';
 import {
   claimSchema,
   decode,
   linkSchema,
+  refusalSchema,
   severaRecordSchema,
   storedIntentSchema,
   toFirestore,
@@ -152,6 +153,19 @@ export class FirestoreSyncStore implements SyncStore {
 
   async setStatus(user: string, status: UserSyncStatus): Promise<void> {
     await this.#layout.user(user).set({ status: toFirestore(status) }, { mergeFields: ['status'] });
+  }
+
+  async listRefusals(user: string): Promise<readonly Refusal[]> {
+    const snap = await this.#layout.refusals(user).get();
+    return snap.docs.map((doc) => decode(refusalSchema, doc.data(), doc.ref.path, 'refusal'));
+  }
+
+  async putRefusal(user: string, refusal: Refusal): Promise<void> {
+    await this.#layout.refusal(user, refusal.key).set(toFirestore(refusal));
+  }
+
+  async deleteRefusal(user: string, key: string): Promise<void> {
+    await this.#layout.refusal(user, key).delete();
   }
 
   // -------------------------------------------------------------------------------------------------------------

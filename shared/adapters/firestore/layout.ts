@@ -11,6 +11,7 @@
  * |                                          | user who is not (yet) in the directory: such a doc has no          |
  * |                                          | `inDirectory` and is not listed as a user.                         |
  * | `orgs/{org}/users/{user}/inbox/{guid}`   | `record`: a routed SeveraRecord (the newest version per guid)      |
+ * | `orgs/{org}/users/{user}/refusals/{key}` | a Refusal as-is: an entry one side refused for good                |
  * | `orgs/{org}/users/{user}/audit/{autoId}` | the AuditEntry's fields; `atMs` (the listing order); `expiresAt`   |
  * |                                          | as a Timestamp (TTL field) and `expiresAtText` (exact read-back)   |
  * | `orgs/{org}/links/{user|severaGuid}`     | a Link as-is: its fields `user`, `googleId`, `iCalUID` and         |
@@ -70,6 +71,14 @@ export class OrgLayout {
 
   user(severaUserGuid: string): DocumentReference {
     return this.users.doc(docId(severaUserGuid));
+  }
+
+  refusals(user: string): CollectionReference {
+    return this.user(user).collection('refusals');
+  }
+
+  refusal(user: string, key: string): DocumentReference {
+    return this.refusals(user).doc(docId(key));
   }
 
   inbox(user: string): CollectionReference {

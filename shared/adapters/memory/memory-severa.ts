@@ -20,6 +20,7 @@ import type {
   SeveraWindow,
 } from '../../ports/index.js';
 import { hasOccurrenceEndingAfter, seriesInZone, zonesKeepDates } from '../../sync/recurrence/index.js';
+import { fitForSevera, readFromSevera } from '../../sync/severa-fields.js';
 import { timingEndMs, timingStartMs } from '../../domain/index.js';
 import { FaultQueue } from './faults.js';
 
@@ -117,9 +118,11 @@ export class MemorySevera implements SeveraPort {
   create(input: SeveraCreate): Promise<SeveraRecord> {
     return this.faults.run('severa.create', () => {
       this.calls.writes += 1;
-      validate(input.content);
+      // The adapter's side of the port: fitted to Severa's limits on the way in, read back whole (severa-fields.ts).
+      const content = fitForSevera(input.content);
+      validate(content);
       return this.#toRecord(
-        this.#insert(input.content, this.#type(input.activityTypeGuid), input.ownerGuid, [], this.#apiUser),
+        this.#insert(content, this.#type(input.activityTypeGuid), input.ownerGuid, [], this.#apiUser),
       );
     });
   }
@@ -128,8 +131,9 @@ export class MemorySevera implements SeveraPort {
     return this.faults.run('severa.update', () => {
       this.calls.writes += 1;
       const a = this.#checked(guid, expected);
-      validate(input.content);
-      a.content = input.content;
+      const content = fitForSevera(input.content);
+      validate(content);
+      a.content = content;
       if (input.activityTypeGuid !== undefined) a.activityType = this.#type(input.activityTypeGuid);
       this.#bump(a);
       return this.#toRecord(a);
@@ -305,11 +309,13 @@ function validate(content: EntryContent): void {
 }
 
 function toRecord(a: StoredActivity, ownerZone: string | undefined): SeveraRecord {
-  // Read in the owner's zone, as Severa (which holds offsets only) and the production mapper have it.
+  // Read whole (a location too long for Severa was kept in the notes, severa-fields.ts) and in the owner's zone, as
+  // Severa (which holds offsets only) and the production mapper have it.
+  const whole = readFromSevera(a.content);
   const content =
-    ownerZone === undefined || (a.content.recurrence !== null && !zonesKeepDates(a.content, ownerZone))
-      ? a.content
-      : seriesInZone(a.content, ownerZone);
+    ownerZone === undefined || (whole.recurrence !== null && !zonesKeepDates(whole, ownerZone))
+      ? whole
+      : seriesInZone(whole, ownerZone);
   return {
     guid: a.guid,
     version: a.version,

@@ -1,5 +1,5 @@
 import { linkKey, severaRecordFingerprint, type Link, type SeveraRecord } from '../../domain/index.js';
-import type { CreateIntent, InboxItem, SyncStore, UserSyncStatus } from '../../ports/index.js';
+import type { CreateIntent, InboxItem, Refusal, SyncStore, UserSyncStatus } from '../../ports/index.js';
 import { FaultQueue } from './faults.js';
 
 const OFF: UserSyncStatus = { state: 'off', lastSuccessAt: null, message: null, pendingRetries: 0 };
@@ -16,6 +16,7 @@ export class MemorySyncStore implements SyncStore {
   readonly #intents = new Map<string, Map<string, CreateIntent>>();
   readonly #status = new Map<string, UserSyncStatus>();
   readonly #claims = new Map<string, { user: string; at: string }>();
+  readonly #refusals = new Map<string, Map<string, Refusal>>();
   #watermark: string | null = null;
 
   async listLinks(user: string): Promise<readonly Link[]> {
@@ -157,6 +158,32 @@ export class MemorySyncStore implements SyncStore {
   async setStatus(user: string, status: UserSyncStatus): Promise<void> {
     await Promise.resolve();
     this.#status.set(user, status);
+  }
+
+  async listRefusals(user: string): Promise<readonly Refusal[]> {
+    await Promise.resolve();
+    return [...(this.#refusals.get(user)?.values() ?? [])];
+  }
+
+  async putRefusal(user: string, refusal: Refusal): Promise<void> {
+    await Promise.resolve();
+    const m = this.#refusals.get(user) ?? new Map<string, Refusal>();
+    m.set(refusal.key, refusal);
+    this.#refusals.set(user, m);
+  }
+
+  async deleteRefusal(user: string, key: string): Promise<void> {
+    await Promise.resolve();
+    this.#refusals.get(user)?.delete(key);
+  }
+
+  /** A user's refusals and status, for the tests' oracle. */
+  refusalsOf(user: string): Refusal[] {
+    return [...(this.#refusals.get(user)?.values() ?? [])];
+  }
+
+  statusOf(user: string): UserSyncStatus {
+    return this.#status.get(user) ?? OFF;
   }
 
   /** Every link, for the tests' oracle. */

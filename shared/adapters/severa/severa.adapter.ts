@@ -43,6 +43,7 @@ import type {
 } from '../../ports/index.js';
 import { nullLogger } from '../../observability/logger.js';
 import { hasOccurrenceEndingAfter } from '../../sync/recurrence/index.js';
+import { fitForSevera } from '../../sync/severa-fields.js';
 import { systemClock } from '../throttle.js';
 import type { SeveraAccess, SeveraHttpClient } from './severa-http.js';
 import {
@@ -273,9 +274,11 @@ export class SeveraAdapter implements SeveraPort {
 
   async create(input: SeveraCreate): Promise<SeveraRecord> {
     const zone = await this.#zoneOf(input.ownerGuid);
+    // Severa's field limits, met without loss: read back whole by the mapper (severa-fields.ts).
+    const content = fitForSevera(input.content);
     const body = mapped(() =>
       contentToActivityCreate({
-        content: input.content,
+        content,
         activityTypeGuid: input.activityTypeGuid,
         ownerGuid: input.ownerGuid,
         timeZone: zone,
@@ -290,7 +293,7 @@ export class SeveraAdapter implements SeveraPort {
     const created = this.#activity(response.body, 'POST /v1/activities');
     this.#learnApiUser(created.createdBy?.guid ?? created.lastUpdatedBy?.guid);
     const guid = created.guid ?? '';
-    const recurrence = input.content.recurrence;
+    const recurrence = content.recurrence;
     if (recurrence !== null && hasExceptions(recurrence)) {
       // `recurrence.exceptions` is read-only: cancelled and modified occurrences are written on their rows (§7).
       await this.#writeExceptions(guid, input.ownerGuid, zone, [], EMPTY_EXCEPTIONS, recurrence);
@@ -305,8 +308,9 @@ export class SeveraAdapter implements SeveraPort {
     const current = await this.#load(guid);
     if (current === null) throw new NotFoundError(`Severa activity ${guid} not found`);
     this.#check(current, expected);
-    const before = current.record.content;
-    const after = input.content;
+    // Compared and written as Severa holds them: fitted to its field limits (severa-fields.ts).
+    const before = fitForSevera(current.record.content);
+    const after = fitForSevera(input.content);
     const ops = mapped(() =>
       contentToPatch(before, after, {
         timeZone: current.zone,

@@ -17,6 +17,7 @@ import {
 import type { Recurrence, RecurrenceOverride } from '../../domain/recurrence.js';
 import { addDays, canonicalInstant, type AllDayTiming, type Timing } from '../../domain/timing.js';
 import { ruleToSeveraRecurrence, severaRecurrenceToRule } from '../../sync/recurrence/severa-pattern.js';
+import { readFromSevera } from '../../sync/severa-fields.js';
 import type { SeveraRecurrence } from '../../sync/recurrence/severa-recurrence.wire.js';
 import type {
   ActivityCreateBody,
@@ -368,7 +369,8 @@ export function activityToRecord(activity: ActivityModel, ctx: ActivityToRecordC
     guid,
     // No ETag exists: `lastUpdatedDateTime` is the only change stamp (§4); a never-edited row may lack it.
     version: severaInstant(stamp, ctx.timeZone),
-    content: {
+    // A location too long for Severa was written shortened with the full text in the notes: read back whole.
+    content: readFromSevera({
       title: titleFromName(activity.name),
       notes: normaliseNotes(activity.notes),
       location: normaliseTitle(activity.location),
@@ -376,7 +378,7 @@ export function activityToRecord(activity: ActivityModel, ctx: ActivityToRecordC
       recurrence,
       // Severa has no private flag (§5); privacy is the activity type's category `Personal` (SPEC §7, S4).
       isPrivate: category === 'Personal',
-    },
+    }),
     activityType: {
       guid: activity.activityType.guid,
       name:

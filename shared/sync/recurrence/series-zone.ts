@@ -69,19 +69,25 @@ export function seriesInZone(content: EntryContent, zone: string): EntryContent 
     // An `until` end is a local date: the same in both zones, since every occurrence keeps its date.
     recurrence: { ...recurrence, exdates: [], overrides: [] },
   };
-  // Keys that name no occurrence where they are (an exception left behind by a moved series) stay as they are:
-  // re-keyed, they would start to modify an occurrence.
+  // Keys that name no occurrence where they are (an exception left behind by a moved series) mean nothing, and are
+  // left out: carried into the other zone, such a key could name one of its occurrences and start to modify it.
   const before: EntryContent = { ...content, recurrence: { ...recurrence, exdates: [], overrides: [] } };
-  const rekey = (key: string): string =>
-    isOccurrence(before, key) ? (nearestOccurrence(bare, key) ?? key) : key;
+  const rekey = (key: string): string | null =>
+    isOccurrence(before, key) ? (nearestOccurrence(bare, key) ?? key) : null;
+  const exdates = recurrence.exdates.flatMap((d) => {
+    const k = rekey(d);
+    return k === null ? [] : [k];
+  });
+  const overrides = recurrence.overrides.flatMap((o) => {
+    const k = rekey(o.originalStart);
+    return k === null ? [] : [{ ...o, originalStart: k }];
+  });
   return {
     ...bare,
     recurrence: {
       pattern: recurrence.pattern,
-      exdates: [...new Set(recurrence.exdates.map(rekey))].sort(),
-      overrides: recurrence.overrides
-        .map((o) => ({ ...o, originalStart: rekey(o.originalStart) }))
-        .sort((a, b) => (a.originalStart < b.originalStart ? -1 : 1)),
+      exdates: [...new Set(exdates)].sort(),
+      overrides: overrides.sort((a, b) => (a.originalStart < b.originalStart ? -1 : 1)),
     },
   };
 }

@@ -398,6 +398,7 @@ describe('an entry Severa cannot take costs no more than itself (issue 9 #8)', (
     await cycles(world, 1);
     const [activity] = world.severa.all();
     assert.ok(activity, 'the activity is created');
+    assert.equal(activity.content.location, long, 'read back whole');
     assert.equal(world.calendar.live(A.email)[0]?.content.location, long, 'Google keeps the full location');
     const status = await world.store.getStatus(A.severaUserGuid);
     assert.equal(status.state, 'healthy');
@@ -424,9 +425,10 @@ describe('an entry Severa cannot take costs no more than itself (issue 9 #8)', (
     assert.equal(synced.size, 2, 'the other new entry is synced');
     assert.equal(result.status.state, 'healthy', 'one refused entry does not make the sync unhealthy');
     assert.ok(result.status.lastSuccessAt, 'the run counts as a success');
-    assert.equal(result.status.notes?.length, 1);
-    assert.equal(result.status.notes?.[0]?.kind, 'refused');
-    assert.equal(result.status.notes?.[0]?.title, refused.content.title);
+    const notes = result.status.notes ?? [];
+    assert.equal(notes.length, 1);
+    assert.equal(notes[0]?.kind, 'refused');
+    assert.equal(notes[0].title, refused.content.title);
     assert.match(result.status.message ?? '', /refused/);
     // Quiet cycles: no retry of the refused entry, and no full re-listing of the calendar.
     const before = {

@@ -391,6 +391,46 @@ describe('participants (S5) and shared meetings (B5)', () => {
     assert.equal(await settled(world), 0);
   });
 
+  it('an attendee whose run stops right after joining a meeting held as occurrences makes no copy of it', async () => {
+    const world = new World();
+    // A rule Severa has no form for: the meeting is held as one activity per occurrence (S9 fallback).
+    world.calendar.humanCreateMeeting([A.email, B.email], {
+      ...timed('Standup', 0, 6),
+      recurrence: {
+        pattern: {
+          kind: 'unsupported',
+          lines: ['RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=TU,TH;BYWEEKNO=10,11,12,13,14,15'],
+        },
+        exdates: [],
+        overrides: [],
+      },
+    });
+    await world.sync(A);
+    const activities = world.severa.all().length;
+    assert.ok(activities > 1, 'held as occurrences');
+    let joined = false;
+    world.onStep = (step) => {
+      if (step !== 'severa.addParticipant' || joined) return;
+      joined = true;
+      throw new CrashInjectedError('crash after the join');
+    };
+    await world.sync(B).catch((error: unknown) => {
+      assert.ok(error instanceof CrashInjectedError);
+    });
+    world.onStep = undefined;
+    assert.ok(joined);
+    await world.cycle({ reconcile: true });
+    await world.cycle({ reconcile: true });
+    assert.equal(world.severa.all().length, activities, 'no activity of its own for the joined occurrence');
+    assert.equal(
+      world.calendar.live(B.email).filter((e) => e.severaGuid !== null).length,
+      0,
+      'no standalone copy beside the meeting',
+    );
+    for (const s of world.severa.all()) assert.ok(s.participantGuids.includes(B.severaUserGuid));
+    assert.equal(await settled(world), 0);
+  });
+
   it('an attendee removing the meeting from their calendar leaves it for the other', async () => {
     const world = new World();
     const id = world.calendar.humanCreateMeeting([A.email, B.email], timed('Kick-off', 4, 12));
