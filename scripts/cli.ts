@@ -540,6 +540,7 @@ async function execute(
           ...examples('To create in Google', p.examples.createInGoogle),
           ...examples('To create in Severa', p.examples.createInSevera),
           ...examples('Matched', p.examples.matched),
+          ...leftOutLine(p.leftOut),
           ...(p.held === null ? [] : [`  Held: ${JSON.stringify(p.held)}`]),
           ...result.problems.map((problem) => `  Problem: ${problem}`),
           ...(result.enabled ? [] : [`Switch sync on with: npm run cli -- user enable ${result.user.email}`]),
@@ -558,6 +559,20 @@ async function execute(
       };
     }
   }
+}
+
+/** Google's names for the event types the sync leaves out, as a person calls them. */
+const EVENT_TYPE_NAMES: Readonly<Record<string, string>> = {
+  workingLocation: 'working location',
+  birthday: 'birthday',
+  fromGmail: 'from Gmail',
+};
+
+function leftOutLine(leftOut: Readonly<Record<string, number>>): string[] {
+  const parts = Object.entries(leftOut)
+    .filter(([, n]) => n > 0)
+    .map(([type, n]) => `${n} ${EVENT_TYPE_NAMES[type] ?? type}`);
+  return parts.length === 0 ? [] : [`  Left out (not calendar entries): ${parts.join(', ')}`];
 }
 
 function lines(items: readonly string[]): string {

@@ -12,6 +12,8 @@ export interface PlanPreview {
   readonly deleteInSevera: number;
   /** A few titles per kind, so the numbers can be checked against the calendars. */
   readonly examples: Readonly<Record<'createInGoogle' | 'createInSevera' | 'matched', readonly string[]>>;
+  /** Google events that are not calendar entries and stay out of Severa, by `eventType` (working location, …). */
+  readonly leftOut: Plan['leftOut'];
   readonly held: Plan['held'];
 }
 
@@ -30,7 +32,7 @@ export function previewOf(plan: Plan): PlanPreview {
   const count = { createInGoogle: 0, createInSevera: 0, matched: 0, updateGoogle: 0, updateSevera: 0 };
   const deletions = { deleteInGoogle: 0, deleteInSevera: 0 };
   for (const action of plan.actions) tally(action);
-  return { ...count, ...deletions, examples, held: plan.held };
+  return { ...count, ...deletions, examples, leftOut: plan.leftOut, held: plan.held };
 
   function tally(action: Action): void {
     switch (action.kind) {

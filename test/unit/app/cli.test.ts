@@ -422,6 +422,7 @@ describe('cli: runCli exit codes and output', () => {
               createInSevera: ['Lunch'],
               matched: ['Sprint planning'],
             },
+            leftOut: { workingLocation: 4, birthday: 1 },
             held: null,
           },
           problems: [],
@@ -434,6 +435,7 @@ describe('cli: runCli exit codes and output', () => {
       /^Preview for aino@demo\.example \(the first sync; nothing has been written\):\n {2}2 to create in Google \/ 3 in Severa \/ 1 matched\n/,
     );
     assert.match(io.text(), /To create in Google: "Dentist", "Workshop"/);
+    assert.match(io.text(), /Left out \(not calendar entries\): 4 working location, 1 birthday\n/);
     assert.match(io.text(), /Switch sync on with: npm run cli -- user enable aino@demo\.example\n$/);
   });
 

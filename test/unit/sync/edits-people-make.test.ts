@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { EntryContent, RecurrenceRule } from '../../../shared/domain/index.js';
+import { previewOf } from '../../../shared/sync/preview.js';
 import { TYPES, USERS, World, timed } from '../../support/world.js';
 
 const A = USERS.aino;
@@ -453,5 +454,77 @@ describe('an entry Severa cannot take costs no more than itself (issue 9 #8)', (
       'tried again once changed',
     );
     assert.equal(again?.status.notes, undefined, 'the note goes once the entry syncs');
+  });
+});
+
+describe('status events: out of office, focus time, working location, birthdays (issue 9 #9)', () => {
+  it('an out-of-office becomes an absence in Severa, and changes flow both ways', async () => {
+    const world = new World();
+    const ooo = world.calendar.humanCreate(A.email, timed('Out of office', 3, 0, 24 * 5), 'outOfOffice');
+    await cycles(world, 1);
+    const [absence] = world.severa.all();
+    assert.ok(absence, 'the absence reaches Severa');
+    assert.equal(absence.activityType.guid, TYPES.absence.guid, 'of the Absences type');
+    assert.equal(absence.content.timing.kind, 'timed');
+    world.calendar.humanUpdate([A.email], ooo.id, { title: 'Holiday in Lapland' });
+    await cycles(world, 1);
+    assert.equal(world.severa.all()[0]?.content.title, 'Holiday in Lapland');
+    world.severa.humanUpdate(absence.guid, { content: { notes: 'Back on the 12th' } });
+    await cycles(world, 1);
+    const event = world.calendar.live(A.email)[0];
+    assert.equal(event?.content.notes, 'Back on the 12th', 'the Severa edit reaches the out-of-office');
+    assert.equal(event.eventType, 'outOfOffice', 'and it stays an out-of-office');
+    assert.equal(world.severa.all()[0]?.activityType.guid, TYPES.absence.guid, 'still an absence');
+    assert.equal(await settledWrites(world), 0);
+    world.calendar.humanDelete([A.email], ooo.id);
+    await cycles(world, 1);
+    assert.equal(world.severa.all().length, 0, 'cancelled in Google, gone from Severa');
+  });
+
+  it('a private out-of-office keeps its Absences type (privacy stays in Google)', async () => {
+    const world = new World();
+    world.calendar.humanCreate(A.email, { ...timed('Doctor', 3, 8, 3), isPrivate: true }, 'outOfOffice');
+    await cycles(world, 1);
+    assert.equal(world.severa.all()[0]?.activityType.guid, TYPES.absence.guid);
+    assert.equal(world.calendar.live(A.email)[0]?.content.isPrivate, true);
+    assert.equal(await settledWrites(world), 0);
+  });
+
+  it('without an Absences type an out-of-office is an entry of the default type', async () => {
+    const world = new World({ types: [TYPES.meeting, TYPES.personal] });
+    world.calendar.humanCreate(A.email, timed('Out of office', 3, 0, 24), 'outOfOffice');
+    await cycles(world, 1);
+    assert.equal(world.severa.all()[0]?.activityType.guid, TYPES.meeting.guid);
+  });
+
+  it('focus time is an entry like any other, both ways', async () => {
+    const world = new World();
+    const focus = world.calendar.humanCreate(A.email, timed('Focus time', 2, 6, 2), 'focusTime');
+    await cycles(world, 1);
+    const [activity] = world.severa.all();
+    assert.equal(activity?.content.title, 'Focus time');
+    assert.equal(activity.activityType.guid, TYPES.meeting.guid, "Aino's default type");
+    world.severa.humanUpdate(activity.guid, { content: { title: 'Focus: budget' } });
+    await cycles(world, 1);
+    const event = world.calendar.live(A.email).find((e) => e.id === focus.id);
+    assert.equal(event?.content.title, 'Focus: budget');
+    assert.equal(event.eventType, 'focusTime');
+  });
+
+  it('working location and birthdays are left out, and the preview says how many', async () => {
+    const world = new World();
+    world.calendar.humanCreate(A.email, timed('Home', 2, 0, 24), 'workingLocation');
+    world.calendar.humanCreate(A.email, timed('Office', 3, 0, 24), 'workingLocation');
+    world.calendar.humanCreate(A.email, timed("Ben's birthday", 4, 0, 24), 'birthday');
+    world.calendar.humanCreate(A.email, timed('Planning', 4, 9));
+    const preview = previewOf((await world.sync(A, { dryRun: true })).plan);
+    assert.deepEqual(preview.leftOut, { workingLocation: 2, birthday: 1 });
+    assert.equal(preview.createInSevera, 1);
+    await cycles(world, 1);
+    assert.deepEqual(
+      world.severa.all().map((s) => s.content.title),
+      ['Planning'],
+    );
+    assert.equal(await settledWrites(world), 0);
   });
 });

@@ -185,13 +185,6 @@ describe('Google → Severa (S4)', () => {
     assert.equal(result?.status.state, 'error');
     assert.match(result.status.message ?? '', /no default activity type/);
   });
-
-  it('leaves status events (out of office) alone', async () => {
-    const world = new World();
-    world.calendar.humanCreate(A.email, timed('OOO', 1, 0, 24), 'outOfOffice');
-    await world.cycle();
-    assert.equal(world.severa.all().length, 0);
-  });
 });
 
 describe('deletions both ways (S7, SPEC §6 table)', () => {
