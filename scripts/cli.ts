@@ -8,6 +8,7 @@
  * from environment variables or files, never from the command line, and never printed.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -58,6 +59,12 @@ People:
   user preview <email>           What a sync would do now, without writing anything
   user resync <email> [--full]   Ask for a sync now; --full first forgets the Google sync token so the whole
                                  calendar window is listed again (links are kept: no duplicates)
+  user hold confirm <email> [--by <name>]
+                                 Apply the deletions held for a person (B3: too many at once, or an empty
+                                 calendar); everything else has kept syncing. Audited, with --by (default: the
+                                 operating-system user)
+  user hold reject <email> [--by <name>]
+                                 Restore the held entries instead: each is made again from the side that kept it
 
   help                           This text
 
@@ -95,7 +102,13 @@ export type CliCommand =
   | { readonly kind: 'user disable'; readonly email: string }
   | { readonly kind: 'user status'; readonly email: string | null }
   | { readonly kind: 'user preview'; readonly email: string }
-  | { readonly kind: 'user resync'; readonly email: string; readonly full: boolean };
+  | { readonly kind: 'user resync'; readonly email: string; readonly full: boolean }
+  | {
+      readonly kind: 'user hold';
+      readonly decision: 'confirm' | 'reject';
+      readonly email: string;
+      readonly by: string | null;
+    };
 
 export interface ParsedCli {
   readonly command: CliCommand;
@@ -119,6 +132,7 @@ const OPTIONS = {
   enable: { type: 'boolean' },
   disable: { type: 'boolean' },
   full: { type: 'boolean' },
+  by: { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -148,6 +162,7 @@ const COMMANDS: Readonly<
   'user status': { args: ['[<email>]'], options: [] },
   'user preview': { args: ['<email>'], options: [] },
   'user resync': { args: ['<email>'], options: ['full'] },
+  'user hold': { args: ['<confirm|reject>', '<email>'], options: ['by'] },
 };
 
 function isCommand(name: string): name is keyof typeof COMMANDS {
@@ -234,6 +249,16 @@ export function parseCli(argv: readonly string[]): ParsedCli {
       return { ...base, command: { kind: name, email } };
     case 'user resync':
       return { ...base, command: { kind: name, email: email ?? '', full: values.full ?? false } };
+    case 'user hold': {
+      const decision = rest[0];
+      if (decision !== 'confirm' && decision !== 'reject') {
+        throw new UsageError(`"user hold" takes confirm or reject, not "${decision ?? ''}".`);
+      }
+      return {
+        ...base,
+        command: { kind: name, decision, email: rest[1] ?? '', by: values.by ?? null },
+      };
+    }
     case 'user enable':
     case 'user disable':
     case 'user preview':
@@ -558,6 +583,27 @@ async function execute(
         ]),
       };
     }
+    case 'user hold': {
+      const result = await operator.decideHold(command.email, command.decision, command.by ?? whoAmI());
+      return {
+        data: result,
+        text: lines([
+          command.decision === 'confirm'
+            ? `Confirmed ${result.deletions} held deletions for ${result.user.email}: the next sync applies them.`
+            : `Rejected ${result.deletions} held deletions for ${result.user.email}: the next sync restores the entries.`,
+          'The decision is in the audit trail. A sync was requested now.',
+        ]),
+      };
+    }
+  }
+}
+
+/** Who runs the CLI, for the audit trail of a decision. */
+function whoAmI(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
   }
 }
 
@@ -590,6 +636,15 @@ function statusText(v: UserStatusView): string {
     `  Pending retries:  ${v.pendingRetries}`,
     `  Channel expires:  ${dash(v.channelExpiresAt)}`,
     `  Last reconcile:   ${dash(v.lastReconcileAt)}`,
+    ...(v.behindSince === null ? [] : [`  Behind since:     ${v.behindSince} (no sync has finished since)`]),
+    ...(v.hold === null
+      ? []
+      : [
+          `  Held deletions:   ${v.hold.deletions} (${v.hold.reason}, since ${v.hold.since}; ` +
+            (v.hold.decision === null
+              ? `decide with: npm run cli -- user hold confirm|reject ${v.email})`
+              : `${v.hold.decision.kind === 'confirm' ? 'confirmed' : 'rejected'} by ${v.hold.decision.by}, applied by the next sync)`),
+        ]),
     `  Message:          ${dash(v.message)}`,
   ]);
 }
@@ -607,7 +662,7 @@ function statusTable(views: readonly UserStatusView[]): string[] {
   ];
   const rows = views.map((v) => [
     v.email,
-    v.state,
+    v.behindSince === null ? v.state : `${v.state}, behind`,
     dash(v.lastSuccessAt),
     String(v.pendingRetries),
     dash(v.channelExpiresAt),

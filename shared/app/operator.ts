@@ -33,7 +33,7 @@ import {
   type SideVersion,
   type SyncUser,
 } from '../domain/index.js';
-import { leaseKey } from './sync-worker.js';
+import { DEFAULT_WORKER_OPTIONS, leaseKey } from './sync-worker.js';
 import type {
   CalendarListRequest,
   CalendarListResult,
@@ -43,6 +43,9 @@ import type {
   InboxItem,
   OrgConfig,
   Refusal,
+  DeletionHold,
+  HeldDeletion,
+  HoldReason,
   SeveraCreate,
   SeveraPort,
   SeveraUpdate,
@@ -75,6 +78,10 @@ export const OPERATOR_ERROR_CODES = [
   'google-access',
   /** Another run holds the person's lease right now. */
   'user-busy',
+  /** Nothing is held for the person (B3), so there is nothing to confirm or reject. */
+  'no-hold',
+  /** The hold was decided the other way already; its run has not finished yet. */
+  'hold-decided',
 ] as const;
 export type OperatorErrorCode = (typeof OPERATOR_ERROR_CODES)[number];
 
@@ -191,6 +198,26 @@ export interface UserStatusView {
   /** When the Google push channel expires (the tick renews it a day ahead), or null without one. */
   readonly channelExpiresAt: string | null;
   readonly lastReconcileAt: string | null;
+  /** Deletions B3 holds for a decision (everything else keeps syncing), or null. */
+  readonly hold: null | {
+    readonly reason: HoldReason;
+    readonly since: string;
+    readonly deletions: number;
+    readonly decision: DeletionHold['decision'];
+  };
+  /**
+   * The last success is older than the cycle allows (every person is synced at least once per safety interval):
+   * something keeps this person's sync from running or finishing. Null while it keeps up.
+   */
+  readonly behindSince: string | null;
+}
+
+export interface HoldDecisionResult {
+  readonly user: SyncUser;
+  readonly decision: 'confirm' | 'reject';
+  /** How many held deletions the decision covers. */
+  readonly deletions: number;
+  readonly requestId: string;
 }
 
 export interface PreviewResult {
@@ -238,11 +265,19 @@ export interface Operator {
   listStatuses(): Promise<readonly UserStatusView[]>;
   previewUser(email: string): Promise<PreviewResult>;
   resync(email: string, options?: { readonly full?: boolean }): Promise<ResyncResult>;
+  /**
+   * Decides a B3 hold (audited): `confirm` lets the person's next run apply the held deletions, `reject` makes it
+   * restore the deleted entries from the other side. `by` names who decided, for the audit trail.
+   */
+  decideHold(email: string, decision: 'confirm' | 'reject', by: string): Promise<HoldDecisionResult>;
 }
 
 const EMAIL_RE = /^[^@\s]+@[^@\s]+$/;
 /** How long a full resync holds the person's lease while it clears the sync token. */
 const DEFAULT_RESYNC_LEASE_MS = 60_000;
+/** Beyond a safety interval: one tick and a long run, before a status counts as behind. */
+const BEHIND_MARGIN_MS = 5 * 60_000;
+const OFF_STATUS: UserSyncStatus = { state: 'off', lastSuccessAt: null, message: null, pendingRetries: 0 };
 /** Secrets the sync reads; the webhook secret is optional until the webhook function exists. */
 const SHOWN_SECRETS = [
   SECRET_NAMES.severaClientSecret,
@@ -317,7 +352,22 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
     return all.find((u) => u.email.toLowerCase() === address) ?? null;
   }
 
-  function statusView(email: string, user: UserRecord | null, status: UserSyncStatus): UserStatusView {
+  /** A status is behind when its last success is older than a safety interval and a tick (plus one run's time). */
+  const behindAfterMs = config.intervals.safetySyncMs + BEHIND_MARGIN_MS;
+
+  async function statusOf(email: string, user: UserRecord | null): Promise<UserStatusView> {
+    if (user === null) return statusView(email, null, OFF_STATUS, null);
+    const guid = user.severaUserGuid;
+    const [status, hold] = await Promise.all([stores.store.getStatus(guid), stores.store.getHold(guid)]);
+    return statusView(email, user, status, hold);
+  }
+
+  function statusView(
+    email: string,
+    user: UserRecord | null,
+    status: UserSyncStatus,
+    hold: DeletionHold | null,
+  ): UserStatusView {
     const enabled = user?.enabled ?? false;
     const message =
       user === null
@@ -335,7 +385,19 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
       pendingRetries: enabled ? status.pendingRetries : 0,
       channelExpiresAt: user?.channel?.expiration ?? null,
       lastReconcileAt: user?.lastReconcileAt ?? null,
+      hold:
+        hold === null
+          ? null
+          : { reason: hold.reason, since: hold.since, deletions: hold.deletions, decision: hold.decision },
+      behindSince: enabled ? behindSince(status) : null,
     };
+  }
+
+  function behindSince(status: UserSyncStatus): string | null {
+    if (status.state === 'off' || status.state === 'initial') return null;
+    const since = status.lastSuccessAt;
+    if (since === null) return null;
+    return clock.now().getTime() - Date.parse(since) > behindAfterMs ? since : null;
   }
 
   // ---- S1
@@ -675,20 +737,13 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
 
   async function userStatus(email: string): Promise<UserStatusView> {
     const address = normaliseEmail(email);
-    const user = await directoryUser(address);
-    const status =
-      user === null
-        ? { state: 'off' as const, lastSuccessAt: null, message: null, pendingRetries: 0 }
-        : await stores.store.getStatus(user.severaUserGuid);
-    return statusView(address, user, status);
+    return statusOf(address, await directoryUser(address));
   }
 
   async function listStatuses(): Promise<readonly UserStatusView[]> {
     const users = [...(await stores.users.listUsers())].sort((a, b) => a.email.localeCompare(b.email));
     const views: UserStatusView[] = [];
-    for (const user of users) {
-      views.push(statusView(user.email, user, await stores.store.getStatus(user.severaUserGuid)));
-    }
+    for (const user of users) views.push(await statusOf(user.email, user));
     return views;
   }
 
@@ -767,6 +822,91 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
     };
   }
 
+  // ---- B3
+
+  async function decideHold(
+    email: string,
+    decision: 'confirm' | 'reject',
+    by: string,
+  ): Promise<HoldDecisionResult> {
+    const address = normaliseEmail(email);
+    await requireEnabledOrg();
+    const record = await directoryUser(address);
+    if (record === null || !record.enabled) {
+      throw new OperatorError(
+        'user-not-enabled',
+        `Sync is not switched on for ${address}: a hold is applied by the person's next sync, so switch it on first (npm run cli -- user enable ${address}).`,
+      );
+    }
+    const guid = record.severaUserGuid;
+    const decidedAt = nowIso();
+    // Under the person's lease: a run in progress rewrites the hold, and must not write over the decision.
+    const holder = `operator:${randomUUID()}`;
+    const key = leaseKey(guid);
+    if (
+      !(await stores.leases.acquire(key, holder, decidedAt, options.resyncLeaseMs ?? DEFAULT_RESYNC_LEASE_MS))
+    ) {
+      throw new OperatorError(
+        'user-busy',
+        `A sync of ${record.email} is running right now; try again in a minute.`,
+      );
+    }
+    let hold: DeletionHold | null;
+    try {
+      hold = await stores.store.getHold(guid);
+      if (hold === null) {
+        throw new OperatorError(
+          'no-hold',
+          `Nothing is held for ${record.email}: no deletion waits for a decision.`,
+        );
+      }
+      if (hold.decision !== null && hold.decision.kind !== decision) {
+        throw new OperatorError(
+          'hold-decided',
+          `The held deletions of ${record.email} were already ${hold.decision.kind === 'confirm' ? 'confirmed' : 'rejected'} by ${hold.decision.by} at ${hold.decision.at}; the person's next sync applies that.`,
+        );
+      }
+      if (hold.decision === null) {
+        hold = { ...hold, decision: { kind: decision, at: decidedAt, by } };
+        await stores.store.setHold(guid, hold);
+      }
+    } finally {
+      await stores.leases.release(key, holder);
+    }
+    const what = decision === 'confirm' ? 'confirmed' : 'rejected';
+    try {
+      await stores.audit.append([
+        {
+          user: guid,
+          at: decidedAt,
+          kind: `hold-${decision}`,
+          severaGuid: null,
+          googleId: null,
+          why: `${by} ${what} ${hold.deletions} held deletions (${hold.reason}, held since ${hold.since})`,
+          decisions: [],
+          expiresAt: new Date(Date.parse(decidedAt) + DEFAULT_WORKER_OPTIONS.auditTtlMs).toISOString(),
+        },
+      ]);
+    } catch (error) {
+      // The decision stands (it is on the hold, with who and when); the audit line is logged instead.
+      log.warn('hold decision could not be audited', { user: guid, decision, error });
+    }
+    const requestId = await publisher.publish({
+      user: guid,
+      reason: 'manual',
+      requestedAt: decidedAt,
+      reconcile: false,
+    });
+    log.info('hold decided', { user: guid, decision, deletions: hold.deletions });
+    const { severaUserGuid, email: userEmail, timeZone, defaultActivityTypeGuid } = record;
+    return {
+      user: { severaUserGuid, email: userEmail, timeZone, defaultActivityTypeGuid },
+      decision,
+      deletions: hold.deletions,
+      requestId,
+    };
+  }
+
   return {
     setupOrg,
     showOrg,
@@ -777,6 +917,7 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
     listStatuses,
     previewUser,
     resync,
+    decideHold,
   };
 }
 
@@ -925,5 +1066,20 @@ export class ReadOnlyStore implements SyncStore {
   }
   setStatus(): Promise<void> {
     return this.#drop('setStatus');
+  }
+  getHold(user: string): Promise<DeletionHold | null> {
+    return this.inner.getHold(user);
+  }
+  setHold(): Promise<void> {
+    return this.#drop('setHold');
+  }
+  listHeld(user: string): Promise<readonly HeldDeletion[]> {
+    return this.inner.listHeld(user);
+  }
+  putHeld(): Promise<void> {
+    return this.#drop('putHeld');
+  }
+  deleteHeld(): Promise<void> {
+    return this.#drop('deleteHeld');
   }
 }

@@ -3,7 +3,14 @@
  * at-least-once delivery and concurrent workers. Returning acks the message; throwing a transient error makes Pub/Sub
  * redeliver it. Everything here is I/O through ports; the decisions stay in the pure planner.
  */
-import { PermanentError, SyncError, TransientError, canonicalInstant } from '../domain/index.js';
+import { onBehalfOf } from '../adapters/throttle.js';
+import {
+  PermanentError,
+  QuotaExceededError,
+  SyncError,
+  TransientError,
+  canonicalInstant,
+} from '../domain/index.js';
 import type {
   AuditEntry,
   AuditLog,
@@ -39,6 +46,9 @@ export interface WorkerOptions {
   readonly auditTtlMs: number;
   /** Identifies this instance in lease records (diagnostics only). */
   readonly instanceId: string;
+  /** The first pause after Google's "Calendar usage limits exceeded"; each pause in a row doubles it, up to the max. */
+  readonly quotaPauseMs: number;
+  readonly quotaPauseMaxMs: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -49,6 +59,9 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   messageTtlMs: 7 * 24 * 3_600_000,
   auditTtlMs: 30 * 24 * 3_600_000,
   instanceId: 'local',
+  // Google lifts the limit "after a few hours" at most: 30 min, 1 h, 2 h, … up to 12 h.
+  quotaPauseMs: 30 * 60_000,
+  quotaPauseMaxMs: 12 * 3_600_000,
 };
 
 export interface WorkerDeps {
@@ -83,6 +96,7 @@ export type WorkerOutcome =
   | { readonly kind: 'failed'; readonly status: UserSyncStatus };
 
 export type SkipReason =
+  | 'paused'
   | 'already-processed'
   | 'too-old'
   | 'unknown-user'
@@ -138,7 +152,13 @@ export async function handleSyncRequest(deps: WorkerDeps, delivery: SyncDelivery
     if (isCovered(fresh, request, deps.options.coalesceMarginMs)) {
       return await done(deps, delivery, nowIso, log, 'covered-by-later-run');
     }
-    return await run(deps, delivery, fresh, config.sync, nowIso, log);
+    // Paused after Google's usage limit: nothing is lost by waiting (the changes stay behind the sync token and in
+    // the inbox), and the tick asks for a sync once the pause is over.
+    const { pausedUntil, quotaPauses = 0 } = await deps.store.getStatus(user.severaUserGuid);
+    if (pausedUntil !== undefined && Date.parse(pausedUntil) > now.getTime()) {
+      return await done(deps, delivery, nowIso, log, 'paused');
+    }
+    return await run(deps, delivery, fresh, config.sync, nowIso, log, quotaPauses);
   } finally {
     await deps.leases.release(leaseKey(user.severaUserGuid), holder);
   }
@@ -185,30 +205,36 @@ async function run(
   settings: Parameters<typeof syncUser>[0]['settings'],
   startedAt: string,
   log: Logger,
+  quotaPauses: number,
 ): Promise<WorkerOutcome> {
   const reconcile = delivery.request.reconcile || user.lastReconcileAt === null;
   const applied: AppliedAction[] = [];
   let result: SyncRunResult;
   try {
-    result = await syncUser(
-      {
-        severa: deps.severa,
-        calendar: deps.calendar,
-        store: deps.store,
-        clock: deps.clock,
-        settings,
-        onStep: deps.onStep,
-        onApplied: (entry) => applied.push(entry),
-      },
-      user,
-      { reconcile },
+    // Every Severa request of the run counts towards this person's fair share of the org's budget (throttle.ts).
+    result = await onBehalfOf(user.severaUserGuid, () =>
+      syncUser(
+        {
+          severa: deps.severa,
+          calendar: deps.calendar,
+          store: deps.store,
+          clock: deps.clock,
+          settings,
+          onStep: deps.onStep,
+          onApplied: (entry) => applied.push(entry),
+        },
+        user,
+        { reconcile },
+      ),
     );
   } catch (error) {
     await recordAudit(deps, user.severaUserGuid, applied, startedAt);
-    return failedRun(deps, delivery, user, error, startedAt, log);
+    return failedRun(deps, delivery, user, error, startedAt, log, quotaPauses);
   }
   await recordAudit(deps, user.severaUserGuid, applied, startedAt);
 
+  const quota = result.errors.find((e) => e instanceof QuotaExceededError);
+  if (quota !== undefined) return pauseForQuota(deps, delivery, user, startedAt, log, quotaPauses);
   const transient = result.errors.filter((e) => e.transient);
   log.info('sync run finished', {
     actions: result.plan.actions.length,
@@ -222,7 +248,8 @@ async function run(
     // changes are still ahead of the saved token and inbox).
     throw new TransientError(`${transient.length} item(s) failed transiently: ${transient[0]?.code ?? ''}`);
   }
-  if (result.failed === 0 && !result.plan.held) {
+  // Held deletions (B3) wait for a decision; the run itself completed (its markers moved).
+  if (result.failed === 0) {
     await deps.users.updateUser(user.severaUserGuid, {
       lastCompleteRunStartedAt: startedAt,
       ...(reconcile ? { lastReconcileAt: startedAt } : {}),
@@ -239,7 +266,11 @@ async function failedRun(
   error: unknown,
   startedAt: string,
   log: Logger,
+  quotaPauses: number,
 ): Promise<WorkerOutcome> {
+  if (error instanceof QuotaExceededError) {
+    return pauseForQuota(deps, delivery, user, startedAt, log, quotaPauses);
+  }
   const previous = await deps.store.getStatus(user.severaUserGuid);
   const typed = error instanceof SyncError ? error : null;
   if (typed?.code === 'crash-injected') throw error;
@@ -256,6 +287,40 @@ async function failedRun(
     throw typed ?? new TransientError('unexpected error during the sync run', null, { cause: error });
   }
   log.error('sync run failed permanently; recorded on the user status', { error, code: typed.code });
+  await markProcessed(deps, delivery.messageId, startedAt);
+  return { kind: 'failed', status };
+}
+
+/**
+ * Google's "Calendar usage limits exceeded" made the person's calendar read-only for a while: the person's sync
+ * pauses (a growing delay), the status says so and until when, and the request is acked rather than redelivered
+ * (retrying soon only prolongs the limit). What did not sync waits behind the sync token and in the inbox.
+ */
+async function pauseForQuota(
+  deps: WorkerDeps,
+  delivery: SyncDelivery,
+  user: UserRecord,
+  startedAt: string,
+  log: Logger,
+  pausesBefore: number,
+): Promise<WorkerOutcome> {
+  const previous = await deps.store.getStatus(user.severaUserGuid);
+  const pauses = pausesBefore + 1;
+  const delayMs = Math.min(deps.options.quotaPauseMs * 2 ** (pauses - 1), deps.options.quotaPauseMaxMs);
+  const pausedUntil = canonicalInstant(new Date(Date.parse(startedAt) + delayMs).toISOString());
+  const status: UserSyncStatus = {
+    state: 'error',
+    lastSuccessAt: previous.lastSuccessAt,
+    message:
+      `Google Calendar has made ${user.email}'s calendar read-only for a while ("Calendar usage limits ` +
+      'exceeded": too many changes in a short time, often by another app or a flood of invitations). The sync ' +
+      `pauses for this person until ${pausedUntil} and then tries again; nothing is lost meanwhile.`,
+    pendingRetries: Math.max(1, previous.pendingRetries),
+    pausedUntil,
+    quotaPauses: pauses,
+  };
+  await deps.store.setStatus(user.severaUserGuid, status);
+  log.warn('google usage limit: the person is paused', { pausedUntil, pauses });
   await markProcessed(deps, delivery.messageId, startedAt);
   return { kind: 'failed', status };
 }

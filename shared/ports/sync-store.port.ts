@@ -14,6 +14,13 @@ export interface UserSyncStatus {
   readonly pendingRetries: number;
   /** Entries that sync with a difference, or not at all, and why (the sync itself stays healthy). */
   readonly notes?: readonly EntryNote[];
+  /**
+   * Google put the calendar into read-only mode for a while ("Calendar usage limits exceeded"): no run is made for
+   * the person before this instant (retrying sooner only prolongs it). Cleared by the next successful run.
+   */
+  readonly pausedUntil?: string;
+  /** Pauses in a row: each one waits twice as long as the one before. */
+  readonly quotaPauses?: number;
 }
 
 export const ENTRY_NOTE_KINDS = [
@@ -53,6 +60,11 @@ export interface CreateIntent {
   readonly from: string;
   readonly to: string;
   readonly at: string;
+  /**
+   * The activity of the pair this create re-creates (its link is still saved until the create's link replaces it),
+   * or absent for a new pair: that old link does not mean the intent was resolved.
+   */
+  readonly replaces?: string | null;
 }
 
 /**
@@ -79,6 +91,38 @@ export interface Refusal {
    */
   readonly google?: GoogleRecord;
   readonly severa?: SeveraRecord;
+}
+
+/**
+ * A deletion B3 keeps aside: the run would have deleted too much at once (or Google listed an empty calendar), so the
+ * deletions wait for a person's decision while everything else keeps syncing. A held pair is frozen: no run reads
+ * or plans it until the decision, or until one of its sides changes (a change wins over a deletion, SPEC §6).
+ */
+export interface HeldDeletion {
+  readonly link: Link;
+  /** Whose entry would go: `google` (the activity went, its event would be deleted) or `severa` (the other way). */
+  readonly side: 'google' | 'severa';
+  /** The other side's deletion was seen; false for an event merely absent from an empty listing. */
+  readonly confirmed: boolean;
+}
+
+export const HOLD_REASONS = ['too-many-deletions', 'google-listing-empty'] as const;
+export type HoldReason = (typeof HOLD_REASONS)[number];
+
+/** A user's open B3 hold: why, since when, and an administrator's decision once taken (audited). */
+export interface DeletionHold {
+  readonly reason: HoldReason;
+  readonly since: string;
+  /** How many synced entries the user had when the hold began. */
+  readonly links: number;
+  /** How many deletions wait (the held items, kept here so a status needs one read). */
+  readonly deletions: number;
+  /** Taken by an administrator; the next run applies the held deletions (`confirm`) or restores the entries. */
+  readonly decision: null | {
+    readonly kind: 'confirm' | 'reject';
+    readonly at: string;
+    readonly by: string;
+  };
 }
 
 /** Durable state of the sync (Firestore in production, memory in tests and the local stack). */
@@ -130,4 +174,12 @@ export interface SyncStore {
   /** Adds or replaces (by key). */
   putRefusal(user: string, refusal: Refusal): Promise<void>;
   deleteRefusal(user: string, key: string): Promise<void>;
+
+  getHold(user: string): Promise<DeletionHold | null>;
+  setHold(user: string, hold: DeletionHold | null): Promise<void>;
+  listHeld(user: string): Promise<readonly HeldDeletion[]>;
+  /** Adds or replaces (by the link's key, `linkKey`). */
+  putHeld(user: string, items: readonly HeldDeletion[]): Promise<void>;
+  /** Removes the held deletions of these link keys. */
+  deleteHeld(user: string, linkKeys: readonly string[]): Promise<void>;
 }

@@ -2,6 +2,7 @@ import {
   contentHash,
   deleteExpectationOf,
   googleEventIdFor,
+  linkKey,
   sameContent,
   sideVersionOf,
   type EntryContent,
@@ -13,7 +14,7 @@ import {
   type SeveraRecord,
   type SyncUser,
 } from '../domain/index.js';
-import type { EntryNote, SeveraDeleteExpected } from '../ports/index.js';
+import type { EntryNote, HeldDeletion, HoldReason, SeveraDeleteExpected } from '../ports/index.js';
 import {
   endsAfter,
   googleSide,
@@ -72,6 +73,15 @@ export interface PlanInput {
    * unchanged (issue 9 #8).
    */
   readonly refused?: ReadonlyMap<string, string>;
+  /** B3: pairs (link keys) whose deletion is held: left alone entirely until the hold is decided. */
+  readonly frozen?: ReadonlySet<string>;
+  /**
+   * Held deletions a person rejected (link key → the side whose entry went): the entry is made again from the
+   * other side instead of the deletion spreading.
+   */
+  readonly restore?: ReadonlyMap<string, HeldDeletion['side']>;
+  /** A hold is open (B3): every further deletion waits with it for the person's decision. */
+  readonly holdOpen?: boolean;
 }
 
 /** The state of one side of a pair, for {@link UpdateAction}: the version to write against and the stored hash. */
@@ -203,8 +213,12 @@ export interface NeedsRead {
 
 export interface Plan {
   readonly actions: readonly Action[];
-  /** B3: set when the run would delete too much; then `actions` is empty and nothing is applied. */
-  readonly held: null | { readonly reason: string; readonly deletions: number; readonly links: number };
+  /**
+   * B3: set when this run holds deletions (it would delete too much at once, Google listed an empty calendar, or a
+   * hold is open already). Only the deletions wait, in `heldDeletions`; every other action is in `actions`.
+   */
+  readonly held: null | { readonly reason: HoldReason; readonly deletions: number; readonly links: number };
+  readonly heldDeletions: readonly HeldDeletion[];
   /** Things only a person can fix, in plain words (shown on the user's status). */
   readonly problems: readonly string[];
   /** Entries that sync with a difference the person should know of (shown on the status, with the entry). */
@@ -281,6 +295,10 @@ export function planSync(input: PlanInput): Plan {
     if (!peerBySevera.has(l.severaGuid)) peerBySevera.set(l.severaGuid, l);
   }
 
+  // ---- B3: pairs whose deletion is held are left alone; more may join them below.
+  const frozen = new Set(input.frozen ?? []);
+  const emptyListingHeld: HeldDeletion[] = [];
+
   // ---- Google side: live records, deletions, series Severa cannot hold (google-side.ts).
   const google = googleSide({
     user,
@@ -301,23 +319,19 @@ export function planSync(input: PlanInput): Plan {
     // A full listing covers every event ending after now − pastDays: a linked event inside that window and absent
     // from the listing was deleted. Outside the window, absence says nothing.
     const absent = input.links.filter(
-      (l) => !googleLive.has(l.googleId) && !googleDeleted.has(l.googleId) && endsAfter(l.base, cutoffMs),
+      (l) =>
+        !googleLive.has(l.googleId) &&
+        !googleDeleted.has(l.googleId) &&
+        !frozen.has(linkKey(l.user, l.severaGuid)) &&
+        endsAfter(l.base, cutoffMs),
     );
     if (googleLive.size === 0 && absent.length > 0 && !input.confirmDeletions) {
-      // B3: an empty listing is never taken as "everything was deleted".
-      return {
-        actions: [],
-        held: { reason: 'google-listing-empty', deletions: absent.length, links: input.links.length },
-        problems: [
-          `Google returned an empty calendar for ${user.email} while ${absent.length} synced entries exist. ` +
-            'Nothing was deleted. If the calendar really was emptied, confirm the deletion on the status page.',
-        ],
-        notes: [],
-        needsRead: { severa: [], google: [], peers: [] },
-        leftOut: google.leftOut,
-      };
-    }
-    for (const l of absent) googleDeleted.add(l.googleId);
+      // B3: an empty listing is never taken as "everything was deleted": those pairs wait for a person's word.
+      for (const l of absent) {
+        emptyListingHeld.push({ link: l, side: 'severa', confirmed: false });
+        frozen.add(linkKey(l.user, l.severaGuid));
+      }
+    } else for (const l of absent) googleDeleted.add(l.googleId);
   }
 
   const consumedGoogle = new Set<string>();
@@ -412,6 +426,52 @@ export function planSync(input: PlanInput): Plan {
     ];
   };
 
+  /**
+   * A held deletion the person rejected (B3): the entry that went is made again from the other side. Null when
+   * that entry is there after all (the pair is then planned as usual).
+   */
+  const restoreHeld = (
+    link: Link,
+    g: SideChange<GoogleRecord>,
+    s: SideChange<SeveraRecord>,
+    side: HeldDeletion['side'],
+  ): Action[] | null => {
+    if (side === 'severa') {
+      // The event went; the activity stays and gets a new copy.
+      if ('record' in g) return null;
+      if (s.state === 'deleted')
+        return [{ kind: 'unlink', link, why: 'held deletion rejected: gone on both sides' }];
+      if (!('record' in s) || !fresh(link.severaGuid)) {
+        needsRead.severa.push(link.severaGuid);
+        return [];
+      }
+      consumedGoogle.add(googleEventIdFor(s.record.guid));
+      return [createGoogle(s.record, link, null, 'held deletion rejected: the event is made again')];
+    }
+    // The activity went; the event stays and gets a new activity.
+    if ('record' in s) return null;
+    if (g.state === 'deleted')
+      return [{ kind: 'unlink', link, why: 'held deletion rejected: gone on both sides' }];
+    if (!('record' in g)) {
+      needsRead.google.push(link.googleId);
+      return [];
+    }
+    const type = activityTypeForGoogleEntry(g.record.content.isPrivate, user, settings, g.record.eventType);
+    if (type === undefined) {
+      if (!problems.includes(missingTypeMessage(user))) problems.push(missingTypeMessage(user));
+      return [];
+    }
+    return [
+      {
+        kind: 'create-severa',
+        google: g.record,
+        activityTypeGuid: type.guid,
+        replaces: link,
+        why: 'held deletion rejected: the activity is made again',
+      },
+    ];
+  };
+
   // ---- Per link: the decision table (SPEC §6).
   for (const link of input.links) {
     consumedGoogle.add(link.googleId);
@@ -430,6 +490,14 @@ export function planSync(input: PlanInput): Plan {
       (r) => r.version,
       (r) => r.content,
     );
+    const key = linkKey(link.user, link.severaGuid);
+    if (frozen.has(key)) continue; // Case: its deletion is held (B3) → nothing is read or planned for it.
+    const restoring = input.restore?.get(key);
+    const restored = restoring === undefined ? null : restoreHeld(link, g, s, restoring);
+    if (restored !== null) {
+      actions.push(...restored);
+      continue;
+    }
     if (link.pendingPair !== undefined) {
       actions.push(...resumePair(link, g, s));
       continue;
@@ -823,26 +891,37 @@ export function planSync(input: PlanInput): Plan {
     }
   }
 
-  // ---- B3: hold a run that would delete too much.
+  // ---- B3: a run that would delete too much holds its deletions (only those: everything else goes on), and so does
+  // every run while a hold is open.
   const deletions = actions.filter((a) => a.kind === 'delete-google' || a.kind === 'delete-severa').length;
   const { maxCount, maxShare, shareFloor } = settings.deletionSafety;
   const linkCount = Math.max(1, input.links.length);
   const tooMany = deletions > maxCount || (deletions >= shareFloor && deletions / linkCount > maxShare);
-  if (tooMany && !input.confirmDeletions) {
-    return {
-      actions: [],
-      held: { reason: 'too-many-deletions', deletions, links: input.links.length },
-      problems: [
-        ...problems,
-        `Sync for ${user.email} is paused: it would delete ${deletions} of ${input.links.length} synced entries at ` +
-          'once. Nothing was deleted. Check both calendars, then confirm on the status page to continue.',
-      ],
-      notes,
-      needsRead,
-      leftOut: google.leftOut,
-    };
+  const heldDeletions = [...emptyListingHeld];
+  if ((tooMany || input.holdOpen === true) && !input.confirmDeletions) {
+    for (let i = actions.length - 1; i >= 0; i -= 1) {
+      const action = actions[i] as Action;
+      // A stale copy of ours (no link) is no entry of the person's: its removal is not held.
+      if (action.kind !== 'delete-google' && action.kind !== 'delete-severa') continue;
+      if (action.link === null) continue;
+      heldDeletions.push({
+        link: action.link,
+        side: action.kind === 'delete-google' ? 'google' : 'severa',
+        confirmed: true,
+      });
+      actions.splice(i, 1);
+    }
   }
-  return { actions, held: null, problems, notes, needsRead, leftOut: google.leftOut };
+  const held =
+    heldDeletions.length === 0
+      ? null
+      : {
+          reason:
+            emptyListingHeld.length > 0 ? ('google-listing-empty' as const) : ('too-many-deletions' as const),
+          deletions: heldDeletions.length,
+          links: input.links.length,
+        };
+  return { actions, held, heldDeletions, problems, notes, needsRead, leftOut: google.leftOut };
 }
 
 /** The event as the pair sees it: with the pair's agreed dates for a kept-apart series, occurrence privacy. */

@@ -4,10 +4,12 @@ import {
   NotFoundError,
   PermanentError,
   PreconditionFailedError,
+  QuotaExceededError,
   SyncError,
   SyncTokenExpiredError,
   canonicalInstant,
   contentHash,
+  linkKey,
   sameContent,
   sideVersionOf,
   timingEndMs,
@@ -27,7 +29,10 @@ import type {
   CalendarPort,
   Clock,
   CreateIntent,
+  DeletionHold,
   EntryNote,
+  HeldDeletion,
+  HoldReason,
   InboxItem,
   Refusal,
   SeveraPort,
@@ -116,17 +121,27 @@ export async function syncUser(
 ): Promise<SyncRunResult> {
   if (options.dryRun) deps = { ...deps, store: withoutWrites(deps.store) };
   const now = canonicalInstant(deps.clock.now().toISOString());
-  const collected = await collect(deps, user, options, now);
+  // B3: deletions held for a person's decision. Undecided, their pairs are frozen: not read, not planned.
+  const hold = await deps.store.getHold(user.severaUserGuid);
+  const decision = options.confirmDeletions === true ? 'confirm' : (hold?.decision?.kind ?? null);
+  const heldItems = hold === null ? [] : await deps.store.listHeld(user.severaUserGuid);
+  const frozen = new Map(
+    decision === null ? heldItems.map((h) => [linkKey(h.link.user, h.link.severaGuid), h] as const) : [],
+  );
+  const collected = await collect(deps, user, options, now, new Set(frozen.keys()));
+  const released = await releaseHeld(deps, user, collected, heldItems, frozen, decision);
   const errors: SyncError[] = [];
   let applied = 0;
   let plan: Plan = {
     actions: [],
     held: null,
+    heldDeletions: [],
     problems: [],
     notes: [],
     needsRead: { severa: [], google: [], peers: [] },
     leftOut: {},
   };
+  const newlyHeld = new Map<string, HeldDeletion>();
   // The first pass plans everything collected; a later pass only the items a write found changed under it
   // (412 / 404), freshly re-read: the rest of the collected changes are older than the links pass 1 saved.
   // Entries refused for good (issue 9 #8), forgotten for items that are gone. A refused update of a pair is seen
@@ -137,14 +152,14 @@ export async function syncUser(
     links: collected.links,
     complete: collected.google.complete,
     google: withSnapshots(
-      collected.google.changes,
+      [...collected.google.changes, ...released.google],
       [...refusals.values()].flatMap((r) => (r.google ? [r.google] : [])),
       (c) => (c.kind === 'deleted' ? c.id : c.record.id),
       (record) => ({ kind: 'upsert' as const, record }),
       (record) => record.id,
     ),
     severa: withSnapshots(
-      [...collected.severa.values()],
+      [...collected.severa.values(), ...released.severa],
       [...refusals.values()].flatMap((r) => (r.severa ? [r.severa] : [])),
       (c) => (c.kind === 'deleted' ? c.guid : c.record.guid),
       (record) => ({ kind: 'upsert' as const, record }),
@@ -182,9 +197,12 @@ export async function syncUser(
         peersKnown: peers.of,
         settings: deps.settings,
         now,
-        confirmDeletions: options.confirmDeletions ?? false,
+        confirmDeletions: decision === 'confirm',
         freshSevera: fresh,
         refused,
+        frozen: new Set(frozen.keys()),
+        restore: released.restore,
+        holdOpen: hold !== null && decision === null,
       });
       // The planner asks for what it must see before it decides (a deletion on a fresh read of the activity, a
       // kept-apart series' dates, who else syncs an activity): read it, then plan again with it.
@@ -217,7 +235,8 @@ export async function syncUser(
         ],
       };
     }
-    if (options.dryRun || plan.held) break;
+    for (const h of plan.heldDeletions) newlyHeld.set(linkKey(h.link.user, h.link.severaGuid), h);
+    if (options.dryRun) break;
 
     const stale = { google: new Set<string>(), severa: new Set<string>() };
     errors.length = 0;
@@ -260,6 +279,8 @@ export async function syncUser(
         }
         if (error instanceof SyncError && error.code === 'crash-injected') throw error;
         errors.push(error instanceof SyncError ? error : wrapUnknown(error));
+        // Google made the calendar read-only for a while: every further write would only prolong it.
+        if (error instanceof QuotaExceededError) break;
       }
     }
     if (errors.length === 0 || !errors.every(isStale)) break;
@@ -296,7 +317,18 @@ export async function syncUser(
       status: await deps.store.getStatus(user.severaUserGuid),
     };
   }
-  const status = await finish(deps, user, collected, plan, errors, now);
+  const holdNow = await keepHold(deps, user, {
+    hold,
+    decision,
+    heldItems,
+    frozen,
+    newlyHeld: [...newlyHeld.values()],
+    reason: plan.held?.reason ?? 'too-many-deletions',
+    links: collected.links.length,
+    settled: errors.length === 0,
+    now,
+  });
+  const status = await finish(deps, user, collected, plan, errors, now, holdNow);
   return { plan, applied, failed: errors.length, errors, status };
 }
 
@@ -323,14 +355,35 @@ async function currentRefusals(
   const newerSevera = new Map<string, string>();
   for (const c of collected.severa.values())
     if (c.kind === 'upsert') newerSevera.set(c.record.guid, contentHash(c.record.content));
+  // An occurrence of a series synced by the fallback (S9) goes, or changes, with its series.
+  const seriesOf = (id: string) => parseInstanceId(id)?.masterId ?? null;
+  const newer = (ids: ReadonlySet<string> | ReadonlyMap<string, string>, id: string) => {
+    const series = seriesOf(id);
+    return series !== null && ids.has(series);
+  };
   const changed = (r: Refusal) =>
     (r.google !== undefined &&
-      (newerGoogle.get(r.google.id) ?? contentHash(r.google.content)) !== contentHash(r.google.content)) ||
+      ((newerGoogle.get(r.google.id) ?? contentHash(r.google.content)) !== contentHash(r.google.content) ||
+        newer(newerGoogle, r.google.id))) ||
     (r.severa !== undefined &&
       (newerSevera.get(r.severa.guid) ?? contentHash(r.severa.content)) !== contentHash(r.severa.content));
+  // A full listing says nothing of deleted events: one that no longer lists a refused event (or its series) is
+  // asked about it, so a snapshot never brings a deleted event back.
+  const listed = new Set(collected.google.changes.flatMap((c) => (c.kind === 'upsert' ? [c.record.id] : [])));
   const refusals = new Map<string, Refusal>();
   for (const r of await deps.store.listRefusals(user.severaUserGuid)) {
-    if (gone.has(r.key) || (r.google !== undefined && goneEvents.has(r.google.id)) || changed(r))
+    if (
+      collected.google.complete &&
+      r.google !== undefined &&
+      !listed.has(r.google.id) &&
+      !listed.has(seriesOf(r.google.id) ?? r.google.id) &&
+      (await deps.calendar.get(user, r.google.id)) === null
+    ) {
+      goneEvents.add(r.google.id);
+    }
+    const goneEvent =
+      r.google !== undefined && (goneEvents.has(r.google.id) || newer(goneEvents, r.google.id));
+    if (gone.has(r.key) || goneEvent || changed(r))
       await deps.store.deleteRefusal(user.severaUserGuid, r.key);
     else refusals.set(r.key, r);
   }
@@ -431,6 +484,7 @@ async function collect(
   user: SyncUser,
   options: SyncRunOptions,
   now: string,
+  frozen: ReadonlySet<string>,
 ): Promise<Collected> {
   const { store, calendar, severa, settings } = deps;
   const userGuid = user.severaUserGuid;
@@ -447,6 +501,8 @@ async function collect(
     if (record) recovered.push(record);
   }
   const links = await store.listLinks(userGuid);
+  // Pairs whose deletion is held (B3) cost nothing while they wait: none of the reads below is made for them.
+  const active = frozen.size === 0 ? links : links.filter((l) => !frozen.has(linkKey(l.user, l.severaGuid)));
 
   const token = await store.getSyncToken(userGuid);
   let googleResult;
@@ -485,7 +541,7 @@ async function collect(
     const listedGuids = new Set(listed.map((r) => r.guid));
     for (const guid of listedGuids) fresh.add(guid);
     // Absent from the listing is only a hint: Severa deletions are confirmed by a 404 before anyone acts on them.
-    for (const link of links) {
+    for (const link of active) {
       if (listedGuids.has(link.severaGuid) || !overlaps(link, window)) continue;
       await confirmFresh(link.severaGuid);
     }
@@ -499,7 +555,7 @@ async function collect(
   if (complete && listed.size > 0) {
     // Absence from a full listing is only a hint (B3): a linked event missing from it is read by id, and only a
     // 404 makes it a deletion. (An empty listing is left to the planner, which holds the run.)
-    for (const l of links) {
+    for (const l of active) {
       if (present(l.googleId)) continue;
       const record = await calendar.get(user, l.googleId);
       googleChanges.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id: l.googleId });
@@ -507,7 +563,7 @@ async function collect(
     }
   }
   const cancelled = new Set(googleChanges.flatMap((c) => (c.kind === 'deleted' ? [c.id] : [])));
-  const goneFromGoogle = links.filter(
+  const goneFromGoogle = active.filter(
     (l) =>
       cancelled.has(l.googleId) ||
       cancelled.has(parseInstanceId(l.googleId)?.masterId ?? '') ||
@@ -521,14 +577,14 @@ async function collect(
     if (guid !== null && !severaChanges.has(guid)) await confirmFresh(guid);
   }
   // A copy whose creation was not confirmed (the insert's answer was lost): whether it exists, and as what.
-  for (const l of links) {
+  for (const l of active) {
     if (l.pendingInsert !== true || listed.has(l.googleId) || cancelled.has(l.googleId)) continue;
     const record = await calendar.get(user, l.googleId);
     googleChanges.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id: l.googleId });
   }
   // A released pair whose activity changed may resume: it needs the event as it is now, since its changes made
   // while released were passed over.
-  for (const l of links) {
+  for (const l of active) {
     if (
       l.dormant !== true ||
       !severaChanges.has(l.severaGuid) ||
@@ -579,7 +635,9 @@ async function resolveIntent(
 ): Promise<SeveraRecord | null> {
   const { store, severa, settings } = deps;
   const links = await store.listLinks(user);
-  if (links.some((l) => l.googleId === intent.googleId)) return null;
+  // A link of the event to another activity than the one this create replaces: the create's link was saved.
+  const previous = links.find((l) => l.googleId === intent.googleId);
+  if (previous && previous.severaGuid !== (intent.replaces ?? null)) return null;
   const linked = new Set((await store.findLinksByICalUID(intent.iCalUID)).map((l) => l.severaGuid));
   for (const l of links) linked.add(l.severaGuid);
   const nowMs = Date.parse(now);
@@ -593,32 +651,41 @@ async function resolveIntent(
   const since = Date.parse(intent.at) - CLOCK_SKEW_MS;
   const apiUser = await severa.apiUserGuid();
   const key = matchKey(intent.content);
-  const created = (await severa.listForUser(intent.ownerGuid, window))
-    .filter(
-      (r) =>
-        !linked.has(r.guid) &&
-        r.ownerGuid === intent.ownerGuid &&
-        r.createdAt !== null &&
-        Date.parse(r.createdAt) >= since &&
-        (apiUser === null || r.createdBy === apiUser) &&
-        matchKey(r.content) === key,
-    )
-    .sort((a, b) => (a.guid < b.guid ? -1 : 1))[0];
+  const ours = (rows: readonly SeveraRecord[]) =>
+    rows
+      .filter(
+        (r) =>
+          !linked.has(r.guid) &&
+          r.ownerGuid === intent.ownerGuid &&
+          r.createdAt !== null &&
+          Date.parse(r.createdAt) >= since &&
+          (apiUser === null || r.createdBy === apiUser) &&
+          matchKey(r.content) === key,
+      )
+      .sort((a, b) => (a.guid < b.guid ? -1 : 1))[0];
+  // The window listing shows a series only by its occurrences: one whose every occurrence is cancelled (a Google
+  // series emptied by exceptions) is found among what changed since the intent instead.
+  const created =
+    ours(await severa.listForUser(intent.ownerGuid, window)) ??
+    ours(await severa.listChangedSince(new Date(since).toISOString()));
   if (created === undefined) return null;
-  await store.putLink({
-    user,
-    severaGuid: created.guid,
-    googleId: intent.googleId,
-    iCalUID: intent.iCalUID,
-    origin: 'google',
-    // What we created, not what it is now: a person's edit since then must show as a change to sync.
-    severa: { version: '', hash: contentHash(intent.content) },
-    // The event's etag at the time is unknown: the next listing shows it as churn, or as the change it is.
-    google: { version: '', hash: contentHash(intent.content) },
-    base: intent.content,
-    syncedAt: now,
-    activityType: created.activityType.guid,
-  });
+  await store.putLink(
+    {
+      user,
+      severaGuid: created.guid,
+      googleId: intent.googleId,
+      iCalUID: intent.iCalUID,
+      origin: 'google',
+      // What we created, not what it is now: a person's edit since then must show as a change to sync.
+      severa: { version: '', hash: contentHash(intent.content) },
+      // The event's etag at the time is unknown: the next listing shows it as churn, or as the change it is.
+      google: { version: '', hash: contentHash(intent.content) },
+      base: intent.content,
+      syncedAt: now,
+      activityType: created.activityType.guid,
+    },
+    previous,
+  );
   step(deps, 'store.putLink');
   await store.deleteIntent(user, intent.googleId);
   await store.releaseMeeting(intent.iCalUID, user);
@@ -835,6 +902,7 @@ async function apply(
         from: span.from,
         to: span.to,
         at: now,
+        replaces: action.replaces?.severaGuid ?? null,
       });
       step(deps, 'store.putIntent');
       await claimMeeting(deps, user, g, now, seenPeers);
@@ -1005,7 +1073,9 @@ async function applyUpdate(
     } catch (error) {
       // Google refused what Severa took: the refusal remembers the activity as written (issue 9 #8).
       if (isRefusal(error)) {
-        throw writtenSevera === null ? new RefusedByGoogle(error) : new RefusedAfterWrite(error, writtenSevera);
+        throw writtenSevera === null
+          ? new RefusedByGoogle(error)
+          : new RefusedAfterWrite(error, writtenSevera);
       }
       if (action.link !== null && activityType !== action.severa.activityType) {
         // Severa took the write, Google did not: the next run finds Severa changed and sends it on. Only the type
@@ -1148,23 +1218,18 @@ async function finish(
   plan: Plan,
   errors: readonly SyncError[],
   now: string,
+  hold: OpenHold | null,
 ): Promise<UserSyncStatus> {
   const { store } = deps;
   const userGuid = user.severaUserGuid;
   const previous = await store.getStatus(userGuid);
+  const held = hold === null ? [] : [holdWords(user, hold)];
   let status: UserSyncStatus;
-  if (plan.held) {
-    status = {
-      state: 'held',
-      lastSuccessAt: previous.lastSuccessAt,
-      message: plan.problems.join(' '),
-      pendingRetries: 0,
-    };
-  } else if (errors.length > 0) {
+  if (errors.length > 0) {
     status = {
       state: 'error',
       lastSuccessAt: previous.lastSuccessAt,
-      message: describeErrors(errors),
+      message: [describeErrors(errors), ...held].join(' '),
       pendingRetries: errors.length,
     };
   } else {
@@ -1178,21 +1243,168 @@ async function finish(
         await store.deleteIntent(userGuid, intent.googleId);
     }
     const notes = [...plan.notes, ...refusalNotes(await store.listRefusals(userGuid))];
+    const words =
+      plan.problems.length > 0 ? [...plan.problems] : notes.length > 0 ? notes.map((n) => n.message) : [];
+    // Held deletions wait for a decision, but the rest of the run counts: its markers moved, it succeeded.
     status = {
-      state: plan.problems.length > 0 ? 'error' : 'healthy',
+      state: hold !== null ? 'held' : plan.problems.length > 0 ? 'error' : 'healthy',
       lastSuccessAt: now,
-      message:
-        plan.problems.length > 0
-          ? plan.problems.join(' ')
-          : notes.length > 0
-            ? notes.map((n) => n.message).join(' ')
-            : null,
+      message: [...held, ...words].join(' ') || null,
       pendingRetries: 0,
       ...(notes.length > 0 ? { notes } : {}),
     };
   }
   await store.setStatus(userGuid, status);
   return status;
+}
+
+/** A hold as this run leaves it: what the status says of it. */
+interface OpenHold {
+  readonly reason: HoldReason;
+  readonly since: string;
+  readonly links: number;
+  /** Deletions waiting. */
+  readonly count: number;
+}
+
+/** What a person (and the administrator who decides) reads about a hold (B3, B7). */
+function holdWords(user: SyncUser, hold: OpenHold): string {
+  const decide =
+    `An administrator applies them with "npm run cli -- user hold confirm ${user.email}", or restores the ` +
+    `entries with "npm run cli -- user hold reject ${user.email}".`;
+  const what =
+    hold.reason === 'google-listing-empty'
+      ? `Google returned an empty calendar for ${user.email} while ${hold.count} synced entries exist: their ` +
+        'deletion is held.'
+      : `${hold.count} deletions are held for ${user.email}: together they would delete ${hold.count} of ` +
+        `${hold.links} synced entries at once.`;
+  return `${what} Nothing was deleted, and everything else keeps syncing (held since ${hold.since}). ${decide}`;
+}
+
+/**
+ * The held pairs this run lets go, with what their planning needs. On a decision every held pair goes back to the
+ * planner: the deletion its hold saw is told again (an event merely missing from an empty listing is read first),
+ * and a rejection asks for the entry to be made again. Undecided, a pair whose remaining side changed since is let
+ * go too (a change wins over a deletion, SPEC §6), and one whose deleted side came back; the rest stay frozen.
+ */
+async function releaseHeld(
+  deps: RunnerDeps,
+  user: SyncUser,
+  collected: Collected,
+  heldItems: readonly HeldDeletion[],
+  frozen: Map<string, HeldDeletion>,
+  decision: 'confirm' | 'reject' | null,
+): Promise<{
+  readonly google: GoogleChange[];
+  readonly severa: SeveraChange[];
+  readonly restore: Map<string, HeldDeletion['side']>;
+}> {
+  const google: GoogleChange[] = [];
+  const severa: SeveraChange[] = [];
+  const restore = new Map<string, HeldDeletion['side']>();
+  const googleNews = new Map(
+    collected.google.changes.map((c) => [c.kind === 'deleted' ? c.id : c.record.id, c] as const),
+  );
+  const told = (item: HeldDeletion) => {
+    if (item.side === 'google') {
+      if (!collected.severa.has(item.link.severaGuid))
+        severa.push({ kind: 'deleted', guid: item.link.severaGuid });
+    } else if (!googleNews.has(item.link.googleId)) google.push({ kind: 'deleted', id: item.link.googleId });
+  };
+  for (const item of heldItems) {
+    const key = linkKey(item.link.user, item.link.severaGuid);
+    const g = googleNews.get(item.link.googleId);
+    const s = collected.severa.get(item.link.severaGuid);
+    if (decision !== null) {
+      let gone = item.confirmed;
+      if (item.confirmed) told(item);
+      else if (g === undefined) {
+        const [read] = await readGoogle(deps, user, [item.link.googleId]);
+        if (read) google.push(read);
+        gone = read?.kind === 'deleted';
+      } else gone = g.kind === 'deleted';
+      if (decision === 'reject' && gone) restore.set(key, item.side);
+      continue;
+    }
+    const changed = (c: GoogleChange | SeveraChange | undefined, hash: string) =>
+      c?.kind === 'upsert' && contentHash(c.record.content) !== hash;
+    const remainingChanged =
+      item.side === 'severa' ? changed(s, item.link.severa.hash) : changed(g, item.link.google.hash);
+    const cameBack = item.side === 'severa' ? g?.kind === 'upsert' : s?.kind === 'upsert' && !item.confirmed;
+    if (!remainingChanged && !cameBack) continue;
+    frozen.delete(key);
+    if (remainingChanged && !cameBack && item.confirmed) told(item);
+    else if (!item.confirmed && g === undefined) {
+      // Merely missing from an empty listing: whether the event is there is read now, not assumed.
+      google.push(...(await readGoogle(deps, user, [item.link.googleId])));
+    }
+  }
+  return { google, severa, restore };
+}
+
+/**
+ * Saves the hold as this run leaves it: decided holds end once their run settled every item; undecided, the pairs
+ * let go leave it and this run's new held deletions join it. Returns what the status says, or null: no hold.
+ */
+async function keepHold(
+  deps: RunnerDeps,
+  user: SyncUser,
+  run: {
+    readonly hold: DeletionHold | null;
+    readonly decision: 'confirm' | 'reject' | null;
+    readonly heldItems: readonly HeldDeletion[];
+    readonly frozen: ReadonlyMap<string, HeldDeletion>;
+    readonly newlyHeld: readonly HeldDeletion[];
+    readonly reason: HoldReason;
+    readonly links: number;
+    readonly settled: boolean;
+    readonly now: string;
+  },
+): Promise<OpenHold | null> {
+  const { store } = deps;
+  const userGuid = user.severaUserGuid;
+  const keyOf = (h: HeldDeletion) => linkKey(h.link.user, h.link.severaGuid);
+  let hold = run.hold;
+  let waiting = new Set(run.frozen.keys());
+  if (run.decision !== null && hold !== null) {
+    if (!run.settled) return { ...hold, count: hold.deletions };
+    await store.deleteHeld(userGuid, run.heldItems.map(keyOf));
+    step(deps, 'store.deleteHeld');
+    await store.setHold(userGuid, null);
+    step(deps, 'store.setHold');
+    hold = null;
+    waiting = new Set();
+  } else if (run.decision === null) {
+    const letGo = run.heldItems.map(keyOf).filter((k) => !waiting.has(k));
+    if (letGo.length > 0) {
+      await store.deleteHeld(userGuid, letGo);
+      step(deps, 'store.deleteHeld');
+    }
+  }
+  if (run.newlyHeld.length > 0) {
+    await store.putHeld(userGuid, run.newlyHeld);
+    step(deps, 'store.putHeld');
+    for (const h of run.newlyHeld) waiting.add(keyOf(h));
+  }
+  if (waiting.size === 0) {
+    if (hold !== null) {
+      await store.setHold(userGuid, null);
+      step(deps, 'store.setHold');
+    }
+    return null;
+  }
+  if (hold === null || hold.deletions !== waiting.size) {
+    hold = {
+      reason: hold?.reason ?? run.reason,
+      since: hold?.since ?? run.now,
+      links: hold?.links ?? run.links,
+      deletions: waiting.size,
+      decision: null,
+    };
+    await store.setHold(userGuid, hold);
+    step(deps, 'store.setHold');
+  }
+  return { reason: hold.reason, since: hold.since, links: hold.links, count: waiting.size };
 }
 
 /**
@@ -1214,6 +1426,11 @@ function withoutWrites(store: SyncStore): SyncStore {
     findIntentsByICalUID: (i) => store.findIntentsByICalUID(i),
     getWatermark: () => store.getWatermark(),
     getStatus: (u) => store.getStatus(u),
+    getHold: (u) => store.getHold(u),
+    listHeld: (u) => store.listHeld(u),
+    setHold: skip,
+    putHeld: skip,
+    deleteHeld: skip,
     putLink: skip,
     deleteLink: skip,
     saveSyncToken: skip,

@@ -15,10 +15,13 @@ import type {
   AuditEntry,
   AuditLog,
   CreateIntent,
+  DeletionHold,
+  HeldDeletion,
   LeaseStore,
   MessageLog,
   OrgConfig,
   OrgConfigStore,
+  Refusal,
   SyncStore,
   UserDirectory,
   UserRecord,
@@ -385,6 +388,89 @@ export function describeStateContract(name: string, options: ContractOptions): v
       await store.setWatermark(T0);
       await store.setWatermark(at(1));
       assert.equal(await store.getWatermark(), at(1));
+    });
+
+    it('a paused status keeps its pause and count; a later status without them drops them', async () => {
+      const { store } = await fixture();
+      const paused: UserSyncStatus = {
+        state: 'error',
+        lastSuccessAt: T0,
+        message: 'Google Calendar has made the calendar read-only for a while.',
+        pendingRetries: 1,
+        pausedUntil: at(30),
+        quotaPauses: 2,
+      };
+      await store.setStatus('user-a', paused);
+      assert.deepEqual(await store.getStatus('user-a'), paused);
+      const healthy: UserSyncStatus = {
+        state: 'healthy',
+        lastSuccessAt: at(31),
+        message: null,
+        pendingRetries: 0,
+      };
+      await store.setStatus('user-a', healthy);
+      assert.deepEqual(await store.getStatus('user-a'), healthy);
+    });
+
+    it('keeps refusals per user by key, with their snapshots; replaces by key; deletes one', async () => {
+      const { store } = await fixture();
+      const refusal: Refusal = {
+        key: 'google:g/1',
+        fingerprint: 'f1',
+        title: 'Offsite',
+        side: 'severa',
+        message: 'Severa refused the location.',
+        at: T0,
+        severa: record('s1', T0),
+      };
+      const pair: Refusal = { ...refusal, key: 'pair:s2', fingerprint: 'f2|f3', side: 'google' };
+      await store.putRefusal('user-a', refusal);
+      await store.putRefusal('user-a', pair);
+      await store.putRefusal('user-b', refusal);
+      assert.deepEqual([...(await store.listRefusals('user-a'))].sort(byKey((r) => r.key)), [refusal, pair]);
+      await store.putRefusal('user-a', { ...refusal, fingerprint: 'f9' });
+      await store.deleteRefusal('user-a', 'pair:s2');
+      assert.deepEqual(await store.listRefusals('user-a'), [{ ...refusal, fingerprint: 'f9' }]);
+      assert.deepEqual(await store.listRefusals('user-b'), [refusal]);
+      await store.deleteRefusal('user-a', 'none');
+    });
+
+    it('keeps a B3 hold and its held deletions per user; puts replace by link, deletes remove by link key', async () => {
+      const { store } = await fixture();
+      assert.equal(await store.getHold('user-a'), null);
+      assert.deepEqual(await store.listHeld('user-a'), []);
+      const hold: DeletionHold = {
+        reason: 'too-many-deletions',
+        since: T0,
+        links: 40,
+        deletions: 2,
+        decision: null,
+      };
+      await store.setHold('user-a', hold);
+      const held: HeldDeletion[] = [
+        { link: link('user-a', 's1', 'g1'), side: 'severa', confirmed: true },
+        { link: link('user-a', 's/2', 'g2', { base: SERIES }), side: 'google', confirmed: false },
+      ];
+      await store.putHeld('user-a', held);
+      await store.putHeld('user-a', [{ ...held[0]!, confirmed: false }]);
+      assert.deepEqual(await store.getHold('user-a'), hold);
+      const bySevera = byKey((h: HeldDeletion) => h.link.severaGuid);
+      assert.deepEqual(
+        [...(await store.listHeld('user-a'))].sort(bySevera),
+        [{ ...held[0]!, confirmed: false }, held[1]!].sort(bySevera),
+      );
+      const decided: DeletionHold = {
+        ...hold,
+        decision: { kind: 'reject', at: at(1), by: 'admin@demo.example' },
+      };
+      await store.setHold('user-a', decided);
+      assert.deepEqual(await store.getHold('user-a'), decided);
+      assert.equal(await store.getHold('user-b'), null, 'per user');
+      await store.deleteHeld('user-a', ['user-a|s1', 'user-a|s/2', 'user-a|none']);
+      assert.deepEqual(await store.listHeld('user-a'), []);
+      await store.setHold('user-a', null);
+      assert.equal(await store.getHold('user-a'), null);
+      assert.equal(await store.getSyncToken('user-a'), null, 'the hold is independent of the token');
     });
   });
 

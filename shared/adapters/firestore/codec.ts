@@ -34,9 +34,12 @@ import {
 import type { WatchChannel } from '../../ports/calendar.port.js';
 import {
   ENTRY_NOTE_KINDS,
+  HOLD_REASONS,
   USER_SYNC_STATES,
   type AuditEntry,
+  type DeletionHold,
   type EntryNote,
+  type HeldDeletion,
   type Refusal,
   type CreateIntent,
   type OrgConfig,
@@ -219,6 +222,7 @@ const createIntentShape = {
   from: str,
   to: str,
   at: str,
+  replaces: nullableStr.optional(),
 };
 
 export const createIntentSchema: z.ZodType<CreateIntent> = z.object(createIntentShape);
@@ -242,6 +246,8 @@ export const userSyncStatusSchema: z.ZodType<UserSyncStatus> = z.object({
   message: nullableStr,
   pendingRetries: z.number(),
   notes: z.array(entryNoteSchema).optional(),
+  pausedUntil: str.optional(),
+  quotaPauses: z.number().int().positive().optional(),
 });
 
 export const googleRecordSchema: z.ZodType<GoogleRecord> = z.object({
@@ -264,6 +270,20 @@ export const refusalSchema: z.ZodType<Refusal> = z.object({
   at: str,
   google: googleRecordSchema.optional(),
   severa: severaRecordSchema.optional(),
+});
+
+export const heldDeletionSchema: z.ZodType<HeldDeletion> = z.object({
+  link: linkSchema,
+  side: z.enum(['google', 'severa']),
+  confirmed: z.boolean(),
+});
+
+export const deletionHoldSchema: z.ZodType<DeletionHold> = z.object({
+  reason: z.enum(HOLD_REASONS),
+  since: str,
+  links: z.number().int().nonnegative(),
+  deletions: z.number().int().nonnegative(),
+  decision: z.object({ kind: z.enum(['confirm', 'reject']), at: str, by: str }).nullable(),
 });
 
 const watchChannelSchema: z.ZodType<WatchChannel> = z.object({

@@ -19,11 +19,21 @@
 import type { DocumentReference, DocumentSnapshot, Firestore, Transaction } from '@google-cloud/firestore';
 import { z } from 'zod';
 
-import { severaRecordFingerprint, type Link, type SeveraRecord } from '../../domain/index.js';
-import type { CreateIntent, InboxItem, Refusal, SyncStore, UserSyncStatus } from '../../ports/index.js';
+import { linkKey, severaRecordFingerprint, type Link, type SeveraRecord } from '../../domain/index.js';
+import type {
+  CreateIntent,
+  DeletionHold,
+  HeldDeletion,
+  InboxItem,
+  Refusal,
+  SyncStore,
+  UserSyncStatus,
+} from '../../ports/index.js';
 import {
   claimSchema,
   decode,
+  deletionHoldSchema,
+  heldDeletionSchema,
   linkSchema,
   refusalSchema,
   severaRecordSchema,
@@ -37,6 +47,9 @@ const OFF: UserSyncStatus = { state: 'off', lastSuccessAt: null, message: null, 
 
 /** Documents read and written per inbox transaction (Firestore allows 500 writes per commit). */
 const INBOX_CHUNK = 200;
+
+/** Writes per batch of held deletions (Firestore allows 500 writes per commit). */
+const BATCH_LIMIT = 400;
 
 export class FirestoreSyncStore implements SyncStore {
   readonly #layout: OrgLayout;
@@ -166,6 +179,45 @@ export class FirestoreSyncStore implements SyncStore {
 
   async deleteRefusal(user: string, key: string): Promise<void> {
     await this.#layout.refusal(user, key).delete();
+  }
+
+  async getHold(user: string): Promise<DeletionHold | null> {
+    const snap = await this.#layout.user(user).get();
+    const hold: unknown = snap.get('hold');
+    if (hold === undefined || hold === null) return null;
+    return decode(deletionHoldSchema, hold, `${snap.ref.path}.hold`, 'deletion hold');
+  }
+
+  async setHold(user: string, hold: DeletionHold | null): Promise<void> {
+    await this.#layout
+      .user(user)
+      .set({ hold: hold === null ? null : toFirestore(hold) }, { mergeFields: ['hold'] });
+  }
+
+  async listHeld(user: string): Promise<readonly HeldDeletion[]> {
+    const snap = await this.#layout.heldDeletions(user).get();
+    return snap.docs.map((doc) => decode(heldDeletionSchema, doc.data(), doc.ref.path, 'held deletion'));
+  }
+
+  async putHeld(user: string, items: readonly HeldDeletion[]): Promise<void> {
+    for (const chunk of chunks(items, BATCH_LIMIT)) {
+      const batch = this.#layout.firestore.batch();
+      for (const item of chunk) {
+        batch.set(
+          this.#layout.heldDeletion(user, linkKey(item.link.user, item.link.severaGuid)),
+          toFirestore(item),
+        );
+      }
+      await batch.commit();
+    }
+  }
+
+  async deleteHeld(user: string, linkKeys: readonly string[]): Promise<void> {
+    for (const chunk of chunks(linkKeys, BATCH_LIMIT)) {
+      const batch = this.#layout.firestore.batch();
+      for (const key of chunk) batch.delete(this.#layout.heldDeletion(user, key));
+      await batch.commit();
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------------

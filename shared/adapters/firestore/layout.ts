@@ -7,11 +7,14 @@
  * | `orgs/{org}/config/settings`             | the OrgConfig                                                      |
  * | `orgs/{org}/state/severaPoll`            | `watermark`: the org-wide Severa `changedSince` watermark          |
  * | `orgs/{org}/users/{user}`                | the UserRecord fields + `inDirectory: true` (written by putUser);  |
- * |                                          | `syncToken`; `status` (UserSyncStatus). Sync state may exist for a |
+ * |                                          | `syncToken`; `status` (UserSyncStatus); `hold` (DeletionHold, when |
+ * |                                          | B3 holds deletions). Sync state may exist for a                    |
  * |                                          | user who is not (yet) in the directory: such a doc has no          |
  * |                                          | `inDirectory` and is not listed as a user.                         |
  * | `orgs/{org}/users/{user}/inbox/{guid}`   | `record`: a routed SeveraRecord (the newest version per guid)      |
  * | `orgs/{org}/users/{user}/refusals/{key}` | a Refusal as-is: an entry one side refused for good                |
+ * | `orgs/{org}/users/{user}/held/{linkKey}` | a HeldDeletion as-is: a deletion B3 keeps aside (the user doc's    |
+ * |                                          | `hold` field says why, since when, and the decision once taken)    |
  * | `orgs/{org}/users/{user}/audit/{autoId}` | the AuditEntry's fields; `atMs` (the listing order); `expiresAt`   |
  * |                                          | as a Timestamp (TTL field) and `expiresAtText` (exact read-back)   |
  * | `orgs/{org}/links/{user|severaGuid}`     | a Link as-is: its fields `user`, `googleId`, `iCalUID` and         |
@@ -75,6 +78,14 @@ export class OrgLayout {
 
   refusals(user: string): CollectionReference {
     return this.user(user).collection('refusals');
+  }
+
+  heldDeletions(user: string): CollectionReference {
+    return this.user(user).collection('held');
+  }
+
+  heldDeletion(user: string, linkKey: string): DocumentReference {
+    return this.heldDeletions(user).doc(docId(linkKey));
   }
 
   refusal(user: string, key: string): DocumentReference {

@@ -1,4 +1,4 @@
-import { PermanentError, RateLimitedError, TransientError } from '../../domain/index.js';
+import { PermanentError, QuotaExceededError, RateLimitedError, TransientError } from '../../domain/index.js';
 
 /**
  * When an injected failure strikes: `before` the effect (the request failed, nothing changed), or `after` it (the
@@ -8,8 +8,11 @@ export type FaultTiming = 'before' | 'after';
 
 export interface PendingFault {
   readonly timing: FaultTiming;
-  /** `refused`: the service rejects the request for good (a 400 on what was sent): nothing changes. */
-  readonly kind: 'transient' | 'rate-limited' | 'refused';
+  /**
+   * `refused`: the service rejects the request for good (a 400 on what was sent): nothing changes. `quota`: Google's
+   * "Calendar usage limits exceeded" (nothing changes).
+   */
+  readonly kind: 'transient' | 'rate-limited' | 'refused' | 'quota';
 }
 
 /** A queue of failures for the next write calls of an in-memory service. */
@@ -36,6 +39,7 @@ export class FaultQueue {
     if (fault.kind === 'refused') {
       throw new PermanentError('validation', `The service refused this entry (injected on ${operation}).`);
     }
+    if (fault.kind === 'quota') throw new QuotaExceededError(`injected usage limit on ${operation}`);
     if (fault.timing === 'after') effect();
     throw fault.kind === 'rate-limited'
       ? new RateLimitedError(`injected rate limit on ${operation}`, 1)

@@ -1,5 +1,13 @@
 import { linkKey, severaRecordFingerprint, type Link, type SeveraRecord } from '../../domain/index.js';
-import type { CreateIntent, InboxItem, Refusal, SyncStore, UserSyncStatus } from '../../ports/index.js';
+import type {
+  CreateIntent,
+  DeletionHold,
+  HeldDeletion,
+  InboxItem,
+  Refusal,
+  SyncStore,
+  UserSyncStatus,
+} from '../../ports/index.js';
 import { FaultQueue } from './faults.js';
 
 const OFF: UserSyncStatus = { state: 'off', lastSuccessAt: null, message: null, pendingRetries: 0 };
@@ -17,6 +25,8 @@ export class MemorySyncStore implements SyncStore {
   readonly #status = new Map<string, UserSyncStatus>();
   readonly #claims = new Map<string, { user: string; at: string }>();
   readonly #refusals = new Map<string, Map<string, Refusal>>();
+  readonly #holds = new Map<string, DeletionHold>();
+  readonly #held = new Map<string, Map<string, HeldDeletion>>();
   #watermark: string | null = null;
 
   async listLinks(user: string): Promise<readonly Link[]> {
@@ -175,6 +185,38 @@ export class MemorySyncStore implements SyncStore {
   async deleteRefusal(user: string, key: string): Promise<void> {
     await Promise.resolve();
     this.#refusals.get(user)?.delete(key);
+  }
+
+  async getHold(user: string): Promise<DeletionHold | null> {
+    await Promise.resolve();
+    return this.#holds.get(user) ?? null;
+  }
+
+  setHold(user: string, hold: DeletionHold | null): Promise<void> {
+    return this.faults.run('store.setHold', () => {
+      if (hold === null) this.#holds.delete(user);
+      else this.#holds.set(user, hold);
+    });
+  }
+
+  async listHeld(user: string): Promise<readonly HeldDeletion[]> {
+    await Promise.resolve();
+    return [...(this.#held.get(user)?.values() ?? [])];
+  }
+
+  putHeld(user: string, items: readonly HeldDeletion[]): Promise<void> {
+    return this.faults.run('store.putHeld', () => {
+      const m = this.#held.get(user) ?? new Map<string, HeldDeletion>();
+      for (const item of items) m.set(linkKey(item.link.user, item.link.severaGuid), item);
+      this.#held.set(user, m);
+    });
+  }
+
+  deleteHeld(user: string, linkKeys: readonly string[]): Promise<void> {
+    return this.faults.run('store.deleteHeld', () => {
+      const m = this.#held.get(user);
+      for (const key of linkKeys) m?.delete(key);
+    });
   }
 
   /** A user's refusals and status, for the tests' oracle. */

@@ -116,6 +116,8 @@ const view = (overrides: Partial<UserStatusView> = {}): UserStatusView => ({
   pendingRetries: 0,
   channelExpiresAt: '2026-11-30T06:00:00.000Z',
   lastReconcileAt: '2026-11-24T05:00:00Z',
+  hold: null,
+  behindSince: null,
   ...overrides,
 });
 
@@ -141,6 +143,18 @@ describe('cli: parsing', () => {
       kind: 'user resync',
       email: 'a@b.c',
       full: true,
+    });
+    assert.deepEqual(parseCli(['user', 'hold', 'confirm', 'a@b.c']).command, {
+      kind: 'user hold',
+      decision: 'confirm',
+      email: 'a@b.c',
+      by: null,
+    });
+    assert.deepEqual(parseCli(['user', 'hold', 'reject', 'a@b.c', '--by', 'Maija']).command, {
+      kind: 'user hold',
+      decision: 'reject',
+      email: 'a@b.c',
+      by: 'Maija',
     });
     assert.deepEqual(parseCli(['org', 'show']).command, { kind: 'org show' });
     assert.deepEqual(parseCli(['org', 'enable']).command, { kind: 'org enable' });
@@ -211,6 +225,11 @@ describe('cli: parsing', () => {
     assert.equal(usageError(['user', 'enable']), '"user enable" needs <email>.');
     assert.equal(usageError(['user', 'preview']), '"user preview" needs <email>.');
     assert.equal(usageError(['user', 'resync', '--full']), '"user resync" needs <email>.');
+    assert.equal(usageError(['user', 'hold', 'confirm']), '"user hold" needs <confirm|reject> <email>.');
+    assert.equal(
+      usageError(['user', 'hold', 'approve', 'a@b.c']),
+      '"user hold" takes confirm or reject, not "approve".',
+    );
     assert.equal(
       usageError(['user', 'enable', 'a@b.c', 'd@e.f']),
       '"user enable" takes only <email>; unexpected: d@e.f.',
@@ -437,6 +456,53 @@ describe('cli: runCli exit codes and output', () => {
     assert.match(io.text(), /To create in Google: "Dentist", "Workshop"/);
     assert.match(io.text(), /Left out \(not calendar entries\): 4 working location, 1 birthday\n/);
     assert.match(io.text(), /Switch sync on with: npm run cli -- user enable aino@demo\.example\n$/);
+  });
+
+  it('decides a hold and says what the next sync does; the status shows the hold and a sync that fell behind', async () => {
+    const { deps, calls } = fakeRuntime({
+      decideHold: (email, decision) =>
+        Promise.resolve({
+          user: { severaUserGuid: 'g-1', email, timeZone: 'UTC', defaultActivityTypeGuid: null },
+          decision,
+          deletions: 250,
+          requestId: 'r-1',
+        }),
+      userStatus: (email) =>
+        Promise.resolve(
+          view({
+            email,
+            state: 'held',
+            hold: {
+              reason: 'too-many-deletions',
+              since: '2026-11-24T06:00:00Z',
+              deletions: 250,
+              decision: null,
+            },
+            behindSince: '2026-11-24T05:00:00Z',
+          }),
+        ),
+    });
+    const io = capture();
+    assert.equal(
+      await runCli(['user', 'hold', 'reject', 'aino@demo.example', '--by', 'Maija'], io, deps),
+      EXIT_OK,
+    );
+    assert.equal(
+      io.text(),
+      'Rejected 250 held deletions for aino@demo.example: the next sync restores the entries.\n' +
+        'The decision is in the audit trail. A sync was requested now.\n',
+    );
+    assert.ok(calls.includes('decideHold ["aino@demo.example","reject","Maija"]'));
+    const status = capture();
+    assert.equal(await runCli(['user', 'status', 'aino@demo.example'], status, deps), EXIT_OK);
+    assert.match(
+      status.text(),
+      /\n {2}Behind since: {5}2026-11-24T05:00:00Z \(no sync has finished since\)\n/,
+    );
+    assert.match(
+      status.text(),
+      /\n {2}Held deletions: {3}250 \(too-many-deletions, since 2026-11-24T06:00:00Z; decide with: npm run cli -- user hold confirm\|reject aino@demo\.example\)\n/,
+    );
   });
 
   it('refusals and failures exit 1 with their actionable words, and the runtime is always closed', async () => {

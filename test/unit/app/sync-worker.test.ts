@@ -15,6 +15,7 @@ import {
   MemoryOrgConfigStore,
   MemoryUserDirectory,
 } from '../../../shared/adapters/memory/memory-operations.js';
+import { currentParty } from '../../../shared/adapters/throttle.js';
 import { PermanentError, TransientError, canonicalInstant } from '../../../shared/domain/index.js';
 import { createMemoryLogger } from '../../../shared/observability/logger.js';
 import type { SyncRequest, UserRecord } from '../../../shared/ports/index.js';
@@ -46,8 +47,7 @@ function userRecord(overrides: Partial<UserRecord> = {}): UserRecord {
   };
 }
 
-async function harness(): Promise<Harness> {
-  const world = new World();
+async function harness(world = new World()): Promise<Harness> {
   const users = new MemoryUserDirectory();
   await users.putUser(userRecord());
   const orgConfig = new MemoryOrgConfigStore({
@@ -120,6 +120,105 @@ describe('syncWorker: one user sync request', () => {
     const again = await handleSyncRequest(h.deps(), h.delivery());
     assert.deepEqual(again, { kind: 'skipped', reason: 'already-processed' });
     assert.equal(h.world.writes(), writes);
+  });
+
+  it("makes every Severa request of the run on the person's behalf (their fair share of the org's budget)", async () => {
+    h.world.calendar.humanCreate(aino.email, timed('Dentist', 1, 9, 1));
+    const parties: (string | undefined)[] = [];
+    const severa = h.world.severa;
+    const deps = h.deps();
+    const spy = new Proxy(severa, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          parties.push(currentParty());
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    await handleSyncRequest({ ...deps, severa: spy }, h.delivery());
+    assert.ok(parties.length >= 2, 'the run called Severa');
+    assert.deepEqual(new Set(parties), new Set([aino.severaUserGuid]));
+    assert.equal(currentParty(), undefined, 'outside the run, nobody');
+  });
+
+  it('a run that holds deletions (B3) still completes: its markers moved, and it serves later requests', async () => {
+    h = await harness(
+      new World({ settings: { deletionSafety: { maxCount: 2, maxShare: 0.3, shareFloor: 2 } } }),
+    );
+    const world = h.world;
+    for (let i = 0; i < 4; i += 1) {
+      world.severa.humanCreate({
+        ownerGuid: aino.severaUserGuid,
+        content: timed(`Entry ${i}`, 2, 9 + i),
+        activityTypeGuid: TYPES.meeting.guid,
+      });
+    }
+    await world.poll();
+    await handleSyncRequest(h.deps(), h.delivery({}, 'm-1'));
+    for (const e of world.calendar.live(aino.email)) world.calendar.humanDelete([aino.email], e.id);
+    world.clock.advance(60_000);
+    const outcome = await handleSyncRequest(h.deps(), h.delivery({}, 'm-2'));
+    assert.ok(outcome.kind === 'synced');
+    assert.equal(outcome.result.status.state, 'held');
+    assert.equal(world.severa.all().length, 4, 'nothing deleted');
+    const user = await h.users.getUser(aino.severaUserGuid);
+    assert.equal(user?.lastCompleteRunStartedAt, '2026-03-02T08:01:00Z', 'a complete run');
+  });
+
+  it('pauses a person whose calendar Google made read-only, longer each time, and resumes without losing a change', async () => {
+    h.world.calendar.humanCreate(aino.email, timed('Dentist', 1, 9, 1));
+    h.world.severa.humanCreate({
+      ownerGuid: aino.severaUserGuid,
+      content: timed('Review', 2, 9),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    await h.world.poll();
+    h.world.calendar.faults.inject(1, { timing: 'before', kind: 'quota' });
+    const first = await handleSyncRequest(h.deps(), h.delivery({}, 'm-1'));
+    assert.equal(first.kind, 'failed', 'acked, not redelivered');
+    const paused = await h.world.store.getStatus(aino.severaUserGuid);
+    assert.equal(paused.pausedUntil, '2026-03-02T08:30:00Z', 'thirty minutes');
+    assert.match(paused.message ?? '', /read-only for a while .*until 2026-03-02T08:30:00Z.*nothing is lost/);
+    const writes = h.world.writes();
+
+    h.world.clock.advance(10 * 60_000);
+    assert.deepEqual(await handleSyncRequest(h.deps(), h.delivery({}, 'm-2')), {
+      kind: 'skipped',
+      reason: 'paused',
+    });
+    assert.equal(h.world.writes(), writes, 'no call while paused');
+
+    // Still limited after the pause: the next one is twice as long.
+    h.world.clock.advance(25 * 60_000);
+    h.world.calendar.faults.inject(1, { timing: 'before', kind: 'quota' });
+    await handleSyncRequest(h.deps(), h.delivery({}, 'm-3'));
+    const again = await h.world.store.getStatus(aino.severaUserGuid);
+    assert.equal(again.pausedUntil, '2026-03-02T09:35:00Z', 'an hour');
+    assert.equal(again.quotaPauses, 2);
+
+    h.world.clock.advance(61 * 60_000);
+    const resumed = await handleSyncRequest(h.deps(), h.delivery({}, 'm-4'));
+    assert.equal(resumed.kind, 'synced');
+    const healthy = await h.world.store.getStatus(aino.severaUserGuid);
+    assert.equal(healthy.state, 'healthy');
+    assert.equal(healthy.pausedUntil, undefined);
+    assert.deepEqual(
+      h.world.severa
+        .all()
+        .map((s) => s.content.title)
+        .sort(),
+      ['Dentist', 'Review'],
+    );
+    assert.deepEqual(
+      h.world.calendar
+        .live(aino.email)
+        .map((e) => e.content.title)
+        .sort(),
+      ['Dentist', 'Review'],
+      'both changes synced once the pause was over',
+    );
   });
 
   it('coalesces: a request older than the last complete run is served by it; a reconcile needs a reconcile', async () => {

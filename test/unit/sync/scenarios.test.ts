@@ -237,6 +237,34 @@ describe('deletions both ways (S7, SPEC §6 table)', () => {
     assert.equal(await settled(world), 0);
   });
 
+  it('a run that stops right after re-creating a deleted activity leaves no second one', async () => {
+    const world = new World();
+    const g = world.calendar.humanCreate(A.email, timed('Review', 3, 10));
+    await world.cycle();
+    const s = world.severa.all()[0]!;
+    world.severa.humanDelete(s.guid);
+    world.calendar.humanUpdate([A.email], g.id, { title: 'Review v2' });
+    let crashed = false;
+    world.onStep = (step) => {
+      if (step !== 'severa.create' || crashed) return;
+      crashed = true;
+      throw new CrashInjectedError('crash after the re-create');
+    };
+    await world.sync(A, { reconcile: true }).catch((error: unknown) => {
+      assert.ok(error instanceof CrashInjectedError);
+    });
+    world.onStep = undefined;
+    assert.ok(crashed);
+    // The old pair's link is still saved: it must not be taken for the new create's.
+    await world.cycle({ reconcile: true });
+    const all = world.severa.all();
+    assert.deepEqual(
+      all.map((a) => a.content.title),
+      ['Review v2'],
+    );
+    assert.equal(await settled(world), 0);
+  });
+
   it('gone from both sides → only the link goes', async () => {
     const world = new World();
     const s = newSevera(world);
@@ -491,30 +519,132 @@ describe('initial sync (S6)', () => {
   });
 });
 
-describe('deletion safety (B3)', () => {
-  it('holds a run that would delete too much, and applies it once confirmed', async () => {
-    const world = new World({ settings: { deletionSafety: { maxCount: 3, maxShare: 0.5, shareFloor: 3 } } });
-    for (let i = 0; i < 6; i += 1) newSevera(world, `Entry ${i}`);
+describe('deletion safety (B3): only the deletions wait', () => {
+  const SAFETY = { deletionSafety: { maxCount: 3, maxShare: 0.5, shareFloor: 3 } };
+
+  /** Aino with `n` synced activities; she then deletes the first `deleted` of their copies in Google. */
+  async function massDeletion(n: number, deleted: number) {
+    const world = new World({ settings: SAFETY });
+    const activities = Array.from({ length: n }, (_, i) => newSevera(world, `Entry ${i}`));
     await world.cycle();
-    for (const e of world.calendar.live(A.email)) world.calendar.humanDelete([A.email], e.id);
+    const copies = world.calendar.live(A.email);
+    for (const e of copies.slice(0, deleted)) world.calendar.humanDelete([A.email], e.id);
+    const gone = new Set(copies.slice(0, deleted).map((e) => e.severaGuid));
+    return { world, activities, kept: activities.filter((s) => !gone.has(s.guid)) };
+  }
+
+  it('holds the deletions, syncs everything else, reads nothing of what it holds, and applies them once confirmed', async () => {
+    const { world, kept } = await massDeletion(8, 6);
+    world.severa.humanUpdate(kept[0]!.guid, { content: { title: 'Entry renamed' } });
+    world.calendar.humanCreate(A.email, timed('Dentist', 3, 12));
     const [held] = await world.cycle();
-    assert.equal(held?.plan.held?.reason, 'too-many-deletions');
+    assert.ok(held);
+    assert.equal(held.plan.held?.reason, 'too-many-deletions');
     assert.equal(held.status.state, 'held');
-    assert.match(held.status.message ?? '', /paused: it would delete 6 of 6/);
-    assert.equal(world.severa.all().length, 6, 'nothing deleted while held');
+    assert.match(
+      held.status.message ?? '',
+      /6 deletions are held for aino@example\.com: together they would delete 6 of 8/,
+    );
+    assert.match(held.status.message ?? '', /everything else keeps syncing/);
+    assert.match(held.status.message ?? '', /npm run cli -- user hold confirm aino@example\.com/);
+    assert.ok(held.status.lastSuccessAt, 'the run itself succeeded');
+    assert.equal(world.severa.all().length, 9, 'nothing deleted; the new event came in');
+    assert.ok(world.severa.all().some((s) => s.content.title === 'Dentist'));
+    assert.ok(world.calendar.live(A.email).some((e) => e.content.title === 'Entry renamed'));
+    assert.equal((await world.store.listHeld(A.severaUserGuid)).length, 6);
+
+    // Held pairs cost nothing: a quiet reconcile cycle reads only the pairs that are not held.
+    const before = { severa: world.severa.calls.reads, google: world.calendar.calls.reads };
+    const quietRuns = await world.cycle({ reconcile: true });
+    const [quiet] = quietRuns;
+    assert.equal(quiet?.status.state, 'held');
+    assert.equal(quiet.plan.actions.length, 0);
+    const reads = {
+      severa: world.severa.calls.reads - before.severa,
+      google: world.calendar.calls.reads - before.google,
+    };
+    // The org poll, and per syncing person one listing of each side: no read per held pair.
+    assert.ok(reads.severa <= 1 + quietRuns.length, `Severa reads in a quiet held cycle: ${reads.severa}`);
+    assert.ok(reads.google <= quietRuns.length, `Google reads in a quiet held cycle: ${reads.google}`);
+
     await world.sync(A, { confirmDeletions: true });
-    assert.equal(world.severa.all().length, 0);
+    assert.equal(world.severa.all().length, 3, 'the six deletions applied');
+    assert.equal(await world.store.getHold(A.severaUserGuid), null);
+    assert.equal((await world.store.listHeld(A.severaUserGuid)).length, 0);
+    assert.equal(world.store.statusOf(A.severaUserGuid).state, 'healthy');
+    assert.equal(await settled(world), 0);
   });
 
-  it('never takes an empty full listing as "everything was deleted"', async () => {
+  it('a rejected hold restores the entries: the events are made again from Severa', async () => {
+    const { world, activities } = await massDeletion(6, 6);
+    await world.cycle();
+    assert.equal(world.calendar.live(A.email).length, 0);
+    const hold = await world.store.getHold(A.severaUserGuid);
+    assert.ok(hold);
+    await world.store.setHold(A.severaUserGuid, {
+      ...hold,
+      decision: { kind: 'reject', at: '2026-03-02T09:00:00Z', by: 'test' },
+    });
+    const [restored] = await world.cycle();
+    assert.equal(restored?.status.state, 'healthy');
+    assert.equal(world.severa.all().length, 6, 'no activity was deleted');
+    assert.deepEqual(
+      world.calendar
+        .live(A.email)
+        .map((e) => e.severaGuid)
+        .sort(),
+      activities.map((s) => s.guid).sort(),
+      'every event is back, linked to its activity',
+    );
+    assert.equal(await world.store.getHold(A.severaUserGuid), null);
+    assert.equal(await settled(world), 0);
+  });
+
+  it('deletions while a hold is open wait with it, and a change to a held entry wins over its deletion', async () => {
+    const { world, kept } = await massDeletion(8, 6);
+    await world.cycle();
+    // One more deletion, under the threshold on its own: it joins the hold instead of being applied.
+    const more = world.calendar.live(A.email).find((e) => e.severaGuid === kept[0]!.guid);
+    assert.ok(more);
+    world.calendar.humanDelete([A.email], more.id);
+    await world.cycle();
+    assert.equal(world.severa.all().length, 8);
+    assert.equal((await world.store.getHold(A.severaUserGuid))?.deletions, 7);
+    // The person edits one held activity in Severa: the edit wins, its event is made again.
+    const edited = world.severa.all()[0]!;
+    world.severa.humanUpdate(edited.guid, { content: { notes: 'still on' } });
+    await world.cycle();
+    assert.ok(
+      world.calendar
+        .live(A.email)
+        .some((e) => e.severaGuid === edited.guid && e.content.notes === 'still on'),
+    );
+    assert.equal((await world.store.getHold(A.severaUserGuid))?.deletions, 6);
+  });
+
+  it('an empty listing holds, lets Severa news through, and a confirmation reads each event before it deletes', async () => {
     const world = new World();
-    newSevera(world);
+    const s = newSevera(world);
     await world.cycle();
     for (const e of world.calendar.live(A.email)) world.calendar.humanDelete([A.email], e.id);
     world.calendar.invalidateSyncTokens(A.email);
+    newSevera(world, 'New from Severa');
+    await world.poll();
     const result = await world.sync(A);
     assert.equal(result.plan.held?.reason, 'google-listing-empty');
-    assert.equal(world.severa.all().length, 1);
+    assert.match(result.status.message ?? '', /Google returned an empty calendar for aino@example\.com/);
+    assert.equal(world.severa.all().length, 2, 'nothing deleted');
+    assert.ok(world.calendar.live(A.email).some((e) => e.content.title === 'New from Severa'));
+    await world.sync(A, { confirmDeletions: true });
+    assert.deepEqual(
+      world.severa.all().map((x) => x.content.title),
+      ['New from Severa'],
+      'confirmed: the event was read, found gone, and its activity deleted',
+    );
+    assert.equal(
+      world.severa.all().some((x) => x.guid === s.guid),
+      false,
+    );
   });
 });
 
