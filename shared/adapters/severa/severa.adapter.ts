@@ -808,7 +808,7 @@ export class SeveraAdapter implements SeveraPort {
         // Outside the occurrences Severa generates, or not an occurrence of the rule: nothing to write it on.
         this.#logger.warn('Severa occurrence not found; exception not written', {
           activityGuid: seriesGuid,
-          key,
+          occurrenceKey: key,
         });
         continue;
       }
