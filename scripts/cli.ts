@@ -5,7 +5,9 @@
  *
  * Exit codes: 0 success, 2 usage error (the usage text is printed), 1 refused or failed (the actionable messages
  * are printed; a stack trace only with `--debug`). Secrets (the Severa client secret, the P12 password) are read
- * from environment variables or files, never from the command line, and never printed.
+ * from environment variables or files, never from the command line, and never printed. A usage error never repeats
+ * what was typed in the wrong place (it may be a secret pasted there): it names the argument by its position, and
+ * only names that matched a known command or option are quoted.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -14,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
 
 import { createContainer } from '../shared/app/container.js';
 import {
@@ -24,6 +27,12 @@ import {
   type OrgSetupInput,
   type UserStatusView,
 } from '../shared/app/operator.js';
+import {
+  DEAD_LETTER_LIMITS,
+  PubSubDeadLetterQueue,
+  type DeadLetter,
+  type DeadLetterQueue,
+} from '../shared/adapters/pubsub/dead-letters.js';
 import { PubSubSyncRequestPublisher } from '../shared/adapters/pubsub/pubsub-publisher.js';
 import { ConfigError, parseConfig, type AppConfig } from '../shared/config.js';
 import { PermanentError, SyncError } from '../shared/domain/index.js';
@@ -65,6 +74,15 @@ People:
                                  operating-system user)
   user hold reject <email> [--by <name>]
                                  Restore the held entries instead: each is made again from the side that kept it
+
+Dead letters (sync requests Pub/Sub gave up delivering after its retries; docs/infrastructure.md):
+  dead-letters list [--limit <n>]
+                                 Show them: ids, times, attributes and what each asks for (nothing is
+                                 removed; default ${DEAD_LETTER_LIMITS.list}, at most ${DEAD_LETTER_LIMITS.max})
+  dead-letters replay [--limit <n>]
+                                 Publish them again to the sync requests topic, then remove them from the
+                                 dead letters (default ${DEAD_LETTER_LIMITS.replay}, at most ${DEAD_LETTER_LIMITS.max})
+                --topic <name>   another topic's dead letters (default: $SYNC_REQUESTS_TOPIC)
 
   help                           This text
 
@@ -108,6 +126,12 @@ export type CliCommand =
       readonly decision: 'confirm' | 'reject';
       readonly email: string;
       readonly by: string | null;
+    }
+  | {
+      readonly kind: 'dead-letters list' | 'dead-letters replay';
+      readonly limit: number;
+      /** The topic whose dead letters; null: the sync requests topic of the configuration. */
+      readonly topic: string | null;
     };
 
 export interface ParsedCli {
@@ -133,6 +157,8 @@ const OPTIONS = {
   disable: { type: 'boolean' },
   full: { type: 'boolean' },
   by: { type: 'string' },
+  limit: { type: 'string' },
+  topic: { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
@@ -163,10 +189,73 @@ const COMMANDS: Readonly<
   'user preview': { args: ['<email>'], options: [] },
   'user resync': { args: ['<email>'], options: ['full'] },
   'user hold': { args: ['<confirm|reject>', '<email>'], options: ['by'] },
+  'dead-letters list': { args: [], options: ['limit', 'topic'] },
+  'dead-letters replay': { args: [], options: ['limit', 'topic'] },
 };
+
+/** The first word of every command but `help`. */
+const GROUPS = ['org', 'user', 'dead-letters'] as const;
+type Group = (typeof GROUPS)[number];
+
+function isGroup(name: string): name is Group {
+  return (GROUPS as readonly string[]).includes(name);
+}
 
 function isCommand(name: string): name is keyof typeof COMMANDS {
   return Object.hasOwn(COMMANDS, name);
+}
+
+function isOptionName(name: string): name is OptionName {
+  return Object.hasOwn(OPTIONS, name);
+}
+
+/** The loose shape of an e-mail address (the operator checks it again): enough to tell a mistyped value apart. */
+const EMAIL_SHAPE = /^[^@\s]+@[^@\s]+$/;
+
+/** "argument 3" or "arguments 3, 4": positions on the command line, 1-based, never the text typed there. */
+function argumentsAt(indexes: readonly number[]): string {
+  const positions = indexes.map((i) => String(i + 1));
+  return `${positions.length === 1 ? 'argument' : 'arguments'} ${positions.join(', ')}`;
+}
+
+/**
+ * Checks every option before `parseArgs`' strict mode does, because its messages repeat what was typed
+ * ("Unknown option '--…'"), which may be a secret pasted in the wrong place. These name the position, and the
+ * option only when it is one of ours.
+ */
+function checkOptions(argv: readonly string[]): void {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const at = argumentsAt([token.index]);
+    if (!isOptionName(token.name)) throw new UsageError(`Unknown option (${at}): see the options below.`);
+    const flag = `--${token.name}`;
+    if (OPTIONS[token.name].type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`${flag} takes no value (${at}).`);
+    } else if (token.value === undefined) {
+      throw new UsageError(`${flag} needs a value (${at}).`);
+    } else if (!token.inlineValue && token.value.startsWith('-')) {
+      throw new UsageError(
+        `${flag} needs a value, not an option (${argumentsAt([token.index + 1])}); ` +
+          `write ${flag}=<value> for a value that starts with "-".`,
+      );
+    }
+  }
+}
+
+function parseLimit(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const limit = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(limit >= 1 && limit <= DEAD_LETTER_LIMITS.max)) {
+    throw new UsageError(`--limit takes a whole number from 1 to ${DEAD_LETTER_LIMITS.max}.`);
+  }
+  return limit;
 }
 
 /**
@@ -174,14 +263,23 @@ function isCommand(name: string): name is keyof typeof COMMANDS {
  * the command does not take, a missing or extra argument, a missing required option). Reads no file or variable.
  */
 export function parseCli(argv: readonly string[]): ParsedCli {
+  checkOptions(argv);
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    // parseArgs' messages name the option ("Unknown option '--x'"); they never hold a secret (none is a flag).
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    parsed = parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+  } catch {
+    // checkOptions found nothing wrong, so this is not expected; parseArgs' message may quote what was typed.
+    throw new UsageError('The options could not be read: see the usage below.');
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
+  /** Where each positional stands on the command line (0-based), for messages that must not repeat it. */
+  const places = tokens.flatMap((t) => (t.kind === 'positional' ? [t.index] : []));
   const json = values.json ?? false;
   const debug = values.debug ?? false;
   const envFile = values['env-file'] ?? null;
@@ -189,10 +287,21 @@ export function parseCli(argv: readonly string[]): ParsedCli {
   const wantsHelp = values.help === true || group === 'help' || group === undefined;
   if (wantsHelp) return { command: { kind: 'help' }, json, debug, envFile };
 
-  if (group !== 'org' && group !== 'user') throw new UsageError(`Unknown command "${group}".`);
+  if (!isGroup(group)) {
+    throw new UsageError(
+      `Unknown command (${argumentsAt(places.slice(0, 1))}): it begins with ${GROUPS.join(', ')} or help.`,
+    );
+  }
   if (verb === undefined) throw new UsageError(`"${group}" needs a command: see the usage below.`);
   const name = `${group} ${verb}`;
-  if (!isCommand(name)) throw new UsageError(`Unknown command "${name}".`);
+  if (!isCommand(name)) {
+    const verbs = Object.keys(COMMANDS)
+      .filter((c) => c.startsWith(`${group} `))
+      .map((c) => c.slice(group.length + 1));
+    throw new UsageError(
+      `Unknown "${group}" command (${argumentsAt(places.slice(1, 2))}): it is one of ${verbs.join(', ')}.`,
+    );
+  }
   const spec = COMMANDS[name];
 
   const given = (Object.keys(values) as OptionName[]).filter((o) => values[o] !== undefined);
@@ -204,9 +313,19 @@ export function parseCli(argv: readonly string[]): ParsedCli {
   if (rest.length < required) throw new UsageError(`"${name}" needs ${spec.args.join(' ')}.`);
   if (rest.length > spec.args.length) {
     throw new UsageError(
-      `"${name}" takes ${spec.args.length === 0 ? 'no arguments' : `only ${spec.args.join(' ')}`}; unexpected: ${rest.slice(spec.args.length).join(' ')}.`,
+      `Unexpected ${argumentsAt(places.slice(2 + spec.args.length))} for "${name}", which takes ` +
+        `${spec.args.length === 0 ? 'no arguments' : `only ${spec.args.join(' ')}`}.`,
     );
   }
+  // An e-mail argument that is not one is refused here, before the operator could repeat it in its answer.
+  spec.args.forEach((arg, i) => {
+    const value = rest[i];
+    if (arg.includes('<email>') && value !== undefined && !EMAIL_SHAPE.test(value.trim())) {
+      throw new UsageError(
+        `"${name}" needs an e-mail address as ${argumentsAt(places.slice(2 + i, 3 + i))}.`,
+      );
+    }
+  });
   const email = rest[0] ?? null;
   const base = { json, debug, envFile };
 
@@ -252,7 +371,9 @@ export function parseCli(argv: readonly string[]): ParsedCli {
     case 'user hold': {
       const decision = rest[0];
       if (decision !== 'confirm' && decision !== 'reject') {
-        throw new UsageError(`"user hold" takes confirm or reject, not "${decision ?? ''}".`);
+        throw new UsageError(
+          `"user hold" takes confirm or reject (${argumentsAt(places.slice(2, 3))} is neither).`,
+        );
       }
       return {
         ...base,
@@ -263,6 +384,19 @@ export function parseCli(argv: readonly string[]): ParsedCli {
     case 'user disable':
     case 'user preview':
       return { ...base, command: { kind: name, email: email ?? '' } };
+    case 'dead-letters list':
+    case 'dead-letters replay':
+      return {
+        ...base,
+        command: {
+          kind: name,
+          limit: parseLimit(
+            values.limit,
+            name === 'dead-letters list' ? DEAD_LETTER_LIMITS.list : DEAD_LETTER_LIMITS.replay,
+          ),
+          topic: values.topic ?? null,
+        },
+      };
   }
 }
 
@@ -340,6 +474,8 @@ export interface CliIo {
 /** What the CLI builds once it has a configuration; tests hand in their own. */
 export interface CliRuntime {
   readonly operator: Operator;
+  /** The dead letters of `topic` (`dead-letters list|replay`); the CLI closes the queue when done. */
+  readonly deadLetters?: (topic: string) => Promise<DeadLetterQueue>;
   close(): Promise<void>;
 }
 
@@ -375,10 +511,22 @@ export function defaultRuntime(
     ...(config.projectId ? { clientConfig: { projectId: config.projectId } } : {}),
   });
   const container = createContainer(config, { firestore, publisher, logger });
+  // Only the dead-letter commands need an admin client; the SDK is loaded for them alone.
+  let pubsub: Promise<PubSub> | null = null;
   return {
     operator: createOperator(container),
+    async deadLetters(topic) {
+      pubsub ??= import('@google-cloud/pubsub').then(
+        (sdk) => new sdk.PubSub(config.projectId ? { projectId: config.projectId } : {}),
+      );
+      return new PubSubDeadLetterQueue({ pubsub: await pubsub, topic });
+    },
     async close() {
-      await Promise.allSettled([publisher.close(), firestore.terminate()]);
+      await Promise.allSettled([
+        publisher.close(),
+        firestore.terminate(),
+        pubsub?.then((client) => client.close()),
+      ]);
     },
   };
 }
@@ -444,9 +592,9 @@ export async function runCli(
 
   const runtime = (deps.runtime ?? defaultRuntime)(config, { debug: cli.debug, io });
   try {
-    const output = await execute(runtime.operator, cli.command, input, config);
+    const output = await execute(runtime, cli.command, input, config);
     io.stdout(cli.json ? `${JSON.stringify(output.data, null, 2)}\n` : output.text);
-    return EXIT_OK;
+    return output.failed === true ? EXIT_FAILED : EXIT_OK;
   } catch (error) {
     return reportError(io, cli, error);
   } finally {
@@ -457,14 +605,17 @@ export async function runCli(
 interface Output {
   readonly data: unknown;
   readonly text: string;
+  /** The command did part of its work and then failed (exit 1 after the output). */
+  readonly failed?: boolean;
 }
 
 async function execute(
-  operator: Operator,
+  runtime: CliRuntime,
   command: Exclude<CliCommand, { kind: 'help' }>,
   input: OrgSetupInput | null,
   config: AppConfig,
 ): Promise<Output> {
+  const { operator } = runtime;
   switch (command.kind) {
     case 'org setup': {
       if (input === null) throw new Error('setup input missing');
@@ -595,7 +746,77 @@ async function execute(
         ]),
       };
     }
+    case 'dead-letters list':
+    case 'dead-letters replay': {
+      if (runtime.deadLetters === undefined) throw new Error('this runtime has no Pub/Sub client');
+      const topic = command.topic ?? config.syncRequestsTopic;
+      const queue = await runtime.deadLetters(topic);
+      try {
+        return command.kind === 'dead-letters list'
+          ? await listDeadLetters(queue, command.limit)
+          : await replayDeadLetters(queue, command.limit);
+      } finally {
+        await queue.close();
+      }
+    }
   }
+}
+
+async function listDeadLetters(queue: DeadLetterQueue, limit: number): Promise<Output> {
+  const listing = await queue.list(limit);
+  const where = `"${listing.topic}" (subscription ${listing.subscription})`;
+  if (listing.messages.length === 0) {
+    return { data: listing, text: lines([`No dead letters of ${where}.`]) };
+  }
+  const count = listing.messages.length;
+  return {
+    data: listing,
+    text: lines([
+      `${count} dead letter${count === 1 ? '' : 's'} of ${where}` +
+        (listing.limited ? ` (the first ${limit}; there may be more: --limit <n>)` : '') +
+        '; nothing was removed.',
+      ...listing.messages.flatMap(deadLetterLines),
+      'Publish them again with: npm run cli -- dead-letters replay',
+    ]),
+  };
+}
+
+function deadLetterLines(d: DeadLetter): string[] {
+  const attributes = Object.entries(d.attributes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => `${key}=${value}`);
+  const gaveUp =
+    d.deliveryAttempts === null
+      ? ''
+      : ` after ${d.deliveryAttempts} deliveries${d.sourceSubscription === null ? '' : ` to ${d.sourceSubscription}`}`;
+  return [
+    `  ${d.messageId}  dead-lettered ${dash(d.deadLetteredAt)}${gaveUp}; first published ${dash(d.firstPublishedAt)}`,
+    `      ${d.summary}`,
+    `      attributes: ${attributes.join(', ') || '-'}`,
+  ];
+}
+
+async function replayDeadLetters(queue: DeadLetterQueue, limit: number): Promise<Output> {
+  const result = await queue.replay(limit);
+  const count = result.replayed.length;
+  const done =
+    count === 0
+      ? [`No dead letters of "${result.topic}" to replay (subscription ${result.subscription}).`]
+      : [
+          `Replayed ${count} dead letter${count === 1 ? '' : 's'} to "${result.topic}" and removed ` +
+            `${count === 1 ? 'it' : 'them'} from ${result.subscription} (dead letter → new message id):`,
+          ...result.replayed.map((r) => `  ${r.messageId} → ${r.newMessageId}`),
+          'Each copy is a new request with a new message id: the worker skips one whose person has synced since.',
+        ];
+  if (result.stoppedBy === null) return { data: result, text: lines(done) };
+  return {
+    data: result,
+    failed: true,
+    text: lines([
+      ...done,
+      `Stopped: ${result.stoppedBy} The dead letters not replayed are still there; run the command again.`,
+    ]),
+  };
 }
 
 /** Who runs the CLI, for the audit trail of a decision. */

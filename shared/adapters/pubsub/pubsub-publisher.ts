@@ -83,6 +83,8 @@ export interface PubSubSyncRequestPublisherOptions {
   /** Bound of one publish, the client's own retries included (its default is 600 s, longer than any function). */
   readonly publishTimeoutMs?: number;
   readonly logger?: Logger;
+  /** The organisation stamped on every request (a worker of another organisation refuses it). */
+  readonly orgId?: string;
 }
 
 /** Default {@link PubSubSyncRequestPublisherOptions.publishTimeoutMs}: short enough for an HTTP function's answer. */
@@ -99,7 +101,7 @@ export class PubSubSyncRequestPublisher implements SyncRequestPublisher {
   }
 
   async publish(request: SyncRequest): Promise<string> {
-    const encoded = encodeSyncRequest(request);
+    const encoded = encodeSyncRequest(request, this.#options.orgId);
     const { topic } = await this.#connect();
     try {
       const messageId = await topic.publishMessage({
@@ -165,7 +167,26 @@ export async function ensureTopic(pubsub: PubSub, name: string): Promise<EnsureO
   }
 }
 
-export interface PushSubscriptionSpec {
+/**
+ * Policies a subscription can carry. Each one given is enforced: a new subscription is created with it, an existing
+ * one whose policy differs is updated (reported 'updated'). One not given is left as the subscription has it.
+ */
+export interface SubscriptionPolicies {
+  /**
+   * After `maxDeliveryAttempts` failed deliveries (Pub/Sub allows 5–100; a refused push or an expired ack deadline
+   * each count) the message is published to `topic` (a name or `projects/P/topics/T`) and acked here. The topic
+   * must exist, with a subscription, or dead letters are lost ({@link ensureDeadLetterTopic}).
+   */
+  readonly deadLetter?: { readonly topic: string; readonly maxDeliveryAttempts: number };
+  /** The redelivery delay after a refusal, growing from the minimum to the maximum (Pub/Sub allows 0–600 s). */
+  readonly retry?: { readonly minimumBackoffSeconds: number; readonly maximumBackoffSeconds: number };
+  /** How long unacknowledged messages are kept (Pub/Sub allows 10 minutes to 31 days; its default is 7 days). */
+  readonly messageRetentionSeconds?: number;
+  /** True: the subscription is never deleted for being idle (Pub/Sub's default deletes it after 31 idle days). */
+  readonly neverExpire?: boolean;
+}
+
+export interface PushSubscriptionSpec extends SubscriptionPolicies {
   readonly topic: string;
   readonly name: string;
   /** Where the broker POSTs messages; for the functions-framework put `/projects/P/topics/T` in the path (§2a). */
@@ -174,7 +195,7 @@ export interface PushSubscriptionSpec {
   readonly ackDeadlineSeconds?: number;
 }
 
-export interface PullSubscriptionSpec {
+export interface PullSubscriptionSpec extends SubscriptionPolicies {
   readonly topic: string;
   readonly name: string;
   readonly ackDeadlineSeconds?: number;
@@ -196,15 +217,103 @@ export async function ensurePullSubscription(
   return ensureSubscription(pubsub, spec, '');
 }
 
+/** The subscription metadata that {@link SubscriptionPolicies} sets (the SDK's create and update options). */
+interface PolicyMetadata {
+  deadLetterPolicy?: { deadLetterTopic: string; maxDeliveryAttempts: number };
+  retryPolicy?: { minimumBackoff: { seconds: number }; maximumBackoff: { seconds: number } };
+  messageRetentionDuration?: { seconds: number };
+  expirationPolicy?: Record<string, never>;
+}
+
+function policyMetadata(pubsub: PubSub, spec: SubscriptionPolicies): PolicyMetadata {
+  const metadata: PolicyMetadata = {};
+  if (spec.deadLetter !== undefined) {
+    metadata.deadLetterPolicy = {
+      // The full path: the SDK fills in the project id (also once it is known from the credentials).
+      deadLetterTopic: pubsub.topic(spec.deadLetter.topic).name,
+      maxDeliveryAttempts: spec.deadLetter.maxDeliveryAttempts,
+    };
+  }
+  if (spec.retry !== undefined) {
+    metadata.retryPolicy = {
+      minimumBackoff: { seconds: spec.retry.minimumBackoffSeconds },
+      maximumBackoff: { seconds: spec.retry.maximumBackoffSeconds },
+    };
+  }
+  if (spec.messageRetentionSeconds !== undefined) {
+    metadata.messageRetentionDuration = { seconds: spec.messageRetentionSeconds };
+  }
+  // An expiration policy without a ttl is "never expires" (pubsub.proto, ExpirationPolicy.ttl).
+  if (spec.neverExpire === true) metadata.expirationPolicy = {};
+  return metadata;
+}
+
+/** Seconds of a protobuf Duration as the SDK returns it (`seconds` may be a string or a Long); null when unset. */
+function durationSeconds(duration: unknown): number | null {
+  if (duration === null || typeof duration !== 'object') return null;
+  const { seconds, nanos } = duration as { seconds?: unknown; nanos?: unknown };
+  return Number(seconds ?? 0) + Number(nanos ?? 0) / 1e9;
+}
+
+const sameTopic = (path: string, wanted: string) =>
+  path === wanted || path.endsWith(wanted.includes('/') ? wanted : `/topics/${wanted}`);
+
+/** The policies `spec` asks for that `current` (the subscription's metadata) does not have. */
+function policyChanges(
+  current: Record<string, unknown>,
+  spec: SubscriptionPolicies,
+  wanted: PolicyMetadata,
+): PolicyMetadata {
+  const changes: PolicyMetadata = {};
+  const deadLetter = current.deadLetterPolicy as
+    { deadLetterTopic?: string | null; maxDeliveryAttempts?: number | null } | null | undefined;
+  if (
+    spec.deadLetter !== undefined &&
+    wanted.deadLetterPolicy !== undefined &&
+    !(
+      sameTopic(deadLetter?.deadLetterTopic ?? '', spec.deadLetter.topic) &&
+      deadLetter?.maxDeliveryAttempts === spec.deadLetter.maxDeliveryAttempts
+    )
+  ) {
+    changes.deadLetterPolicy = wanted.deadLetterPolicy;
+  }
+  const retry = current.retryPolicy as
+    { minimumBackoff?: unknown; maximumBackoff?: unknown } | null | undefined;
+  if (
+    spec.retry !== undefined &&
+    wanted.retryPolicy !== undefined &&
+    !(
+      durationSeconds(retry?.minimumBackoff) === spec.retry.minimumBackoffSeconds &&
+      durationSeconds(retry?.maximumBackoff) === spec.retry.maximumBackoffSeconds
+    )
+  ) {
+    changes.retryPolicy = wanted.retryPolicy;
+  }
+  if (
+    spec.messageRetentionSeconds !== undefined &&
+    wanted.messageRetentionDuration !== undefined &&
+    durationSeconds(current.messageRetentionDuration) !== spec.messageRetentionSeconds
+  ) {
+    changes.messageRetentionDuration = wanted.messageRetentionDuration;
+  }
+  const expiration = current.expirationPolicy as { ttl?: unknown } | null | undefined;
+  if (spec.neverExpire === true && durationSeconds(expiration?.ttl) !== null) {
+    changes.expirationPolicy = {};
+  }
+  return changes;
+}
+
 async function ensureSubscription(
   pubsub: PubSub,
   spec: PullSubscriptionSpec,
   endpoint: string,
 ): Promise<EnsureOutcome> {
+  const policies = policyMetadata(pubsub, spec);
   try {
     await pubsub.topic(spec.topic).createSubscription(spec.name, {
       ...(endpoint === '' ? {} : { pushConfig: { pushEndpoint: endpoint } }),
       ...(spec.ackDeadlineSeconds === undefined ? {} : { ackDeadlineSeconds: spec.ackDeadlineSeconds }),
+      ...policies,
     });
     return 'created';
   } catch (error) {
@@ -216,8 +325,7 @@ async function ensureSubscription(
   try {
     const [metadata] = await subscription.getMetadata();
     const topicPath = metadata.topic ?? '';
-    const wanted = spec.topic.includes('/') ? spec.topic : `/topics/${spec.topic}`;
-    if (!(topicPath === spec.topic || topicPath.endsWith(wanted))) {
+    if (!sameTopic(topicPath, spec.topic)) {
       // A subscription cannot move to another topic; only deleting it (and its backlog) can fix this.
       throw new PermanentError(
         'configuration',
@@ -225,11 +333,103 @@ async function ensureSubscription(
           `not on "${spec.topic}": delete it (gcloud pubsub subscriptions delete ${spec.name}) and run again.`,
       );
     }
-    if ((metadata.pushConfig?.pushEndpoint ?? '') === endpoint) return 'unchanged';
-    await subscription.modifyPushConfig(endpoint === '' ? {} : { pushEndpoint: endpoint });
-    return 'updated';
+    let outcome: EnsureOutcome = 'unchanged';
+    if ((metadata.pushConfig?.pushEndpoint ?? '') !== endpoint) {
+      await subscription.modifyPushConfig(endpoint === '' ? {} : { pushEndpoint: endpoint });
+      outcome = 'updated';
+    }
+    const changes = policyChanges(metadata as Record<string, unknown>, spec, policies);
+    if (Object.keys(changes).length > 0) {
+      // The update mask is the keys given, so only these policies change (Subscription.setMetadata).
+      await subscription.setMetadata(changes);
+      outcome = 'updated';
+    }
+    return outcome;
   } catch (error) {
     if (error instanceof PermanentError) throw error;
     throw classifyPubSubError(error, spec.topic, `Updating subscription "${spec.name}" of`);
   }
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// Delivery policy and dead letters (docs/infrastructure.md, "Delivery policy and dead letters").
+
+/**
+ * How Pub/Sub delivers to `syncWorker` and `syncTick`: the one place these values live, so that the local stack and
+ * the Terraform (which mirrors them) agree. The worker acks everything a retry cannot help (malformed, unknown or
+ * opted-out person, too old, permanent errors, Google's usage limit) and throws only for what passes (a busy user,
+ * a service that failed transiently); these values decide how those are retried and when Pub/Sub gives up.
+ */
+export const DELIVERY_POLICY = {
+  /**
+   * 15 attempts with the backoff below span about 1.5 hours (10 + 20 + … + 320 s, then 600 s per attempt): longer
+   * than a dead worker's lease (`LEASE_TTL_MS`, 10 minutes, outlasted by about the 7th attempt) and than an outage
+   * of an API of about an hour, far shorter than `MAX_MESSAGE_AGE_MS` (24 h). Pub/Sub allows 5–100.
+   */
+  maxDeliveryAttempts: 15,
+  /** The worker already waited `leaseWaitMs` (10 s) for a busy user before handing a request back. */
+  minimumBackoffSeconds: 10,
+  /** `LEASE_TTL_MS`, the longest a lease can block a user; also Pub/Sub's maximum backoff. */
+  maximumBackoffSeconds: 600,
+  /** How long a dead letter is kept on its pull subscription (Pub/Sub's default; at most 31 days). */
+  deadLetterRetentionSeconds: 7 * 24 * 3600,
+  /** The dead-letter subscription's ack deadline: `dead-letters list` / `replay` hold a batch at most this long. */
+  deadLetterAckDeadlineSeconds: 60,
+} as const;
+
+export type DeliveryPolicy = { readonly [K in keyof typeof DELIVERY_POLICY]: number };
+
+/** Appended to a topic's name to name its dead-letter topic and that topic's pull subscription. */
+export const DEAD_LETTER_SUFFIX = '-dead-letter';
+
+/**
+ * The dead-letter topic of `topic` (a name or a full path, kept as given) and the pull subscription on it that
+ * keeps the dead letters: both `<topic>-dead-letter` (topics and subscriptions have separate names).
+ */
+export function deadLetterNames(topic: string): { readonly topic: string; readonly subscription: string } {
+  const deadLetterTopic = `${topic}${DEAD_LETTER_SUFFIX}`;
+  return {
+    topic: deadLetterTopic,
+    subscription: deadLetterTopic.slice(deadLetterTopic.lastIndexOf('/') + 1),
+  };
+}
+
+/** The dead-letter and retry policies of {@link DELIVERY_POLICY} for a push subscription of `topic`. */
+export function deliveryPolicies(
+  topic: string,
+  policy: DeliveryPolicy = DELIVERY_POLICY,
+): Required<Pick<SubscriptionPolicies, 'deadLetter' | 'retry'>> {
+  return {
+    deadLetter: { topic: deadLetterNames(topic).topic, maxDeliveryAttempts: policy.maxDeliveryAttempts },
+    retry: {
+      minimumBackoffSeconds: policy.minimumBackoffSeconds,
+      maximumBackoffSeconds: policy.maximumBackoffSeconds,
+    },
+  };
+}
+
+/**
+ * Ensures `topic`'s dead-letter topic and the pull subscription on it that keeps dead letters for inspection and
+ * replay (without a subscription, a message published to a topic is lost). The subscription never expires and
+ * keeps messages `deadLetterRetentionSeconds`. Idempotent.
+ */
+export async function ensureDeadLetterTopic(
+  pubsub: PubSub,
+  topic: string,
+  policy: DeliveryPolicy = DELIVERY_POLICY,
+): Promise<{
+  readonly topic: string;
+  readonly subscription: string;
+  readonly outcome: { readonly topic: EnsureOutcome; readonly subscription: EnsureOutcome };
+}> {
+  const names = deadLetterNames(topic);
+  const topicOutcome = await ensureTopic(pubsub, names.topic);
+  const subscriptionOutcome = await ensurePullSubscription(pubsub, {
+    topic: names.topic,
+    name: names.subscription,
+    ackDeadlineSeconds: policy.deadLetterAckDeadlineSeconds,
+    messageRetentionSeconds: policy.deadLetterRetentionSeconds,
+    neverExpire: true,
+  });
+  return { ...names, outcome: { topic: topicOutcome, subscription: subscriptionOutcome } };
 }

@@ -31,6 +31,12 @@ import {
   type OrgSetupInput,
   type UserStatusView,
 } from '../../../shared/app/operator.js';
+import type {
+  DeadLetter,
+  DeadLetterListing,
+  DeadLetterQueue,
+  DeadLetterReplay,
+} from '../../../shared/adapters/pubsub/dead-letters.js';
 import { PermanentError, TransientError } from '../../../shared/domain/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
@@ -157,6 +163,26 @@ describe('cli: parsing', () => {
       by: 'Maija',
     });
     assert.deepEqual(parseCli(['org', 'show']).command, { kind: 'org show' });
+    assert.deepEqual(parseCli(['dead-letters', 'list']).command, {
+      kind: 'dead-letters list',
+      limit: 20,
+      topic: null,
+    });
+    assert.deepEqual(parseCli(['dead-letters', 'list', '--limit', '5', '--topic', 'sync-tick']).command, {
+      kind: 'dead-letters list',
+      limit: 5,
+      topic: 'sync-tick',
+    });
+    assert.deepEqual(parseCli(['dead-letters', 'replay']).command, {
+      kind: 'dead-letters replay',
+      limit: 100,
+      topic: null,
+    });
+    assert.deepEqual(parseCli(['dead-letters', 'replay', '--limit=1000']).command, {
+      kind: 'dead-letters replay',
+      limit: 1000,
+      topic: null,
+    });
     assert.deepEqual(parseCli(['org', 'enable']).command, { kind: 'org enable' });
     assert.deepEqual(parseCli(['org', 'disable']).command, { kind: 'org disable' });
   });
@@ -219,29 +245,71 @@ describe('cli: parsing', () => {
   });
 
   it('names each usage error precisely', () => {
-    assert.equal(usageError(['frob']), 'Unknown command "frob".');
+    assert.equal(
+      usageError(['frob']),
+      'Unknown command (argument 1): it begins with org, user, dead-letters or help.',
+    );
     assert.equal(usageError(['user']), '"user" needs a command: see the usage below.');
-    assert.equal(usageError(['user', 'frob']), 'Unknown command "user frob".');
+    assert.equal(
+      usageError(['user', 'frob']),
+      'Unknown "user" command (argument 2): it is one of enable, disable, status, preview, resync, hold.',
+    );
+    assert.equal(
+      usageError(['--json', 'dead-letters', 'frob']),
+      'Unknown "dead-letters" command (argument 3): it is one of list, replay.',
+    );
     assert.equal(usageError(['user', 'enable']), '"user enable" needs <email>.');
     assert.equal(usageError(['user', 'preview']), '"user preview" needs <email>.');
     assert.equal(usageError(['user', 'resync', '--full']), '"user resync" needs <email>.');
     assert.equal(usageError(['user', 'hold', 'confirm']), '"user hold" needs <confirm|reject> <email>.');
     assert.equal(
       usageError(['user', 'hold', 'approve', 'a@b.c']),
-      '"user hold" takes confirm or reject, not "approve".',
+      '"user hold" takes confirm or reject (argument 3 is neither).',
     );
     assert.equal(
       usageError(['user', 'enable', 'a@b.c', 'd@e.f']),
-      '"user enable" takes only <email>; unexpected: d@e.f.',
+      'Unexpected argument 4 for "user enable", which takes only <email>.',
     );
-    assert.equal(usageError(['org', 'show', 'x']), '"org show" takes no arguments; unexpected: x.');
+    assert.equal(
+      usageError(['org', 'show', '--json', 'x', 'y']),
+      'Unexpected arguments 4, 5 for "org show", which takes no arguments.',
+    );
+    assert.equal(
+      usageError(['user', 'preview', 'aino']),
+      '"user preview" needs an e-mail address as argument 3.',
+    );
+    assert.equal(
+      usageError(['user', 'hold', 'confirm', '--by', 'Maija', 'aino']),
+      '"user hold" needs an e-mail address as argument 6.',
+    );
     assert.equal(usageError(['user', 'status', '--full']), '"user status" does not take --full.');
     assert.equal(
       usageError(['user', 'enable', 'a@b.c', '--p12', 'k', '--enable']),
       '"user enable" does not take --p12, --enable.',
     );
-    assert.match(usageError(['user', 'status', '--bogus']), /^Unknown option '--bogus'/);
-    assert.match(usageError(['user', 'status', '--env-file']), /--env-file/);
+    assert.equal(
+      usageError(['user', 'status', '--bogus']),
+      'Unknown option (argument 3): see the options below.',
+    );
+    assert.equal(usageError(['user', 'status', '--env-file']), '--env-file needs a value (argument 3).');
+    assert.equal(usageError(['user', 'status', '--json=yes']), '--json takes no value (argument 3).');
+    assert.equal(
+      usageError(['user', 'hold', 'confirm', 'a@b.c', '--by', '--json']),
+      '--by needs a value, not an option (argument 6); write --by=<value> for a value that starts with "-".',
+    );
+    assert.equal(
+      usageError(['dead-letters', 'list', '--limit', '0']),
+      '--limit takes a whole number from 1 to 1000.',
+    );
+    assert.equal(
+      usageError(['dead-letters', 'replay', '--limit', '2.5']),
+      '--limit takes a whole number from 1 to 1000.',
+    );
+    assert.equal(
+      usageError(['dead-letters', 'list', '--limit', '1001']),
+      '--limit takes a whole number from 1 to 1000.',
+    );
+    assert.equal(usageError(['dead-letters', 'list', '--full']), '"dead-letters list" does not take --full.');
     assert.equal(
       usageError(['org', 'setup', '--p12', 'k']),
       '"org setup" needs --service-account, --test-user, --types.',
@@ -285,9 +353,65 @@ describe('cli: parsing', () => {
       assert.match(usageError(['org', 'setup', flag, 'x']), /^Unknown option/, flag);
     }
   });
+
+  it('never repeats a mistyped argument, which may be a secret pasted in the wrong place', () => {
+    const secret = 'Zk9-s3cr3t_Q2xpZW50U2VjcmV0';
+    const setup = [
+      'org',
+      'setup',
+      '--service-account',
+      's@x',
+      '--p12',
+      'k',
+      '--types',
+      'M',
+      '--test-user',
+      'a@b',
+    ];
+    const cases: (readonly string[])[] = [
+      [secret],
+      [`--${secret}`],
+      [`-${secret}`],
+      ['user', secret],
+      ['dead-letters', secret],
+      [...setup, secret],
+      ['org', 'show', secret],
+      ['user', 'enable', secret],
+      ['user', 'enable', 'a@b.c', secret],
+      ['user', 'status', secret],
+      ['user', 'hold', secret, 'a@b.c'],
+      ['user', 'hold', 'confirm', secret],
+      ['user', 'resync', 'a@b.c', `--full=${secret}`],
+      ['user', 'status', `--severa-client-secret=${secret}`],
+      ['user', 'status', '--severa-client-secret', secret],
+      ['user', 'hold', 'confirm', 'a@b.c', '--by', `-${secret}`],
+      ['dead-letters', 'list', '--limit', secret],
+      ['org', 'setup', '--p12', 'k', '--', secret],
+    ];
+    for (const argv of cases) {
+      const message = usageError(argv);
+      assert.ok(!message.includes(secret), `${argv.join(' ')} → ${message}`);
+      assert.ok(!message.includes(secret.slice(0, 6)), `no part of it either: ${message}`);
+    }
+  });
 });
 
 describe('cli: runCli exit codes and output', () => {
+  it('a mistyped secret is in neither the text nor the JSON of a usage error', async () => {
+    const secret = 'pAsTeD-cl13nt-s3cr3t';
+    for (const argv of [
+      ['user', 'enable', secret],
+      ['user', 'enable', 'a@b.c', secret, '--json'],
+      [`--client-secret=${secret}`, 'org', 'show'],
+      ['org', 'show', secret, '--json'],
+    ]) {
+      const io = capture();
+      assert.equal(await runCli(argv, io, noRuntime), EXIT_USAGE, argv.join(' '));
+      assert.ok(!`${io.text()}${io.errors()}`.includes(secret), argv.join(' '));
+      assert.ok(io.errors().length > USAGE.length, 'says what was wrong');
+    }
+  });
+
   it('usage errors exit 2 with the message and the usage text, before any configuration or network', async () => {
     for (const argv of [['frob'], ['user', 'enable'], ['user', 'status', '--full'], ['--nope']]) {
       const io = capture();
@@ -699,5 +823,182 @@ describe('cli: org setup input (secrets from the environment or files, never fla
     ];
     assert.equal(await runCli(argv, io, noRuntime), EXIT_USAGE);
     assert.match(io.errors(), /^The Severa client secret is needed/);
+  });
+});
+
+describe('cli: dead letters', () => {
+  const letter = (id: string): DeadLetter => ({
+    messageId: id,
+    deadLetteredAt: '2026-11-24T07:31:00.000Z',
+    firstPublishedAt: '2026-11-24T06:00:00.000Z',
+    deliveryAttempts: 15,
+    sourceSubscription: 'sync-requests-syncWorker',
+    attributes: { user: 'g-1', reason: 'push', requestedAt: '2026-11-24T06:00:00Z', reconcile: 'false' },
+    summary: 'sync request: user g-1, reason push, requested 2026-11-24T06:00:00Z',
+  });
+
+  /** A queue over a fixed list; records which topic it was opened for, the limits asked and whether it was closed. */
+  function fakeQueue(
+    messages: readonly DeadLetter[],
+    stoppedBy: string | null = null,
+  ): { deps: CliDeps; log: string[] } {
+    const log: string[] = [];
+    const deps: CliDeps = {
+      projectRoot: dir,
+      runtime: (): CliRuntime => ({
+        operator: {} as Operator,
+        deadLetters: (topic) => {
+          log.push(`open ${topic}`);
+          const names = {
+            topic,
+            deadLetterTopic: `${topic}-dead-letter`,
+            subscription: `${topic}-dead-letter`,
+          };
+          const queue: DeadLetterQueue = {
+            list: (limit): Promise<DeadLetterListing> => {
+              log.push(`list ${limit}`);
+              return Promise.resolve({
+                ...names,
+                messages: messages.slice(0, limit),
+                limited: messages.length >= limit,
+              });
+            },
+            replay: (limit): Promise<DeadLetterReplay> => {
+              log.push(`replay ${limit}`);
+              return Promise.resolve({
+                ...names,
+                replayed: messages
+                  .slice(0, limit)
+                  .map((m) => ({ messageId: m.messageId, newMessageId: `new-${m.messageId}` })),
+                stoppedBy,
+              });
+            },
+            close: () => {
+              log.push('close');
+              return Promise.resolve();
+            },
+          };
+          return Promise.resolve(queue);
+        },
+        close: () => {
+          log.push('runtime closed');
+          return Promise.resolve();
+        },
+      }),
+    };
+    return { deps, log };
+  }
+
+  it('lists the dead letters of the configured topic: ids, times, attempts, attributes and what each asks for', async () => {
+    const { deps, log } = fakeQueue([letter('m-1'), letter('m-2')]);
+    const io = capture({ SYNC_REQUESTS_TOPIC: 'sync-requests-local' });
+    assert.equal(await runCli(['dead-letters', 'list'], io, deps), EXIT_OK);
+    assert.deepEqual(log, ['open sync-requests-local', 'list 20', 'close', 'runtime closed']);
+    assert.equal(
+      io.text(),
+      [
+        '2 dead letters of "sync-requests-local" (subscription sync-requests-local-dead-letter); nothing was removed.',
+        '  m-1  dead-lettered 2026-11-24T07:31:00.000Z after 15 deliveries to sync-requests-syncWorker; first published 2026-11-24T06:00:00.000Z',
+        '      sync request: user g-1, reason push, requested 2026-11-24T06:00:00Z',
+        '      attributes: reason=push, reconcile=false, requestedAt=2026-11-24T06:00:00Z, user=g-1',
+        '  m-2  dead-lettered 2026-11-24T07:31:00.000Z after 15 deliveries to sync-requests-syncWorker; first published 2026-11-24T06:00:00.000Z',
+        '      sync request: user g-1, reason push, requested 2026-11-24T06:00:00Z',
+        '      attributes: reason=push, reconcile=false, requestedAt=2026-11-24T06:00:00Z, user=g-1',
+        'Publish them again with: npm run cli -- dead-letters replay',
+        '',
+      ].join('\n'),
+    );
+
+    const limited = fakeQueue([letter('m-1'), letter('m-2')]);
+    const few = capture();
+    assert.equal(
+      await runCli(['dead-letters', 'list', '--limit', '1', '--topic', 'sync-tick'], few, limited.deps),
+      EXIT_OK,
+    );
+    assert.deepEqual(limited.log.slice(0, 2), ['open sync-tick', 'list 1']);
+    assert.match(
+      few.text(),
+      /^1 dead letter of "sync-tick" .*\(the first 1; there may be more: --limit <n>\)/,
+    );
+
+    const none = capture();
+    assert.equal(await runCli(['dead-letters', 'list', '--json'], none, fakeQueue([]).deps), EXIT_OK);
+    assert.deepEqual(JSON.parse(none.text()), {
+      topic: 'sync-requests',
+      deadLetterTopic: 'sync-requests-dead-letter',
+      subscription: 'sync-requests-dead-letter',
+      messages: [],
+      limited: false,
+    });
+  });
+
+  it('replays up to --limit and prints each dead letter with its new message id', async () => {
+    const { deps, log } = fakeQueue([letter('m-1'), letter('m-2'), letter('m-3')]);
+    const io = capture();
+    assert.equal(await runCli(['dead-letters', 'replay', '--limit', '2'], io, deps), EXIT_OK);
+    assert.deepEqual(log, ['open sync-requests', 'replay 2', 'close', 'runtime closed']);
+    assert.equal(
+      io.text(),
+      [
+        'Replayed 2 dead letters to "sync-requests" and removed them from sync-requests-dead-letter (dead letter → new message id):',
+        '  m-1 → new-m-1',
+        '  m-2 → new-m-2',
+        'Each copy is a new request with a new message id: the worker skips one whose person has synced since.',
+        '',
+      ].join('\n'),
+    );
+    const empty = capture();
+    assert.equal(await runCli(['dead-letters', 'replay'], empty, fakeQueue([]).deps), EXIT_OK);
+    assert.equal(
+      empty.text(),
+      'No dead letters of "sync-requests" to replay (subscription sync-requests-dead-letter).\n',
+    );
+  });
+
+  it('a replay that stops early says what was done and exits 1', async () => {
+    const { deps } = fakeQueue(
+      [letter('m-1')],
+      'Replaying to Pub/Sub topic "sync-requests" failed (UNAVAILABLE).',
+    );
+    const io = capture();
+    assert.equal(await runCli(['dead-letters', 'replay'], io, deps), EXIT_FAILED);
+    assert.match(io.text(), /^Replayed 1 dead letter to "sync-requests" and removed it from/);
+    assert.match(
+      io.text(),
+      /\nStopped: Replaying to Pub\/Sub topic "sync-requests" failed \(UNAVAILABLE\)\. The dead letters not replayed are still there; run the command again\.\n$/,
+    );
+    const json = capture();
+    assert.equal(await runCli(['dead-letters', 'replay', '--json'], json, deps), EXIT_FAILED);
+    assert.equal((JSON.parse(json.text()) as DeadLetterReplay).replayed.length, 1);
+  });
+
+  it('a missing dead-letter subscription is a refusal in words, exit 1', async () => {
+    const deps: CliDeps = {
+      projectRoot: dir,
+      runtime: () => ({
+        operator: {} as Operator,
+        deadLetters: () =>
+          Promise.resolve({
+            list: () =>
+              Promise.reject(
+                new PermanentError(
+                  'configuration',
+                  'The dead-letter subscription "x-dead-letter" does not exist.',
+                ),
+              ),
+            replay: () => Promise.reject(new Error('unexpected')),
+            close: () => Promise.resolve(),
+          }),
+        close: () => Promise.resolve(),
+      }),
+    };
+    const io = capture();
+    assert.equal(await runCli(['dead-letters', 'list', '--topic', 'x'], io, deps), EXIT_FAILED);
+    assert.equal(io.errors(), 'The dead-letter subscription "x-dead-letter" does not exist.\n');
+  });
+
+  it('the usage lists both commands', () => {
+    assert.ok(USAGE.includes('dead-letters list [--limit <n>]'));
+    assert.ok(USAGE.includes('dead-letters replay [--limit <n>]'));
   });
 });
