@@ -1,24 +1,40 @@
 /**
  * The Cloud Functions (SPEC §5), registered with the Functions Framework: thin entry points that adapt the
- * framework's requests and events to the application services in shared/app and map outcomes to transport results
- * (HTTP status; return = ack, throw = redeliver). Deploy each with `--entry-point <name>`.
+ * framework's requests to the application services in shared/app and map outcomes to HTTP answers. All four are
+ * HTTP functions: `calendarPush` and `severaWebhook` are public and authenticate their callers themselves;
+ * `syncTick` and `syncWorker` take only Pub/Sub's authenticated push (an OIDC token of the push subscription's
+ * service account, checked here on every request) and answer 2xx to ack, 503 to have Pub/Sub redeliver.
+ * The edge guard (edge.ts) has checked method, encoding and size, and read the body, before any of this runs.
+ * Every error is answered with our own short JSON and logged through our redacting logger; nothing is thrown to the
+ * framework. Deploy each with `--entry-point <name>` (docs/architecture.md "Who may call what").
  */
+import domain from 'node:domain';
+
 import * as functions from '@google-cloud/functions-framework';
-import type { CloudEvent } from '@google-cloud/functions-framework';
+import { z } from 'zod';
 
 import { handleCalendarPush, handleSeveraWebhook, type HttpResult } from '../shared/app/http-handlers.js';
 import { pollAndRoute, runTickCycle } from '../shared/app/sync-tick.js';
 import { handleSyncRequest } from '../shared/app/sync-worker.js';
+import { createPushVerifier, type PushVerifier } from '../shared/adapters/pubsub/push-auth.js';
 import { decodeSyncRequest } from '../shared/adapters/pubsub/sync-request.codec.js';
+import type { Container } from '../shared/app/container.js';
 import { SECRET_NAMES } from '../shared/config.js';
 import { SyncError, canonicalInstant } from '../shared/domain/index.js';
+import { installEdgeGuard } from './edge.js';
 import { invocationLogger, runtime } from './runtime.js';
 
+installEdgeGuard(() => invocationLogger('edge', undefined));
+
 const pushSeen = new Set<string>();
-const webhookSeen = new Map<string, number>();
 
 function send(res: functions.Response, result: HttpResult): void {
   res.status(result.status).json(result.body);
+}
+
+/** Pub/Sub takes 102, 200, 201, 202 and 204 as an ack. */
+function ack(res: functions.Response): void {
+  res.status(204).end();
 }
 
 function correlationOf(req: functions.Request): string | undefined {
@@ -26,13 +42,22 @@ function correlationOf(req: functions.Request): string | undefined {
   return trace?.split('/')[0];
 }
 
+const verifiers = new WeakMap<Container, PushVerifier>();
+
+/** The push verifier of this instance's configuration (its certificates cached across calls). */
+async function pushVerifier(): Promise<PushVerifier> {
+  const c = await runtime();
+  let verifier = verifiers.get(c);
+  if (verifier === undefined) {
+    verifier = createPushVerifier(c.config.pushAuth);
+    verifiers.set(c, verifier);
+  }
+  return verifier;
+}
+
 /** Google Calendar push notifications. */
 export async function calendarPush(req: functions.Request, res: functions.Response): Promise<void> {
   const logger = invocationLogger('calendarPush', correlationOf(req));
-  if (req.method !== 'POST') {
-    send(res, { status: 405, body: { error: 'POST only' } });
-    return;
-  }
   // The handshake right after `events.watch` needs nothing loaded: answered before the clients are.
   if (req.header('x-goog-resource-state') === 'sync') {
     send(res, { status: 200, body: { ok: true } });
@@ -57,10 +82,6 @@ export async function calendarPush(req: functions.Request, res: functions.Respon
 /** Severa change notices (from Severa or a relay), HMAC-signed. */
 export async function severaWebhook(req: functions.Request, res: functions.Response): Promise<void> {
   const logger = invocationLogger('severaWebhook', correlationOf(req));
-  if (req.method !== 'POST') {
-    send(res, { status: 405, body: { error: 'POST only' } });
-    return;
-  }
   try {
     const c = await runtime();
     const result = await handleSeveraWebhook(
@@ -72,9 +93,9 @@ export async function severaWebhook(req: functions.Request, res: functions.Respo
         publisher: c.publisher,
         clock: c.clock,
         logger,
-        seen: webhookSeen,
+        replays: c.stores.messages,
       },
-      { headers: req.headers, rawBody: req.rawBody ?? Buffer.from(JSON.stringify(req.body ?? '')) },
+      { headers: req.headers, rawBody: req.rawBody ?? Buffer.alloc(0) },
     );
     send(res, result);
   } catch (error) {
@@ -83,13 +104,38 @@ export async function severaWebhook(req: functions.Request, res: functions.Respo
   }
 }
 
-interface PubSubEventData {
-  readonly message?: unknown;
+/** What a push subscription POSTs: `{ message, subscription }` (the message's form: sync-request.codec.ts). */
+const pushEnvelopeSchema = z.object({
+  message: z.record(z.string(), z.unknown()),
+  subscription: z.string().max(512).optional(),
+});
+
+/** Only Pub/Sub's authenticated push may go on; anyone else gets 401 and changes nothing. */
+async function authenticatedPush(
+  req: functions.Request,
+  res: functions.Response,
+  logger: ReturnType<typeof invocationLogger>,
+): Promise<z.infer<typeof pushEnvelopeSchema> | null> {
+  const check = await (await pushVerifier())(req.header('authorization'));
+  if (!check.ok) {
+    logger.warn('push refused', { reason: check.reason });
+    send(res, { status: 401, body: { error: 'only authenticated Pub/Sub push is accepted' } });
+    return null;
+  }
+  const envelope = pushEnvelopeSchema.safeParse(req.body);
+  if (!envelope.success) {
+    // Nothing a redelivery could fix: acked, said in the log (the envelope's content is not logged).
+    logger.error('push without a message dropped', {});
+    ack(res);
+    return null;
+  }
+  return envelope.data;
 }
 
-/** Cloud Scheduler's tick (every minute, through the `sync-tick` topic). */
-export async function syncTick(event: CloudEvent<PubSubEventData>): Promise<void> {
-  const logger = invocationLogger('syncTick', event.id);
+/** Cloud Scheduler's tick (every minute, through the `sync-tick` topic and its push subscription). */
+export async function syncTick(req: functions.Request, res: functions.Response): Promise<void> {
+  const logger = invocationLogger('syncTick', correlationOf(req));
+  if ((await authenticatedPush(req, res, logger)) === null) return;
   try {
     const c = await runtime();
     const deps = { ...(await c.tickDeps()), logger };
@@ -109,20 +155,32 @@ export async function syncTick(event: CloudEvent<PubSubEventData>): Promise<void
     // A failed tick is not retried: the next one comes within a minute and repeats everything idempotently.
     logger.error('tick failed', { error });
   }
+  ack(res);
 }
 
-/** One user's sync request (`sync-requests` topic). Return acks; throw makes Pub/Sub redeliver. */
-export async function syncWorker(event: CloudEvent<PubSubEventData>): Promise<void> {
-  const logger = invocationLogger('syncWorker', event.id);
+/** One user's sync request (`sync-requests` topic). 2xx acks; 503 makes Pub/Sub redeliver. */
+export async function syncWorker(req: functions.Request, res: functions.Response): Promise<void> {
+  const logger = invocationLogger('syncWorker', correlationOf(req));
+  const envelope = await authenticatedPush(req, res, logger);
+  if (envelope === null) return;
+  let c: Container;
+  try {
+    c = await runtime();
+  } catch (error) {
+    logger.error('the function could not start', { error });
+    send(res, { status: 503, body: { error: 'will be retried' } });
+    return;
+  }
   let delivery;
   try {
-    delivery = decodeSyncRequest(event.data?.message);
+    delivery = decodeSyncRequest(envelope.message, c.config.orgId);
   } catch (error) {
-    logger.error('malformed sync request dropped', { error });
+    // Malformed, or another organisation's: nothing a redelivery could fix.
+    logger.error('sync request dropped', { error });
+    ack(res);
     return;
   }
   try {
-    const c = await runtime();
     const deps = await c.workerDeps();
     const outcome = await handleSyncRequest(
       { ...deps, logger: logger.child({ user: delivery.request.user }) },
@@ -133,18 +191,40 @@ export async function syncWorker(event: CloudEvent<PubSubEventData>): Promise<vo
       },
     );
     logger.info('sync request handled', { outcome: outcome.kind });
+    ack(res);
   } catch (error) {
     if (error instanceof SyncError && !error.transient) {
       // Nothing a retry can fix (e.g. the organisation is not set up): acked, and said in the log.
       logger.error('sync request failed permanently', { error, code: error.code });
+      ack(res);
       return;
     }
     logger.warn('sync request will be redelivered', { error });
-    throw error;
+    send(res, { status: 503, body: { error: 'will be retried' } });
   }
 }
 
-functions.http('calendarPush', calendarPush);
-functions.http('severaWebhook', severaWebhook);
-functions.cloudEvent('syncTick', syncTick);
-functions.cloudEvent('syncWorker', syncWorker);
+/**
+ * Runs a function in a domain of its own. The framework runs each call in a domain and prints, raw to stderr, any
+ * error that reaches it; the clients a call creates (Firestore, Pub/Sub) stay bound to that call's domain, so their
+ * later background errors would be printed as "Exception from a finished function", past our logger. Here they are
+ * logged through it instead, redacted, and a call still waiting gets our own 503.
+ */
+function inOwnDomain(
+  name: string,
+  fn: (req: functions.Request, res: functions.Response) => Promise<void>,
+): functions.HttpFunction {
+  return (req, res) => {
+    const d = domain.create();
+    d.on('error', (error: unknown) => {
+      invocationLogger(name, undefined).error('background error', { error });
+      if (!res.headersSent) send(res, { status: 503, body: { error: 'try again later' } });
+    });
+    return d.run(() => fn(req, res));
+  };
+}
+
+functions.http('calendarPush', inOwnDomain('calendarPush', calendarPush));
+functions.http('severaWebhook', inOwnDomain('severaWebhook', severaWebhook));
+functions.http('syncTick', inOwnDomain('syncTick', syncTick));
+functions.http('syncWorker', inOwnDomain('syncWorker', syncWorker));

@@ -30,6 +30,16 @@ export function installRuntime(value: Container | null): void {
 
 /** A logger for one invocation: `correlationId` ties its lines together in Cloud Logging. */
 export function invocationLogger(fn: string, correlationId: string | undefined): Logger {
-  logger ??= createJsonLogger({ level: config().logLevel, fields: { org: config().orgId } });
+  logger ??= fallbackLogger();
   return logger.child({ function: fn, correlationId: correlationId ?? randomUUID() });
+}
+
+/** Before a container exists: the configured level and org, or defaults when the configuration is invalid. */
+function fallbackLogger(): Logger {
+  try {
+    return createJsonLogger({ level: config().logLevel, fields: { org: config().orgId } });
+  } catch {
+    // The configuration error itself is reported where the container is built.
+    return createJsonLogger();
+  }
 }

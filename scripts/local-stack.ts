@@ -16,7 +16,12 @@ import { createContainer, type Container } from '../shared/app/container.js';
 import { createOperator, type Operator } from '../shared/app/operator.js';
 import { maintain } from '../shared/app/sync-tick.js';
 import { sendSeveraNotice } from '../shared/app/webhook-signature.js';
-import { ensurePushSubscription, ensureTopic } from '../shared/adapters/pubsub/pubsub-publisher.js';
+import {
+  deliveryPolicies,
+  ensureDeadLetterTopic,
+  ensurePushSubscription,
+  ensureTopic,
+} from '../shared/adapters/pubsub/pubsub-publisher.js';
 import { EnvSecretSource } from '../shared/adapters/secrets/env-secret-source.js';
 import { SECRET_NAMES, parseConfig } from '../shared/config.js';
 import { createJsonLogger, type LogLevel } from '../shared/observability/logger.js';
@@ -27,6 +32,7 @@ import {
   createDemoKey,
   demoFixture as calendarDemo,
 } from '../test/sim/calendar/demo-fixture.js';
+import { startLocalIssuer, type IdTokenClaims } from '../test/sim/identity/local-issuer.js';
 import { createSeveraSim, type SeveraSim } from '../test/sim/severa/severa-sim.js';
 import { DEMO_CREDENTIALS, DEMO_USERS, demoFixture as severaDemo } from '../test/sim/severa/demo-fixture.js';
 import {
@@ -77,6 +83,11 @@ export interface LocalStack {
   notifySevera(activityGuids: readonly string[]): Promise<number>;
   /** Publishes one scheduler tick now. */
   tick(): Promise<void>;
+  /**
+   * An ID token from the stack's stand-in issuer, by default exactly what its authenticated push presents (tests
+   * forge the rest: another audience or account, expired).
+   */
+  pushToken(claims?: Partial<IdTokenClaims>): string;
   stop(): Promise<void>;
 }
 
@@ -97,21 +108,33 @@ async function listen(server: Server, port: number): Promise<number> {
   return typeof address === 'object' && address ? address.port : port;
 }
 
-/** Mounts each registered function under `/<name>` on one server (the framework serves one per process). */
+/**
+ * Mounts each registered function under `/<name>` on one server (the framework serves one per process), each behind
+ * the same edge guard a deployed function has in front of the framework (functions/edge.ts).
+ */
 async function functionsServer(): Promise<Server> {
   await import('../functions/index.js');
+  const { FUNCTION_NAMES, guardRequest, isFunctionName } = await import('../functions/edge.js');
+  const { invocationLogger } = await import('../functions/runtime.js');
   const { getTestServer } = await import('@google-cloud/functions-framework/testing');
-  const names = ['calendarPush', 'severaWebhook', 'syncTick', 'syncWorker'] as const;
-  const servers = new Map<string, Server>(names.map((n) => [n, getTestServer(n)]));
+  const servers = new Map<string, Server>(FUNCTION_NAMES.map((n) => [n, getTestServer(n)]));
   return createServer((req, res) => {
     const [, name = '', ...rest] = (req.url ?? '/').split('/');
     const target = servers.get(name);
-    if (!target) {
+    if (!target || !isFunctionName(name)) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such function"}');
       return;
     }
     req.url = `/${rest.join('/')}`;
-    target.emit('request', req, res);
+    guardRequest(
+      name,
+      req,
+      res,
+      () => {
+        target.emit('request', req, res);
+      },
+      invocationLogger('edge', undefined),
+    );
   });
 }
 
@@ -145,7 +168,12 @@ export async function serveFunctions(port: number, cleanups: (() => Promise<void
   return `http://127.0.0.1:${String(bound)}`;
 }
 
-/** The topics, and push subscriptions from them to `syncWorker` and `syncTick` (what Cloud Functions sets up). */
+/**
+ * The topics, and push subscriptions from them to `syncWorker` and `syncTick` (what Cloud Functions sets up), with
+ * production's delivery policy (`DELIVERY_POLICY`): backoff between redeliveries, and after the last attempt the
+ * message goes to `<topic>-dead-letter`, kept on the pull subscription of the same name for `npm run cli --
+ * dead-letters list|replay`. The dead-letter topics and subscriptions outlive the stack, like the topics.
+ */
 export async function wirePubSub(
   projectId: string,
   functionsUrl: string,
@@ -159,11 +187,13 @@ export async function wirePubSub(
     [topics.syncTick, 'syncTick'],
   ] as const) {
     await ensureTopic(pubsub, topic);
+    await ensureDeadLetterTopic(pubsub, topic);
     await ensurePushSubscription(pubsub, {
       topic,
       name: `${topic}-${fn}`,
       endpoint: `${functionsUrl}/${fn}/projects/${projectId}/topics/${topic}`,
       ackDeadlineSeconds: 60,
+      ...deliveryPolicies(topic),
     });
     cleanups.push(async () => {
       await pubsub.subscription(`${topic}-${fn}`).delete();
@@ -241,8 +271,16 @@ async function start(
     calendarSim.setFaults([{ route: '*', latencyMs: options.apiLatencyMs }]);
   }
 
-  // 3. The functions' server first: its address is where pushes go.
+  // 3. The functions' server first: its address is where pushes go. Pub/Sub's pushes reach it through the stand-in
+  // for its authenticated push, which signs each one as the push service account (test/sim/identity).
   const functionsUrl = await serveFunctions(options.functionsPort ?? (await freePort()), cleanups);
+  const pushServiceAccount = `pubsub-push@${projectId}.iam.gserviceaccount.com`;
+  const pushIssuer = await startLocalIssuer({
+    target: functionsUrl,
+    audience: functionsUrl,
+    serviceAccount: pushServiceAccount,
+  });
+  cleanups.push(() => pushIssuer.close());
 
   // 4. Configuration and secrets, as a deployment would have them (env source instead of Secret Manager).
   const stateDir = options.stateDir ?? join(import.meta.dirname, '..', '.local');
@@ -263,6 +301,10 @@ async function start(
     GOOGLE_TOKEN_URL: calendarSim.tokenUrl,
     SYNC_REQUESTS_TOPIC: topics.syncRequests,
     PUSH_ADDRESS: `${functionsUrl}/calendarPush`,
+    PUSH_AUTH_AUDIENCE: functionsUrl,
+    PUSH_AUTH_SERVICE_ACCOUNT: pushServiceAccount,
+    PUSH_AUTH_CERTS_URL: pushIssuer.certsUrl,
+    PUSH_AUTH_ISSUERS: pushIssuer.issuer,
     TICK_SECOND_POLL_DELAY_MS: String(options.secondPollDelayMs ?? 30_000),
     LOG_LEVEL: options.logLevel ?? 'info',
     ...options.env,
@@ -300,8 +342,8 @@ async function start(
     await container.close();
   });
 
-  // 5. Pub/Sub: the topics, and push subscriptions to the functions (the framework turns a push into a CloudEvent).
-  const pubsub = await wirePubSub(projectId, functionsUrl, topics, cleanups);
+  // 5. Pub/Sub: the topics, and authenticated push subscriptions to the functions (through the push stand-in).
+  const pubsub = await wirePubSub(projectId, pushIssuer.relayUrl, topics, cleanups);
 
   // 6. The demo organisation's setup and the demo users' opt-in, through the operator's own service (S1, S2): the
   // key, the delegation and the Severa credential are validated before anything is saved.
@@ -337,6 +379,7 @@ async function start(
     notifySevera: (activityGuids) =>
       sendSeveraNotice(`${functionsUrl}/severaWebhook`, webhookSecret, activityGuids),
     tick,
+    pushToken: (claims = {}) => pushIssuer.sign({ aud: functionsUrl, email: pushServiceAccount, ...claims }),
     stop,
   };
 }

@@ -43,6 +43,15 @@ const envSchema = z.object({
   SEVERA_RATE_PER_SECOND: z.coerce.number().positive().max(10).default(8),
   /** The tick's second org poll, this long after the first (0: one poll per tick). */
   TICK_SECOND_POLL_DELAY_MS: z.coerce.number().int().min(0).max(50_000).default(30_000),
+  /**
+   * Pub/Sub's authenticated push to `syncTick` and `syncWorker` (issue 10 #3): the audience the push subscriptions
+   * put in their OIDC tokens and the service account they sign as. Without both, every push is refused.
+   */
+  PUSH_AUTH_AUDIENCE: z.string().trim().max(2048).default(''),
+  PUSH_AUTH_SERVICE_ACCOUNT: z.union([z.literal(''), z.email()]).default(''),
+  /** Where the token issuer publishes its certificates (Google's; the local stack's own issuer locally). */
+  PUSH_AUTH_CERTS_URL: z.url().default('https://www.googleapis.com/oauth2/v1/certs'),
+  PUSH_AUTH_ISSUERS: z.string().trim().min(1).default('accounts.google.com,https://accounts.google.com'),
 });
 
 /** Names of the secrets in the secret source. */
@@ -64,6 +73,13 @@ export interface AppConfig {
   readonly secrets: { readonly source: 'secret-manager' | 'env'; readonly file: string | null };
   readonly syncRequestsTopic: string;
   readonly pushAddress: string | null;
+  /** Null when not configured: the Pub/Sub-pushed functions then refuse every call. */
+  readonly pushAuth: {
+    readonly audience: string;
+    readonly serviceAccount: string;
+    readonly certsUrl: string;
+    readonly issuers: readonly string[];
+  } | null;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly intervals: {
     readonly tickSecondPollDelayMs: number;
@@ -104,6 +120,17 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
     secrets: { source: e.SECRET_SOURCE, file: e.SECRETS_FILE ?? null },
     syncRequestsTopic: e.SYNC_REQUESTS_TOPIC,
     pushAddress: e.PUSH_ADDRESS,
+    pushAuth:
+      e.PUSH_AUTH_AUDIENCE === '' || e.PUSH_AUTH_SERVICE_ACCOUNT === ''
+        ? null
+        : {
+            audience: e.PUSH_AUTH_AUDIENCE,
+            serviceAccount: e.PUSH_AUTH_SERVICE_ACCOUNT,
+            certsUrl: e.PUSH_AUTH_CERTS_URL,
+            issuers: e.PUSH_AUTH_ISSUERS.split(',')
+              .map((i) => i.trim())
+              .filter((i) => i !== ''),
+          },
     logLevel: e.LOG_LEVEL,
     intervals: {
       tickSecondPollDelayMs: e.TICK_SECOND_POLL_DELAY_MS,

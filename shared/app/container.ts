@@ -99,6 +99,7 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     new PubSubSyncRequestPublisher({
       topic: config.syncRequestsTopic,
       logger,
+      orgId: config.orgId,
       ...(config.projectId ? { clientConfig: { projectId: config.projectId } } : {}),
     });
 

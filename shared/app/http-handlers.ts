@@ -5,13 +5,21 @@
 import { z } from 'zod';
 
 import { SyncError, canonicalInstant } from '../domain/index.js';
-import type { Clock, Logger, SyncRequestPublisher, SyncStore, UserDirectory } from '../ports/index.js';
+import type {
+  Clock,
+  Logger,
+  MessageLog,
+  SyncRequestPublisher,
+  SyncStore,
+  UserDirectory,
+} from '../ports/index.js';
 import type { PollSummary } from './sync-tick.js';
 import {
   REPLAY_WINDOW_MS,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
-  sameSecret,
+  channelTokenMatches,
+  noticeReplayKey,
   verifyWebhook,
 } from './webhook-signature.js';
 
@@ -41,6 +49,19 @@ export interface CalendarPushDeps {
 const RESOURCE_STATES = ['sync', 'exists', 'not_exists'] as const;
 
 /**
+ * The notification headers' shapes, checked before any lookup (issue 10 #4): our channel ids are UUIDs (≤ 64
+ * characters by the port's contract), Google's resource ids and message numbers are short opaque words, our tokens
+ * are 43 base64url characters. Anything else is not a notification of ours.
+ */
+const CHANNEL_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const RESOURCE_ID = /^[A-Za-z0-9_-]{1,256}$/;
+const CHANNEL_TOKEN = /^[\x21-\x7e]{1,256}$/;
+const MESSAGE_NUMBER = /^\d{1,20}$/;
+
+/** One answer for an unknown channel and for a wrong token, so channel ids cannot be probed (issue 10 #7). */
+const UNKNOWN_CHANNEL: HttpResult = { status: 401, body: { error: 'unknown channel or wrong token' } };
+
+/**
  * A Google push notification (google-calendar.md §2): there is no body; the headers name the channel. The channel's
  * secret token is compared in constant time with the stored one; unknown or forged channels change nothing.
  */
@@ -50,16 +71,27 @@ export async function handleCalendarPush(deps: CalendarPushDeps, headers: Header
   const state = header(headers, 'x-goog-resource-state');
   const resourceId = header(headers, 'x-goog-resource-id');
   const messageNumber = header(headers, 'x-goog-message-number') ?? '';
-  if (!channelId || !state || !resourceId || !(RESOURCE_STATES as readonly string[]).includes(state)) {
+  if (
+    !channelId ||
+    !state ||
+    !resourceId ||
+    !(RESOURCE_STATES as readonly string[]).includes(state) ||
+    !CHANNEL_ID.test(channelId) ||
+    !RESOURCE_ID.test(resourceId) ||
+    (messageNumber !== '' && !MESSAGE_NUMBER.test(messageNumber))
+  ) {
     return { status: 400, body: { error: 'not a Google Calendar push notification' } };
   }
   // The handshake right after `events.watch` says nothing changed; it may arrive before the new channel is stored.
   if (state === 'sync') return { status: 200, body: { ok: true } };
+  if (token === undefined || !CHANNEL_TOKEN.test(token)) return UNKNOWN_CHANNEL;
   const user = await deps.users.findUserByChannelId(channelId);
   const channel = user?.channel;
-  if (!user || !channel || channel.resourceId !== resourceId || !sameSecret(token ?? '', channel.token)) {
+  // The token is compared even when the channel is unknown, so both answers take the same time.
+  const matches = channelTokenMatches(token, channel?.token ?? '');
+  if (!user || !channel || channel.resourceId !== resourceId || !matches) {
     deps.logger.warn('push notification refused: unknown channel or wrong token', { channelId });
-    return { status: user ? 401 : 404, body: { error: 'unknown channel' } };
+    return UNKNOWN_CHANNEL;
   }
   if (!user.enabled) return { status: 200, body: { ok: true } };
   const key = `${channelId}#${messageNumber}`;
@@ -96,13 +128,16 @@ export interface SeveraWebhookDeps {
   readonly secret: () => Promise<string>;
   /** One org-wide poll (the tick's): routes what changed into the users' inboxes and asks for their syncs. */
   readonly poll: () => Promise<PollSummary>;
-  readonly store: Pick<SyncStore, 'findLinksBySeveraGuid'>;
+  readonly store: Pick<SyncStore, 'findLinksBySeveraGuids'>;
   readonly users: Pick<UserDirectory, 'getUser'>;
   readonly publisher: SyncRequestPublisher;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Signatures accepted by this instance within the replay window: the same notice twice is answered, not redone. */
-  readonly seen?: Map<string, number>;
+  /**
+   * Where accepted notices are recorded for the replay window, shared by every instance (Firestore in production):
+   * the same signed notice twice is answered, not redone, whichever instance gets it.
+   */
+  readonly replays: Pick<MessageLog, 'claim' | 'forget'>;
 }
 
 /**
@@ -145,20 +180,22 @@ export async function handleSeveraWebhook(
       },
     };
   }
-  if (signature !== undefined && deps.seen) {
-    for (const [sig, at] of deps.seen) if (nowMs - at > REPLAY_WINDOW_MS) deps.seen.delete(sig);
-    if (deps.seen.has(signature)) return { status: 202, body: { ok: true, duplicate: true } };
-    deps.seen.set(signature, nowMs);
-  }
+  // A signature covers its timestamp, so a record kept for twice the window outlives every notice it could match.
+  const replayKey = noticeReplayKey(signature ?? '');
+  const claimed = await deps.replays.claim(
+    replayKey,
+    new Date(nowMs).toISOString(),
+    new Date(nowMs + 2 * REPLAY_WINDOW_MS).toISOString(),
+  );
+  if (!claimed) return { status: 202, body: { ok: true, duplicate: true } };
   try {
     const polled = await deps.poll();
     const seen = new Set(polled.guids);
+    const unseen = [...new Set(notice.data.activityGuids)].filter((guid) => !seen.has(guid));
+    const users = new Set((await deps.store.findLinksBySeveraGuids(unseen)).map((l) => l.user));
     const reconcile = new Set<string>();
-    for (const guid of new Set(notice.data.activityGuids)) {
-      if (seen.has(guid)) continue;
-      for (const link of await deps.store.findLinksBySeveraGuid(guid)) {
-        if ((await deps.users.getUser(link.user))?.enabled === true) reconcile.add(link.user);
-      }
+    for (const user of users) {
+      if ((await deps.users.getUser(user))?.enabled === true) reconcile.add(user);
     }
     const requestedAt = canonicalInstant(new Date(nowMs).toISOString());
     for (const user of reconcile) {
@@ -172,7 +209,7 @@ export async function handleSeveraWebhook(
     // Answered with a retryable status: the relay sends the notice again; the tick polls anyway.
     deps.logger.warn('webhook could not be processed now', { error });
     const transient = !(error instanceof SyncError) || error.transient;
-    if (deps.seen && signature !== undefined) deps.seen.delete(signature);
+    await deps.replays.forget(replayKey).catch(() => undefined);
     return {
       status: transient ? 503 : 500,
       body: { error: 'the notice could not be processed; retry later' },

@@ -290,7 +290,8 @@ const REQUIRED_SECRETS = [SECRET_NAMES.severaClientSecret, SECRET_NAMES.googleP1
 function normaliseEmail(email: string, what = 'e-mail'): string {
   const address = email.trim().toLowerCase();
   if (!EMAIL_RE.test(address)) {
-    throw new OperatorError('invalid-input', `"${email.trim()}" is not an ${what} address.`);
+    // What was typed is not repeated: it may be a secret entered in the wrong place (issue 10 #7).
+    throw new OperatorError('invalid-input', `That is not an ${what} address.`);
   }
   return address;
 }
@@ -1011,6 +1012,9 @@ export class ReadOnlyStore implements SyncStore {
   }
   findLinksBySeveraGuid(severaGuid: string) {
     return this.inner.findLinksBySeveraGuid(severaGuid);
+  }
+  findLinksBySeveraGuids(severaGuids: readonly string[]) {
+    return this.inner.findLinksBySeveraGuids(severaGuids);
   }
   getSyncToken(user: string) {
     return this.inner.getSyncToken(user);

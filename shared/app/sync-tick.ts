@@ -20,6 +20,7 @@ import type {
   UserRecord,
 } from '../ports/index.js';
 import { pollSeveraChanges } from '../sync/org-poll.js';
+import { hashChannelToken } from './webhook-signature.js';
 
 export interface TickOptions {
   /** How far each poll reaches back before the watermark (`changedSince` is ≥ and rows may land late). */
@@ -178,7 +179,10 @@ async function renewChannel(deps: TickDeps, user: UserRecord, address: string): 
     token: randomBytes(32).toString('base64url'),
     ttlSeconds: deps.options.channelTtlSeconds,
   });
-  await deps.users.updateUser(user.severaUserGuid, { channel });
+  // Only the token's hash is stored: a leaked Firestore export cannot be used to forge notifications.
+  await deps.users.updateUser(user.severaUserGuid, {
+    channel: { ...channel, token: hashChannelToken(channel.token) },
+  });
   if (user.channel) {
     try {
       await deps.channels.stop(user, user.channel);

@@ -8,7 +8,7 @@
  * The timestamp is covered by the signature, and notices outside the replay window are refused, so a captured
  * notice cannot be replayed later.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'x-sync-signature';
 export const TIMESTAMP_HEADER = 'x-sync-timestamp';
@@ -55,6 +55,28 @@ export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const TOKEN_HASH_PREFIX = 'sha256:';
+
+/** What is stored of a push channel's secret token: its SHA-256, never the token (issue 10 #7). */
+export function hashChannelToken(token: string): string {
+  return `${TOKEN_HASH_PREFIX}${createHash('sha256').update(token).digest('hex')}`;
+}
+
+/**
+ * Compares a presented channel token with the stored one in constant time: the stored value is a hash
+ * ({@link hashChannelToken}); a channel stored before hashing (plain token) still compares until it is renewed.
+ */
+export function channelTokenMatches(presented: string, stored: string): boolean {
+  return stored.startsWith(TOKEN_HASH_PREFIX)
+    ? sameSecret(hashChannelToken(presented), stored)
+    : sameSecret(hashChannelToken(presented), hashChannelToken(stored));
+}
+
+/** The replay record's key of a signed notice (its signature, hashed: the record holds no secret material). */
+export function noticeReplayKey(signature: string): string {
+  return `notice:${createHash('sha256').update(signature).digest('hex')}`;
 }
 
 /** Posts a signed change notice, as a relay watching Severa does; returns the HTTP status. */

@@ -138,6 +138,8 @@ export interface SyncStore {
   findLinksByICalUID(iCalUID: string): Promise<readonly Link[]>;
   /** Links of every user to this Severa activity (routing changes to users who are no longer participants). */
   findLinksBySeveraGuid(severaGuid: string): Promise<readonly Link[]>;
+  /** Links of every user to any of these activities, in a few queries whatever their number (a notice, a poll). */
+  findLinksBySeveraGuids(severaGuids: readonly string[]): Promise<readonly Link[]>;
 
   getSyncToken(user: string): Promise<string | null>;
   saveSyncToken(user: string, token: string | null): Promise<void>;

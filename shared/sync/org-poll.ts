@@ -75,8 +75,10 @@ export async function pollSeveraChanges(deps: OrgPollDeps, options: OrgPollOptio
     watermark === null ? nowMs - options.initialLookbackMs : Date.parse(watermark) - options.overlapMs;
   const records = dedupeByGuid(await deps.severa.listChangedSince(new Date(sinceMs).toISOString()));
 
-  const linksBySevera = new Map<string, readonly Link[]>();
-  for (const r of records) linksBySevera.set(r.guid, await deps.store.findLinksBySeveraGuid(r.guid));
+  const linksBySevera = new Map<string, Link[]>(records.map((r) => [r.guid, []]));
+  for (const link of await deps.store.findLinksBySeveraGuids(records.map((r) => r.guid))) {
+    linksBySevera.get(link.severaGuid)?.push(link);
+  }
   const routed = routeSeveraChanges(records, options.syncingUserGuids, linksBySevera);
   for (const [user, list] of routed) await deps.store.addToInbox(user, list);
 

@@ -1417,6 +1417,7 @@ function withoutWrites(store: SyncStore): SyncStore {
     listLinks: (u) => store.listLinks(u),
     findLinksByICalUID: (i) => store.findLinksByICalUID(i),
     findLinksBySeveraGuid: (g) => store.findLinksBySeveraGuid(g),
+    findLinksBySeveraGuids: (g) => store.findLinksBySeveraGuids(g),
     getSyncToken: (u) => store.getSyncToken(u),
     readInbox: (u) => store.readInbox(u),
     listIntents: (u) => store.listIntents(u),

@@ -341,6 +341,10 @@ export function describeStateContract(name: string, options: ContractOptions): v
       assert.deepEqual(sortLinks(await store.findLinksBySeveraGuid('s1')), [a, b]);
       assert.deepEqual(await store.findLinksBySeveraGuid('s3'), [d]);
       assert.deepEqual(await store.findLinksBySeveraGuid('none'), []);
+      // Many at once: more values than one `in` query takes, repeated and unknown ones among them.
+      const many = ['s1', 's3', 's1', ...Array.from({ length: 70 }, (_, i) => `none-${String(i)}`), 's2'];
+      assert.deepEqual(sortLinks(await store.findLinksBySeveraGuids(many)), sortLinks([a, b, c, d]));
+      assert.deepEqual(await store.findLinksBySeveraGuids([]), []);
     });
   });
 
@@ -705,6 +709,19 @@ export function describeStateContract(name: string, options: ContractOptions): v
       await messages.markProcessed('123/456', at(1), at(60 * 24));
       assert.equal(await messages.wasProcessed('123/456'), true);
       assert.equal(await messages.wasProcessed('123'), false);
+    });
+
+    it('lets exactly one of many concurrent claims of a key win, until it expires or is forgotten', async () => {
+      const { messages } = await fixture();
+      const wins = await Promise.all(
+        Array.from({ length: 8 }, () => messages.claim('notice:abc', T0, at(10))),
+      );
+      assert.equal(wins.filter(Boolean).length, 1);
+      assert.equal(await messages.claim('notice:abc', at(5), at(15)), false, 'still within its time');
+      assert.equal(await messages.claim('notice:abc', at(11), at(21)), true, 'expired: taken again');
+      await messages.forget('notice:abc');
+      assert.equal(await messages.claim('notice:abc', at(12), at(22)), true, 'forgotten: claimable');
+      assert.equal(await messages.claim('notice:other', at(12), at(22)), true);
     });
 
     it("lists a user's audit entries newest first, up to the limit, exactly as appended", async () => {

@@ -387,7 +387,13 @@ describe('end to end through the functions and Pub/Sub (local stack)', { skip: s
       'x-goog-resource-id': 'r',
       'x-goog-resource-state': 'exists',
     });
-    assert.equal(unknown.status, 404);
+    assert.deepEqual([unknown.status, unknown.text], [forged.status, forged.text], 'no channel probing');
+    const direct = await post(
+      '/syncWorker/projects/p/topics/t',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ message: { data: '', messageId: '1' } }),
+    );
+    assert.equal(direct.status, 401, 'only authenticated Pub/Sub push reaches the worker');
     const unsigned = await post(
       '/severaWebhook',
       { 'content-type': 'application/json' },

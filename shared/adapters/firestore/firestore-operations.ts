@@ -9,6 +9,7 @@
 import type { DocumentSnapshot, Firestore, Transaction } from '@google-cloud/firestore';
 
 import { NotFoundError } from '../../domain/index.js';
+import { GRPC, grpcCode } from '../grpc-status.js';
 import type {
   AuditEntry,
   AuditLog,
@@ -147,6 +148,32 @@ export class FirestoreMessageLog extends OrgScoped implements MessageLog {
 
   async markProcessed(messageId: string, at: string, expiresAt: string): Promise<void> {
     await this.layout.message(messageId).set({ messageId, at, expiresAt: timestampOf(expiresAt) });
+  }
+
+  /**
+   * A create that fails when the record exists: one instance wins, whichever gets the key first. A record past its
+   * expiry that the TTL policy has not removed yet is taken over in a transaction.
+   */
+  async claim(key: string, at: string, expiresAt: string): Promise<boolean> {
+    const ref = this.layout.message(key);
+    const record = { messageId: key, at, expiresAt: timestampOf(expiresAt), expiresAtText: expiresAt };
+    try {
+      await ref.create(record);
+      return true;
+    } catch (error) {
+      if (grpcCode(error) !== GRPC.ALREADY_EXISTS) throw error;
+    }
+    return this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const until = snap.get('expiresAtText') as unknown;
+      if (snap.exists && (typeof until !== 'string' || Date.parse(until) > Date.parse(at))) return false;
+      tx.set(ref, record);
+      return true;
+    });
+  }
+
+  async forget(key: string): Promise<void> {
+    await this.layout.message(key).delete();
   }
 }
 

@@ -50,6 +50,8 @@ const INBOX_CHUNK = 200;
 
 /** Writes per batch of held deletions (Firestore allows 500 writes per commit). */
 const BATCH_LIMIT = 400;
+/** Values of one `in` query (Firestore allows 30 disjunctions). */
+const IN_QUERY_LIMIT = 30;
 
 export class FirestoreSyncStore implements SyncStore {
   readonly #layout: OrgLayout;
@@ -143,6 +145,17 @@ export class FirestoreSyncStore implements SyncStore {
   async findLinksBySeveraGuid(severaGuid: string): Promise<readonly Link[]> {
     const snap = await this.#layout.links.where('severaGuid', '==', severaGuid).get();
     return snap.docs.map(readLink);
+  }
+
+  /** `in` queries of up to 30 values (Firestore's limit), run together. */
+  async findLinksBySeveraGuids(severaGuids: readonly string[]): Promise<readonly Link[]> {
+    const unique = [...new Set(severaGuids)];
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += IN_QUERY_LIMIT) chunks.push(unique.slice(i, i + IN_QUERY_LIMIT));
+    const snaps = await Promise.all(
+      chunks.map((chunk) => this.#layout.links.where('severaGuid', 'in', chunk).get()),
+    );
+    return snaps.flatMap((snap) => snap.docs.map(readLink));
   }
 
   // -------------------------------------------------------------------------------------------------------------

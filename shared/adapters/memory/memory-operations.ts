@@ -90,6 +90,19 @@ export class MemoryMessageLog implements MessageLog {
     await Promise.resolve();
     this.#processed.set(messageId, { at, expiresAt });
   }
+
+  async claim(key: string, at: string, expiresAt: string): Promise<boolean> {
+    await Promise.resolve();
+    const held = this.#processed.get(key);
+    if (held !== undefined && Date.parse(held.expiresAt) > Date.parse(at)) return false;
+    this.#processed.set(key, { at, expiresAt });
+    return true;
+  }
+
+  async forget(key: string): Promise<void> {
+    await Promise.resolve();
+    this.#processed.delete(key);
+  }
 }
 
 export class MemoryAuditLog implements AuditLog {

@@ -63,6 +63,12 @@ export class MemorySyncStore implements SyncStore {
     return [...this.#links.values()].filter((l) => l.severaGuid === severaGuid);
   }
 
+  async findLinksBySeveraGuids(severaGuids: readonly string[]): Promise<readonly Link[]> {
+    await Promise.resolve();
+    const wanted = new Set(severaGuids);
+    return [...this.#links.values()].filter((l) => wanted.has(l.severaGuid));
+  }
+
   async getSyncToken(user: string): Promise<string | null> {
     await Promise.resolve();
     return this.#tokens.get(user) ?? null;

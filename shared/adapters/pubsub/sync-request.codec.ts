@@ -4,10 +4,10 @@
  * - the same four fields are copied into message attributes (`user`, `reason`, `requestedAt`, `reconcile` as
  *   `"true"`/`"false"`) so subscriptions can filter or route on them and the worker can coalesce without parsing.
  *
- * Decoding takes what a Pub/Sub-triggered Cloud Function receives: the CloudEvent's `data.message`
- * (`{ data: base64, attributes, messageId, publishTime }`, the PubsubMessage JSON form; the push body spells the
- * ids `message_id` / `publish_time` too). Anything malformed is a `PermanentError('validation')` saying what is
- * wrong, so the function acks it instead of having Pub/Sub redeliver it forever (SPEC §11 "bad input").
+ * Decoding takes what a push subscription delivers in its body's `message`, the same object a Pub/Sub CloudEvent's
+ * `data.message` is (`{ data: base64, attributes, messageId, publishTime }`, the PubsubMessage JSON form; the push
+ * body spells the ids `message_id` / `publish_time` too). Anything malformed is a `PermanentError('validation')`
+ * saying what is wrong, so the function acks it instead of having Pub/Sub redeliver it forever (SPEC §11).
  *
  * Pure: no SDK, no I/O.
  */
@@ -63,7 +63,11 @@ const required =
   (issue: { input: unknown }): string =>
     issue.input === undefined ? 'is required' : `expected ${expected}, got ${kind(issue.input)}`;
 
-export const syncRequestSchema = z.object(
+/** An organisation id as configured (`ORG_ID`). */
+const ORG_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Unknown fields are refused (a wrong `org`, a typo'd `reconcile`): the message is not one of ours. */
+export const syncRequestSchema = z.strictObject(
   {
     user: z
       .string({ error: required('a Severa user guid (string)') })
@@ -84,8 +88,18 @@ export const syncRequestSchema = z.object(
       })
       .transform(canonicalInstant),
     reconcile: z.boolean({ error: required('a boolean') }),
+    /** The organisation the request is for; a worker refuses another organisation's (issue 10 #7). */
+    org: z.string().regex(ORG_ID, 'expected an organisation id').optional(),
   },
-  { error: (issue) => `expected a JSON object, got ${kind(issue.input)}` },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s) ${issue.keys
+            .slice(0, 5)
+            .map((k) => quote(k))
+            .join(', ')}`
+        : `expected a JSON object, got ${kind(issue.input)}`,
+  },
 );
 
 function describeIssues(error: z.ZodError): string {
@@ -99,16 +113,25 @@ function invalid(what: string, problem: string, cause?: unknown): PermanentError
   return new PermanentError('validation', `Invalid sync request ${what}: ${problem}`, { cause });
 }
 
-/** The body and attributes of `request`; throws a validation error for a request no worker could decode. */
-export function encodeSyncRequest(request: SyncRequest): EncodedSyncRequest {
-  const parsed = syncRequestSchema.safeParse(request);
+/**
+ * The body and attributes of `request` for organisation `org` (when given); throws a validation error for a request
+ * no worker could decode.
+ */
+export function encodeSyncRequest(request: SyncRequest, org?: string): EncodedSyncRequest {
+  const parsed = syncRequestSchema.safeParse({ ...request, ...(org === undefined ? {} : { org }) });
   if (!parsed.success) throw invalid('to publish', describeIssues(parsed.error), parsed.error);
   const { user, reason, requestedAt, reconcile } = parsed.data;
   // A fixed key order keeps equal requests byte-identical.
-  const body = { user, reason, requestedAt, reconcile };
+  const body = { user, reason, requestedAt, reconcile, ...(org === undefined ? {} : { org }) };
   return {
     data: Buffer.from(JSON.stringify(body), 'utf8'),
-    attributes: { user, reason, requestedAt, reconcile: String(reconcile) },
+    attributes: {
+      user,
+      reason,
+      requestedAt,
+      reconcile: String(reconcile),
+      ...(org === undefined ? {} : { org }),
+    },
   };
 }
 
@@ -165,7 +188,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Decodes a CloudEvent's `data.message`. Throws `PermanentError('validation')` with a message naming the problem
  * (and the message id when known); the body's values are quoted only in short, bounded excerpts.
  */
-export function decodeSyncRequest(message: unknown): DecodedSyncRequest {
+export function decodeSyncRequest(message: unknown, expectedOrg?: string): DecodedSyncRequest {
   const envelope = envelopeSchema.safeParse(message);
   if (!envelope.success) throw invalid('message', describeIssues(envelope.error), envelope.error);
   const e = envelope.data;
@@ -195,12 +218,15 @@ export function decodeSyncRequest(message: unknown): DecodedSyncRequest {
 
   const parsed = syncRequestSchema.safeParse(body);
   if (!parsed.success) throw invalid(what, describeIssues(parsed.error), parsed.error);
-  const request: SyncRequest = parsed.data;
+  const { org, ...request } = parsed.data;
+  if (expectedOrg !== undefined && org !== undefined && org !== expectedOrg) {
+    throw invalid(what, 'org: the request is for another organisation');
+  }
 
   // Attributes are a copy for routing; one that disagrees with the body would route the request to the wrong
   // user or reason, so the message is refused rather than half-trusted. Absent attributes are fine.
   const attributes = e.attributes ?? {};
-  const expected = encodeSyncRequest(request).attributes;
+  const expected = encodeSyncRequest(request, org).attributes;
   const mismatched = Object.keys(expected).filter((key) => {
     const given = attributes[key];
     if (given === undefined) return false;

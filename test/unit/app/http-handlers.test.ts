@@ -6,8 +6,8 @@ import {
   handleSeveraWebhook,
   MAX_NOTICE_BYTES,
 } from '../../../shared/app/http-handlers.js';
-import { signWebhook, verifyWebhook } from '../../../shared/app/webhook-signature.js';
-import { MemoryUserDirectory } from '../../../shared/adapters/memory/memory-operations.js';
+import { hashChannelToken, signWebhook, verifyWebhook } from '../../../shared/app/webhook-signature.js';
+import { MemoryMessageLog, MemoryUserDirectory } from '../../../shared/adapters/memory/memory-operations.js';
 import { MemorySyncRequestPublisher } from '../../../shared/adapters/memory/memory-publisher.js';
 import { MemorySyncStore } from '../../../shared/adapters/memory/memory-store.js';
 import { TransientError } from '../../../shared/domain/index.js';
@@ -84,15 +84,40 @@ describe('calendarPush', () => {
       [{ 'x-goog-channel-token': undefined }, 401],
       [{ 'x-goog-channel-token': 'per-channel-secret-tokeN' }, 401],
       [{ 'x-goog-resource-id': 'other-resource' }, 401],
-      [{ 'x-goog-channel-id': 'unknown' }, 404],
+      [{ 'x-goog-channel-id': 'unknown' }, 401],
       [{ 'x-goog-resource-state': 'add' }, 400],
       [{ 'x-goog-channel-id': undefined }, 400],
+      // Shapes no notification of ours has are refused before any lookup (issue 10 #4).
+      [{ 'x-goog-channel-id': 'c'.repeat(1500) }, 400],
+      [{ 'x-goog-channel-id': 'chan 1' }, 400],
+      [{ 'x-goog-resource-id': 'r'.repeat(300) }, 400],
+      [{ 'x-goog-message-number': 'seven' }, 400],
+      [{ 'x-goog-channel-token': 't'.repeat(300) }, 401],
     ];
     for (const [headers, status] of cases) {
       const result = await handleCalendarPush(deps(), pushHeaders(headers));
       assert.equal(result.status, status, JSON.stringify(headers));
     }
     assert.equal(publisher.published.length, 0);
+  });
+
+  it('answers an unknown channel exactly like a wrong token, so channel ids cannot be probed', async () => {
+    const unknown = await handleCalendarPush(deps(), pushHeaders({ 'x-goog-channel-id': 'unknown' }));
+    const wrong = await handleCalendarPush(deps(), pushHeaders({ 'x-goog-channel-token': 'guess' }));
+    assert.deepEqual(unknown, wrong);
+  });
+
+  it('compares against the stored hash of the token; a channel stored before hashing still works', async () => {
+    const hashed = user();
+    await users.putUser({
+      ...hashed,
+      channel: { ...hashed.channel!, token: hashChannelToken('per-channel-secret-token') },
+    });
+    assert.equal((await handleCalendarPush(deps(), pushHeaders())).status, 200);
+    assert.equal(
+      (await handleCalendarPush(deps(), pushHeaders({ 'x-goog-channel-token': 'guess' }))).status,
+      401,
+    );
   });
 
   it('acks a notification for a user who opted out without syncing', async () => {
@@ -109,7 +134,7 @@ describe('severaWebhook', () => {
   let publisher: MemorySyncRequestPublisher;
   let polls: number;
   let polledGuids: string[];
-  let seen: Map<string, number>;
+  let replays: MemoryMessageLog;
 
   beforeEach(async () => {
     store = new MemorySyncStore();
@@ -118,7 +143,7 @@ describe('severaWebhook', () => {
     publisher = new MemorySyncRequestPublisher({ clock });
     polls = 0;
     polledGuids = ['guid-changed'];
-    seen = new Map();
+    replays = new MemoryMessageLog();
   });
 
   const deps = (poll?: () => Promise<never>) => ({
@@ -134,7 +159,7 @@ describe('severaWebhook', () => {
     publisher,
     clock,
     logger: createMemoryLogger(),
-    seen,
+    replays,
   });
 
   function signed(body: string, at = Math.floor(Date.parse(NOW) / 1000)) {

@@ -132,8 +132,18 @@ describe('decodeSyncRequest', () => {
     assert.deepEqual(decoded.request, { ...REQUEST, user: 'ü>?~' });
   });
 
-  it('ignores extra body fields a newer publisher may add', () => {
-    assert.deepEqual(decodeSyncRequest(message({ ...REQUEST, priority: 3 })).request, REQUEST);
+  it('refuses fields it does not know: such a message is not one of ours (issue 10 #7)', () => {
+    rejects(message({ ...REQUEST, priority: 3 }), /priority/);
+    rejects(message({ ...REQUEST, org: 'not an org!' }), /org/);
+  });
+
+  it("carries the organisation, and a worker refuses another organisation's request", () => {
+    const encoded = toPushMessage(encodeSyncRequest(REQUEST, 'acme'), '7', PUBLISH_TIME);
+    assert.equal(encoded.attributes.org, 'acme');
+    assert.deepEqual(decodeSyncRequest(encoded, 'acme').request, REQUEST);
+    assert.throws(() => decodeSyncRequest(encoded, 'other-org'), /another organisation/);
+    // A request without an organisation (an older publisher) is still taken.
+    assert.deepEqual(decodeSyncRequest(message(REQUEST), 'acme').request, REQUEST);
   });
 
   describe('refuses malformed input with a clear message', () => {
