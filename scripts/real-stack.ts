@@ -5,6 +5,7 @@
  */
 import { createContainer, type Container } from '../shared/app/container.js';
 import { parseConfig } from '../shared/config.js';
+import { startLocalIssuer } from '../test/sim/identity/local-issuer.js';
 import { EMULATOR_PROJECT } from '../test/support/emulators.js';
 import { ensureEmulators, serveFunctions, startScheduler, wirePubSub } from './local-stack.js';
 
@@ -28,6 +29,20 @@ export async function startRealStack(options: {
     await ensureEmulators(cleanups);
     process.env.GOOGLE_CLOUD_PROJECT ??= EMULATOR_PROJECT;
     const functionsUrl = await serveFunctions(options.functionsPort, cleanups);
+    // Pub/Sub is the emulator here, so its authenticated push is the local stand-in's, as in the local stack.
+    const pushServiceAccount = `pubsub-push@${process.env.GOOGLE_CLOUD_PROJECT}.iam.gserviceaccount.com`;
+    const pushIssuer = await startLocalIssuer({
+      target: functionsUrl,
+      audience: functionsUrl,
+      serviceAccount: pushServiceAccount,
+    });
+    cleanups.push(() => pushIssuer.close());
+    Object.assign(process.env, {
+      PUSH_AUTH_AUDIENCE: functionsUrl,
+      PUSH_AUTH_SERVICE_ACCOUNT: pushServiceAccount,
+      PUSH_AUTH_CERTS_URL: pushIssuer.certsUrl,
+      PUSH_AUTH_ISSUERS: pushIssuer.issuer,
+    });
     const config = parseConfig(process.env);
     const topics = {
       syncRequests: config.syncRequestsTopic,
@@ -40,7 +55,12 @@ export async function startRealStack(options: {
       installRuntime(null);
       await container.close();
     });
-    const pubsub = await wirePubSub(config.projectId ?? EMULATOR_PROJECT, functionsUrl, topics, cleanups);
+    const pubsub = await wirePubSub(
+      config.projectId ?? EMULATOR_PROJECT,
+      pushIssuer.relayUrl,
+      topics,
+      cleanups,
+    );
     const tick = startScheduler(pubsub, topics.syncTick, options.tickIntervalMs, container.logger, cleanups);
     return { functionsUrl, container, topics, tick, stop };
   } catch (error) {
