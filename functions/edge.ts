@@ -3,7 +3,8 @@
  * reads any of it. The framework's own body parsers decompress and parse up to 1 GB before a handler runs; this
  * guard runs first, so they never see a body:
  *
- * - only `POST`; a `Content-Encoding` other than `identity` is refused (no decompression at all);
+ * - only the function's methods (`POST`; the console also `GET` and `PUT`); a `Content-Encoding` other than
+ *   `identity` is refused (no decompression at all);
  * - a declared `Content-Length` above the function's limit is refused before a byte is read, and a chunked body
  *   is read only up to the limit;
  * - a body must be JSON (`calendarPush` takes none), parsed here; malformed JSON gets our own short answer;
@@ -19,7 +20,7 @@ import http, { type IncomingMessage, type RequestListener, type ServerResponse }
 import { MAX_NOTICE_BYTES } from '../shared/app/http-handlers.js';
 import type { Logger } from '../shared/ports/index.js';
 
-export const FUNCTION_NAMES = ['calendarPush', 'severaWebhook', 'syncTick', 'syncWorker'] as const;
+export const FUNCTION_NAMES = ['calendarPush', 'severaWebhook', 'syncTick', 'syncWorker', 'console'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**
@@ -31,6 +32,16 @@ export const BODY_LIMITS: Readonly<Record<FunctionName, number>> = {
   severaWebhook: MAX_NOTICE_BYTES,
   syncTick: 16 * 1024,
   syncWorker: 16 * 1024,
+  console: 64 * 1024,
+};
+
+/** The methods each function answers; the console serves its page and API to a browser. */
+export const METHODS: Readonly<Record<FunctionName, readonly string[]>> = {
+  calendarPush: ['POST'],
+  severaWebhook: ['POST'],
+  syncTick: ['POST'],
+  syncWorker: ['POST'],
+  console: ['GET', 'HEAD', 'POST', 'PUT'],
 };
 
 /** A request that passed the guard: its body read and parsed (undefined when it had none). */
@@ -111,8 +122,8 @@ export function guardRequest(
     logger?.warn('request refused at the edge', { function: fn, status, reason: error });
     refuse(res, status, error, close);
   };
-  if (req.method !== 'POST') {
-    refused(405, 'POST only');
+  if (!METHODS[fn].includes(req.method ?? '')) {
+    refused(405, `${METHODS[fn].join(', ')} only`);
     return;
   }
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();

@@ -18,6 +18,7 @@ import { pollAndRoute, runTickCycle } from '../shared/app/sync-tick.js';
 import { handleSyncRequest } from '../shared/app/sync-worker.js';
 import { createPushVerifier, type PushVerifier } from '../shared/adapters/pubsub/push-auth.js';
 import { decodeSyncRequest } from '../shared/adapters/pubsub/sync-request.codec.js';
+import type { ConsoleApiDeps } from '../shared/app/console-api.js';
 import type { Container } from '../shared/app/container.js';
 import { SECRET_NAMES } from '../shared/config.js';
 import { SyncError, canonicalInstant } from '../shared/domain/index.js';
@@ -204,6 +205,79 @@ export async function syncWorker(req: functions.Request, res: functions.Response
   }
 }
 
+const consoles = new WeakMap<Container, ConsoleApiDeps>();
+
+/** The console's collaborators for this instance's configuration (the sign-in certificates cached across calls). */
+async function consoleDeps(logger: ReturnType<typeof invocationLogger>): Promise<ConsoleApiDeps> {
+  const c = await runtime();
+  let deps = consoles.get(c);
+  if (deps === undefined) {
+    // Loaded on the console's first call: the other functions never pay for the operator's modules.
+    const [{ consoleAuthenticator }, { createOperator }, { createIdTokenVerifier }] = await Promise.all([
+      import('../shared/app/console-api.js'),
+      import('../shared/app/operator.js'),
+      import('../shared/adapters/identity/id-token-verifier.js'),
+    ]);
+    const settings = c.config.console;
+    deps = {
+      operator: createOperator(c),
+      audit: c.stores.audit,
+      authenticate: consoleAuthenticator(
+        settings === null
+          ? () => Promise.resolve({ ok: false, reason: 'sign-in is not configured' })
+          : createIdTokenVerifier({
+              audience: settings.clientId,
+              issuers: settings.issuers,
+              certsUrl: settings.certsUrl,
+            }),
+        settings,
+      ),
+      logger: c.logger,
+    };
+    consoles.set(c, deps);
+  }
+  return { ...deps, logger };
+}
+
+/** What every console answer carries: nothing from another origin, no framing, no caching of people's data. */
+const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+/** The console (issue 11): its JSON API under `/api`, for people signed in with Google. */
+export async function consoleFunction(req: functions.Request, res: functions.Response): Promise<void> {
+  const logger = invocationLogger('console', correlationOf(req));
+  res.set(CONSOLE_HEADERS);
+  try {
+    const query: Record<string, string | undefined> = {};
+    for (const [key, value] of Object.entries(req.query)) if (typeof value === 'string') query[key] = value;
+    const deps = await consoleDeps(logger);
+    const { handleConsoleApi } = await import('../shared/app/console-api.js');
+    send(
+      res,
+      await handleConsoleApi(deps, {
+        method: req.method,
+        path: req.path,
+        query,
+        headers: req.headers,
+        body: req.body,
+        origin: `${req.protocol}://${req.get('host') ?? ''}`,
+      }),
+    );
+  } catch (error) {
+    logger.error('console request failed', { error });
+    send(res, { status: 503, body: { error: 'Something went wrong on our side; try again in a moment.' } });
+  }
+}
+
 /**
  * Runs a function in a domain of its own. The framework runs each call in a domain and prints, raw to stderr, any
  * error that reaches it; the clients a call creates (Firestore, Pub/Sub) stay bound to that call's domain, so their
@@ -228,3 +302,4 @@ functions.http('calendarPush', inOwnDomain('calendarPush', calendarPush));
 functions.http('severaWebhook', inOwnDomain('severaWebhook', severaWebhook));
 functions.http('syncTick', inOwnDomain('syncTick', syncTick));
 functions.http('syncWorker', inOwnDomain('syncWorker', syncWorker));
+functions.http('console', inOwnDomain('console', consoleFunction));

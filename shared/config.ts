@@ -52,6 +52,30 @@ const envSchema = z.object({
   /** Where the token issuer publishes its certificates (Google's; the local stack's own issuer locally). */
   PUSH_AUTH_CERTS_URL: z.url().default('https://www.googleapis.com/oauth2/v1/certs'),
   PUSH_AUTH_ISSUERS: z.string().trim().min(1).default('accounts.google.com,https://accounts.google.com'),
+  /**
+   * The console (issue 11): people sign in with Google. The OAuth client id their ID tokens are for, the Workspace
+   * domain they must belong to (`hd`), and the e-mails of the administrators. Without a client id and a domain the
+   * console refuses every call.
+   */
+  CONSOLE_CLIENT_ID: z.string().trim().max(256).default(''),
+  WORKSPACE_DOMAIN: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(([a-z0-9-]+\.)+[a-z]{2,})?$/, 'a domain name such as example.com')
+    .default(''),
+  CONSOLE_ADMINS: z.string().trim().default(''),
+  /** Where the sign-in tokens' issuer publishes its certificates (Google's; locally the calendar simulator's). */
+  CONSOLE_CERTS_URL: z.url().default('https://www.googleapis.com/oauth2/v1/certs'),
+  CONSOLE_ISSUERS: z.string().trim().min(1).default('accounts.google.com,https://accounts.google.com'),
+  /**
+   * Local stack only: the page offers "sign in as …" for the demo people, with tokens from the calendar simulator.
+   * Refused together with Google's certificates (a production configuration).
+   */
+  CONSOLE_DEMO_SIGN_IN: z
+    .enum(['true', 'false', ''])
+    .default('')
+    .transform((v) => v === 'true'),
 });
 
 /** Names of the secrets in the secret source. */
@@ -79,6 +103,15 @@ export interface AppConfig {
     readonly serviceAccount: string;
     readonly certsUrl: string;
     readonly issuers: readonly string[];
+  } | null;
+  /** Null when not configured: the console then refuses every call. */
+  readonly console: {
+    readonly clientId: string;
+    readonly domain: string;
+    readonly admins: readonly string[];
+    readonly certsUrl: string;
+    readonly issuers: readonly string[];
+    readonly demoSignIn: boolean;
   } | null;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly intervals: {
@@ -108,6 +141,16 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (e.SECRET_SOURCE === 'secret-manager' && projectId === null) {
     throw new ConfigError(['GOOGLE_CLOUD_PROJECT: required to read secrets from Secret Manager']);
   }
+  if (e.CONSOLE_DEMO_SIGN_IN && e.CONSOLE_CERTS_URL === 'https://www.googleapis.com/oauth2/v1/certs') {
+    throw new ConfigError([
+      'CONSOLE_DEMO_SIGN_IN: demo sign-in is for the local stack only, never with Google as the issuer',
+    ]);
+  }
+  const list = (value: string) =>
+    value
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
   return {
     orgId: e.ORG_ID,
     projectId,
@@ -130,6 +173,17 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
             issuers: e.PUSH_AUTH_ISSUERS.split(',')
               .map((i) => i.trim())
               .filter((i) => i !== ''),
+          },
+    console:
+      e.CONSOLE_CLIENT_ID === '' || e.WORKSPACE_DOMAIN === ''
+        ? null
+        : {
+            clientId: e.CONSOLE_CLIENT_ID,
+            domain: e.WORKSPACE_DOMAIN,
+            admins: list(e.CONSOLE_ADMINS).map((a) => a.toLowerCase()),
+            certsUrl: e.CONSOLE_CERTS_URL,
+            issuers: list(e.CONSOLE_ISSUERS),
+            demoSignIn: e.CONSOLE_DEMO_SIGN_IN,
           },
     logLevel: e.LOG_LEVEL,
     intervals: {

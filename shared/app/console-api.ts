@@ -1,0 +1,298 @@
+/**
+ * The console's JSON API (issue 11; SPEC §2 settings & status, S1, S2, B1, B2, B7), independent of the function
+ * framework: who is asking (a Google ID token on every request), what they may do, and the operator's use cases
+ * behind it. A person reads and changes only their own sync; an administrator (a configured e-mail) sees everyone,
+ * can resync, decide a deletion hold and switch sync off for someone — but never on (S2: each person switches sync
+ * on for themselves, so there is no route for it).
+ *
+ *   GET  /api/me                          who I am, my status, whether the integration is on
+ *   PUT  /api/me/sync       {enabled}     switch my sync on or off
+ *   GET  /api/me/preview                  what my first sync would do (B1), nothing written
+ *   GET  /api/me/audit                    what the sync did to my entries (B2)
+ *   GET  /api/admin/org                   the organisation's settings; which secrets are set, never their values
+ *   GET  /api/admin/people                everyone's health (B7)
+ *   GET  /api/admin/people/{email}/audit  someone's audit trail
+ *   POST /api/admin/people/{email}/resync {full?}
+ *   POST /api/admin/people/{email}/hold   {decision: confirm|reject}
+ *   POST /api/admin/people/{email}/sync-off
+ *
+ * The token travels in the `Authorization` header, never in a cookie, so another site cannot make a browser send
+ * it (no CSRF by construction); a state-changing request from another origin is refused all the same.
+ */
+import { z } from 'zod';
+
+import type { AuditEntry, AuditLog, Logger } from '../ports/index.js';
+import type { HttpResult } from './http-handlers.js';
+import { OperatorError, SetupValidationError, type Operator } from './operator.js';
+
+/** Who a verified token says is asking. */
+export interface ConsoleIdentity {
+  readonly email: string;
+  readonly admin: boolean;
+}
+
+export type ConsoleAuthCheck =
+  { readonly ok: true; readonly identity: ConsoleIdentity } | { readonly ok: false; readonly reason: string };
+
+export interface ConsoleApiDeps {
+  readonly operator: Operator;
+  readonly audit: Pick<AuditLog, 'listForUser'>;
+  /** Checks the bearer token (signature, issuer, audience, expiry, verified e-mail, domain) and names the person. */
+  readonly authenticate: (authorization: string | undefined) => Promise<ConsoleAuthCheck>;
+  readonly logger: Logger;
+}
+
+export interface ConsoleRequest {
+  readonly method: string;
+  /** The path, without the query string. */
+  readonly path: string;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly body: unknown;
+  /** This console's own origin (`https://host`), for the same-origin check of state-changing requests. */
+  readonly origin: string;
+}
+
+const MAX_AUDIT = 200;
+
+const syncBody = z.strictObject({ enabled: z.boolean() });
+const resyncBody = z.strictObject({ full: z.boolean().optional() });
+const holdBody = z.strictObject({ decision: z.enum(['confirm', 'reject']) });
+const EMAIL = /^[^@\s/]{1,64}@[^@\s/]{1,255}$/;
+
+function header(headers: ConsoleRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? (value[0] as string | undefined) : (value as string | undefined);
+}
+
+const json = (status: number, body: Readonly<Record<string, unknown>>): HttpResult => ({ status, body });
+const error = (status: number, message: string, extra: Record<string, unknown> = {}) =>
+  json(status, { error: message, ...extra });
+
+/** How an operator refusal reaches the page: a status and the operator's own words (they never carry a secret). */
+function fromOperatorError(e: OperatorError): HttpResult {
+  const status: Record<OperatorError['code'], number> = {
+    'invalid-input': 400,
+    'setup-invalid': 422,
+    'org-not-set-up': 409,
+    'org-disabled': 409,
+    'user-not-found': 404,
+    'user-inactive': 409,
+    'user-not-enabled': 409,
+    'google-access': 502,
+    'user-busy': 409,
+    'no-hold': 404,
+    'hold-decided': 409,
+  };
+  return error(status[e.code], e.message, {
+    code: e.code,
+    ...(e instanceof SetupValidationError ? { problems: e.problems } : {}),
+  });
+}
+
+function parseBody<T>(
+  schema: z.ZodType<T>,
+  body: unknown,
+): { ok: true; value: T } | { ok: false; result: HttpResult } {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return {
+    ok: false,
+    result: error(
+      400,
+      parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+        .join('; '),
+    ),
+  };
+}
+
+function auditView(entries: readonly AuditEntry[]) {
+  return entries.map((e) => ({
+    at: e.at,
+    kind: e.kind,
+    severaGuid: e.severaGuid,
+    googleId: e.googleId,
+    why: e.why,
+    decisions: e.decisions,
+  }));
+}
+
+/** Answers one console API request. Never throws: every failure is an answer. */
+export async function handleConsoleApi(deps: ConsoleApiDeps, request: ConsoleRequest): Promise<HttpResult> {
+  const auth = await deps.authenticate(header(request.headers, 'authorization'));
+  if (!auth.ok) {
+    deps.logger.warn('console request refused: not signed in', { reason: auth.reason });
+    return error(401, 'Sign in with your organisation Google account.', { reason: auth.reason });
+  }
+  const me = auth.identity;
+  const changing = request.method !== 'GET' && request.method !== 'HEAD';
+  if (changing) {
+    const origin = header(request.headers, 'origin');
+    if (origin !== undefined && origin !== request.origin) {
+      deps.logger.warn('console request refused: another origin', { user: me.email });
+      return error(403, 'Requests from another site are not accepted.');
+    }
+  }
+  const segments = request.path.split('/').filter((s) => s !== '');
+  if (segments[0] !== 'api') return error(404, 'No such page.');
+  try {
+    return await route(deps, request, me, segments.slice(1));
+  } catch (e) {
+    if (e instanceof OperatorError) return fromOperatorError(e);
+    deps.logger.error('console request failed', { error: e, path: request.path });
+    return error(503, 'Something went wrong on our side; try again in a moment.');
+  }
+}
+
+async function route(
+  deps: ConsoleApiDeps,
+  request: ConsoleRequest,
+  me: ConsoleIdentity,
+  path: readonly string[],
+): Promise<HttpResult> {
+  const { operator } = deps;
+  const method = request.method;
+  const [area, ...rest] = path;
+  const allow = (...methods: string[]) =>
+    methods.includes(method) ? null : error(405, `${methods.join(', ')} only`);
+
+  if (area === 'me') {
+    const what = rest.join('/');
+    if (what === '') {
+      const wrong = allow('GET');
+      if (wrong) return wrong;
+      const [person, org] = await Promise.all([
+        operator.userStatus(me.email).catch((e: unknown) => {
+          if (e instanceof OperatorError && e.code === 'user-not-found') return null;
+          throw e;
+        }),
+        operator.showOrg(),
+      ]);
+      return json(200, {
+        email: me.email,
+        admin: me.admin,
+        person,
+        integration: { setUp: org.config !== null, enabled: org.config?.enabled === true },
+      });
+    }
+    if (what === 'sync') {
+      const wrong = allow('PUT');
+      if (wrong) return wrong;
+      const body = parseBody(syncBody, request.body);
+      if (!body.ok) return body.result;
+      if (body.value.enabled) {
+        const result = await operator.enableUser(me.email);
+        deps.logger.info('console: sync switched on by the person', { user: result.user.severaUserGuid });
+        return json(200, { enabled: true, alreadyEnabled: result.alreadyEnabled });
+      }
+      const result = await operator.disableUser(me.email);
+      return json(200, { enabled: false, wasEnabled: result.wasEnabled });
+    }
+    if (what === 'preview') {
+      const wrong = allow('GET');
+      if (wrong) return wrong;
+      return json(200, { preview: await operator.previewUser(me.email) });
+    }
+    if (what === 'audit') {
+      const wrong = allow('GET');
+      if (wrong) return wrong;
+      return json(200, { entries: await auditOf(deps, me.email) });
+    }
+    return error(404, 'No such page.');
+  }
+
+  if (area === 'admin') {
+    if (!me.admin) {
+      deps.logger.warn('console request refused: not an administrator', { user: me.email });
+      return error(403, 'Only an administrator of the integration can do this.');
+    }
+    const [kind, who, action, ...extra] = rest;
+    if (kind === 'org' && who === undefined) {
+      const wrong = allow('GET');
+      if (wrong) return wrong;
+      return json(200, { org: await operator.showOrg() });
+    }
+    if (kind === 'people' && who === undefined) {
+      const wrong = allow('GET');
+      if (wrong) return wrong;
+      const state = typeof request.query.state === 'string' ? request.query.state : undefined;
+      const people = await operator.listStatuses();
+      return json(200, { people: state === undefined ? people : people.filter((p) => p.state === state) });
+    }
+    if (kind === 'people' && who !== undefined && extra.length === 0) {
+      const email = decodeURIComponent(who).toLowerCase();
+      if (!EMAIL.test(email)) return error(400, 'That is not an e-mail address.');
+      if (action === 'audit') {
+        const wrong = allow('GET');
+        if (wrong) return wrong;
+        return json(200, { entries: await auditOf(deps, email) });
+      }
+      if (action === 'resync') {
+        const wrong = allow('POST');
+        if (wrong) return wrong;
+        const body = parseBody(resyncBody, request.body);
+        if (!body.ok) return body.result;
+        return json(200, { resync: await operator.resync(email, { full: body.value.full ?? false }) });
+      }
+      if (action === 'hold') {
+        const wrong = allow('POST');
+        if (wrong) return wrong;
+        const body = parseBody(holdBody, request.body);
+        if (!body.ok) return body.result;
+        return json(200, {
+          hold: await operator.decideHold(email, body.value.decision, `console:${me.email}`),
+        });
+      }
+      if (action === 'sync-off') {
+        const wrong = allow('POST');
+        if (wrong) return wrong;
+        const result = await operator.disableUser(email);
+        deps.logger.info('console: sync switched off by an administrator', { by: me.email });
+        return json(200, { enabled: false, wasEnabled: result.wasEnabled });
+      }
+      if (action === 'sync-on' || action === 'sync') {
+        // S2: nobody switches sync on for someone else, administrators included.
+        return error(403, 'Each person switches sync on for themselves.');
+      }
+    }
+    return error(404, 'No such page.');
+  }
+  return error(404, 'No such page.');
+}
+
+async function auditOf(deps: ConsoleApiDeps, email: string) {
+  const status = await deps.operator.userStatus(email);
+  if (status.severaUserGuid === null) return [];
+  return auditView(await deps.audit.listForUser(status.severaUserGuid, MAX_AUDIT));
+}
+
+/**
+ * The console's sign-in check: a Google ID token for the console's OAuth client, from the organisation's Workspace
+ * domain (`hd`) with a verified e-mail. Administrators are the configured e-mails.
+ */
+export function consoleAuthenticator(
+  verify: (
+    token: string,
+  ) => Promise<
+    | { readonly ok: true; readonly payload: { email?: string; email_verified?: boolean; hd?: string } }
+    | { readonly ok: false; readonly reason: string }
+  >,
+  settings: { readonly domain: string; readonly admins: readonly string[] } | null,
+): (authorization: string | undefined) => Promise<ConsoleAuthCheck> {
+  return async (authorization) => {
+    if (settings === null) {
+      return { ok: false, reason: 'sign-in is not configured (CONSOLE_CLIENT_ID, WORKSPACE_DOMAIN)' };
+    }
+    const match = /^Bearer (\S+)$/.exec(authorization ?? '');
+    if (!match?.[1]) return { ok: false, reason: 'no token' };
+    const check = await verify(match[1]);
+    if (!check.ok) return { ok: false, reason: check.reason };
+    const { email, email_verified: verified, hd } = check.payload;
+    if (email === undefined || verified !== true) return { ok: false, reason: 'e-mail not verified' };
+    if (hd?.toLowerCase() !== settings.domain) return { ok: false, reason: 'not of the organisation' };
+    const address = email.toLowerCase();
+    return { ok: true, identity: { email: address, admin: settings.admins.includes(address) } };
+  };
+}
