@@ -2,6 +2,8 @@
  * Google Calendar API v3 simulator: the OAuth token endpoint (JWT-bearer grant, google-calendar.md §5), the events
  * methods the sync uses (§1, §3), watch channels that POST notifications (§2), Google's error envelope and quota
  * errors (§4), plus a control surface under `/_sim/` (no auth) for seeding, faults, stats and UI-like actions.
+ * It also plays Google's identity provider for the console's sign-in: ID tokens for the seeded users and the
+ * certificates to verify them (identity.ts).
  */
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 
@@ -26,6 +28,18 @@ import { instanceId } from '../../../shared/sync/recurrence/index.js';
 import { simActionSchema, type SimAction } from './actions.js';
 import { GoogleApiError, OAuthError, invalid, notFound, quotaError } from './errors.js';
 import { seedSchema, type Seed } from './fixture.js';
+import {
+  CERTS_CACHE_CONTROL,
+  CERTS_V1_PATH,
+  CERTS_V3_PATH,
+  certsV1,
+  certsV3,
+  createIdTokenSigningKey,
+  idTokenRequestSchema,
+  signIdToken,
+  type IdTokenRequest,
+  type IdTokenSigningKey,
+} from './identity.js';
 import { ACCESS_TOKEN_SECONDS, GOOGLE_TOKEN_URL, JWT_BEARER, publicKeyOf, verifyAssertion } from './oauth.js';
 import {
   CalendarStore,
@@ -100,6 +114,10 @@ export interface CalendarSim {
   readonly url: string;
   /** `<url>/token`, the audience of JWT assertions. */
   readonly tokenUrl: string;
+  /** `<url>/oauth2/v1/certs`: the ID-token certificates as `{ kid: PEM }`, Google's v1 format. */
+  readonly certsUrl: string;
+  /** `<url>/oauth2/v3/certs`: the same keys as a JWKS. */
+  readonly jwksUrl: string;
   readonly stats: RequestStats;
   start(port?: number): Promise<string>;
   stop(): Promise<void>;
@@ -114,6 +132,11 @@ export interface CalendarSim {
   /** Event writes received since the last reset or seed, in order (the latest {@link WRITE_LOG_LIMIT}). */
   writes(): WriteLogEntry[];
   channels(): ChannelInfo[];
+  /**
+   * A Google ID token for a seeded user, as Google Identity Services gives the console (identity.ts); iat/exp come
+   * from the simulator's clock. Throws a 404 {@link GoogleApiError} for an address that is not a seeded user.
+   */
+  issueIdToken(request: IdTokenRequest): string;
   /** Resolves when every notification sent so far has been delivered or failed. */
   flushNotifications(): Promise<void>;
 }
@@ -199,6 +222,9 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
   let currentSeed: Seed | null = null;
   let saKey: KeyObject | null = null;
   let users = new Set<string>();
+  // Made on first use and kept through reset and reseed, like Google's keys: tokens already issued still verify.
+  let idTokenKey: IdTokenSigningKey | null = null;
+  const signingKey = (): IdTokenSigningKey => (idTokenKey ??= createIdTokenSigningKey());
 
   const baseUrl = (): string => server?.url ?? 'http://127.0.0.1';
   const resourceIdOf = (email: string): string =>
@@ -317,6 +343,21 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
         store.invalidateSyncTokens(a.as);
         return { invalidated: a.as };
     }
+  }
+
+  // ---- identity provider (identity.ts) ----------------------------------------------------------------------
+  function issueIdToken(request: IdTokenRequest): string {
+    const wanted = request.email.toLowerCase();
+    const person = currentSeed?.users.find((u) => u.email.toLowerCase() === wanted);
+    // Not a person of the directory: Google would never have signed them in. The address is not echoed.
+    if (currentSeed === null || person === undefined)
+      throw new GoogleApiError(404, 'notFound', 'No such user in the directory.');
+    return signIdToken(
+      signingKey(),
+      { email: person.email, name: person.name, domain: currentSeed.domain },
+      request,
+      clock.now(),
+    );
   }
 
   // ---- API handlers -----------------------------------------------------------------------------------------
@@ -618,11 +659,32 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
       pattern: '/_sim/act',
       handler: (req) => ok({ result: act(simActionSchema.parse(parseJson(req.body))) }),
     },
+    {
+      method: 'POST',
+      pattern: '/_sim/id-token',
+      handler: (req) => ok({ idToken: issueIdToken(idTokenRequestSchema.parse(parseJson(req.body))) }),
+    },
+  ];
+
+  /** Published like Google's (no auth); reached by the console's verifier, so faults apply to them. */
+  const certsRoutes: SimRoute[] = [
+    {
+      method: 'GET',
+      pattern: CERTS_V1_PATH,
+      handler: () => ({ ...ok(certsV1(signingKey())), headers: { 'cache-control': CERTS_CACHE_CONTROL } }),
+    },
+    {
+      method: 'GET',
+      pattern: CERTS_V3_PATH,
+      handler: () => ({ ...ok(certsV3(signingKey())), headers: { 'cache-control': CERTS_CACHE_CONTROL } }),
+    },
   ];
 
   const tokenRoute: SimRoute = { method: 'POST', pattern: '/token', handler: token };
+  const unauthenticated = new Set([tokenRoute.pattern, ...certsRoutes.map((r) => r.pattern)]);
   const routes: SimRoute[] = [
     tokenRoute,
+    ...certsRoutes,
     ...control,
     ...api.map((r) => ({
       method: r.method,
@@ -657,7 +719,7 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
     else {
       try {
         if (!pattern.startsWith('/_sim/')) {
-          if (pattern !== tokenRoute.pattern) requestUser.set(req, authenticate(req));
+          if (!unauthenticated.has(pattern)) requestUser.set(req, authenticate(req));
           const decision = faults.decide(routeKey);
           if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
           if (decision.fail !== null && !decision.fail.afterEffect)
@@ -696,6 +758,12 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
     get tokenUrl() {
       return `${baseUrl()}/token`;
     },
+    get certsUrl() {
+      return `${baseUrl()}${CERTS_V1_PATH}`;
+    },
+    get jwksUrl() {
+      return `${baseUrl()}${CERTS_V3_PATH}`;
+    },
     stats,
     async start(port = 0) {
       server = await listen(dispatch, port);
@@ -719,6 +787,7 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
     events: (email) => store.events(email),
     writes: () => [...writeLog],
     channels: () => [...channels.values()].map((c) => ({ ...c })),
+    issueIdToken: (r) => issueIdToken(idTokenRequestSchema.parse(r)),
     flushNotifications: async () => {
       while (pending.size > 0) await Promise.all([...pending]);
     },

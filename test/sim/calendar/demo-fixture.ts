@@ -32,9 +32,9 @@ export function demoFixture(key: Pick<ServiceAccountKey, 'certificatePem'>): See
   return {
     domain: DEMO_DOMAIN,
     users: [
-      { email: DEMO_USERS.aino, timeZone: 'Europe/Helsinki' },
-      { email: DEMO_USERS.ben, timeZone: 'America/New_York' },
-      { email: DEMO_USERS.cecilia, timeZone: 'Europe/London' },
+      { email: DEMO_USERS.aino, timeZone: 'Europe/Helsinki', name: 'Aino Aalto' },
+      { email: DEMO_USERS.ben, timeZone: 'America/New_York', name: 'Ben Brown' },
+      { email: DEMO_USERS.cecilia, timeZone: 'Europe/London', name: 'Cecilia Carlsson' },
     ],
     serviceAccount: {
       email: DEMO_SERVICE_ACCOUNT,

@@ -3,6 +3,7 @@
  * time zone), the service account with its public key and the scopes domain-wide delegation allows it
  * (google-calendar.md §5), and events per user. Events are loose objects shaped like the discovery document's
  * `Event`; an event whose `attendees` name other domain users is copied into their calendars (a shared meeting).
+ * The users are also the directory whose people can sign in (identity.ts).
  */
 import { z } from 'zod';
 
@@ -12,6 +13,8 @@ export const seedUserSchema = z.strictObject({
   email,
   /** IANA zone of the user's primary calendar (`Events.timeZone`). */
   timeZone: z.string().min(1),
+  /** Display name, the `name` claim of the user's ID tokens (identity.ts); omitted from them when absent. */
+  name: z.string().min(1).optional(),
 });
 
 export const serviceAccountSchema = z

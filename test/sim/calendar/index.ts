@@ -21,6 +21,15 @@ export {
   demoFixture,
 } from './demo-fixture.js';
 export { GoogleApiError, OAuthError } from './errors.js';
+export {
+  CERTS_V1_PATH,
+  CERTS_V3_PATH,
+  DEFAULT_ID_TOKEN_SECONDS,
+  GOOGLE_ID_TOKEN_ISSUER,
+  googleAccountId,
+  idTokenRequestSchema,
+  type IdTokenRequest,
+} from './identity.js';
 export { seedSchema, type Seed, type SeedUser, type ServiceAccount } from './fixture.js';
 export {
   P12_FRIENDLY_NAME,
