@@ -28,6 +28,7 @@ import { createJsonLogger, type LogLevel } from '../shared/observability/logger.
 import type { Logger } from '../shared/ports/index.js';
 import { createCalendarSim, type CalendarSim } from '../test/sim/calendar/calendar-sim.js';
 import {
+  DEMO_DOMAIN,
   DEMO_SERVICE_ACCOUNT,
   createDemoKey,
   demoFixture as calendarDemo,
@@ -90,6 +91,10 @@ export interface LocalStack {
   pushToken(claims?: Partial<IdTokenClaims>): string;
   stop(): Promise<void>;
 }
+
+/** The OAuth client id the local console's sign-in tokens are for, and the demo administrator. */
+export const LOCAL_CONSOLE_CLIENT_ID = 'local-console.apps.googleusercontent.com';
+const DEMO_ADMIN = 'aino@demo.example';
 
 const DEMO_PEOPLE = [
   { name: 'Aino Aalto', email: 'aino@demo.example', guid: DEMO_USERS.helsinki },
@@ -305,6 +310,13 @@ async function start(
     PUSH_AUTH_SERVICE_ACCOUNT: pushServiceAccount,
     PUSH_AUTH_CERTS_URL: pushIssuer.certsUrl,
     PUSH_AUTH_ISSUERS: pushIssuer.issuer,
+    // The console's sign-in: the calendar simulator plays Google's identity provider for the demo domain.
+    CONSOLE_CLIENT_ID: LOCAL_CONSOLE_CLIENT_ID,
+    WORKSPACE_DOMAIN: DEMO_DOMAIN,
+    CONSOLE_ADMINS: DEMO_ADMIN,
+    CONSOLE_CERTS_URL: calendarSim.certsUrl,
+    CONSOLE_ISSUERS: 'https://accounts.google.com',
+    CONSOLE_DEMO_SIGN_IN: 'true',
     TICK_SECOND_POLL_DELAY_MS: String(options.secondPollDelayMs ?? 30_000),
     LOG_LEVEL: options.logLevel ?? 'info',
     ...options.env,
@@ -358,7 +370,18 @@ async function start(
     enable: true,
   });
   const syncing = new Set(options.syncing ?? ['aino@demo.example', 'ben@demo.example']);
-  for (const email of syncing) await operator.enableUser(email);
+  // Each demo person switches sync on for themselves, through the console API with their own sign-in (S2).
+  for (const email of syncing) {
+    const res = await fetch(`${functionsUrl}/console/api/me/sync`, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${calendarSim.issueIdToken({ email, audience: LOCAL_CONSOLE_CLIENT_ID })}`,
+      },
+      body: JSON.stringify({ enabled: true }),
+    });
+    if (!res.ok) throw new Error(`${email} could not switch sync on: ${res.status} ${await res.text()}`);
+  }
   // Push channels for the syncing users.
   await maintain(await container.tickDeps());
 

@@ -18,7 +18,7 @@ import { createGzip, brotliCompressSync } from 'node:zlib';
 
 import { Firestore, type DocumentReference } from '@google-cloud/firestore';
 
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { LOCAL_CONSOLE_CLIENT_ID, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { signWebhook } from '../../shared/app/webhook-signature.js';
 import { docId } from '../../shared/adapters/firestore/codec.js';
 import { SECRET_NAMES } from '../../shared/config.js';
@@ -240,6 +240,10 @@ describe('hostile input to the functions (issue 10)', { skip: skip ?? false }, (
       authorization: `Bearer ${token}`,
     });
     const bomb = await gzipBomb(300);
+    const consoleUrl = (path: string) => url(`/console${path}`);
+    const idToken = (email: string, claims: { audience?: string; expiresInSeconds?: number } = {}) => ({
+      authorization: `Bearer ${stack.calendarSim.issueIdToken({ email, audience: LOCAL_CONSOLE_CLIENT_ID, ...claims })}`,
+    });
     const deep = '['.repeat(20_000) + ']'.repeat(20_000);
     const manyGuids = JSON.stringify({ activityGuids: Array.from({ length: 5000 }, (_, i) => `g-${i}`) });
     const validNotice = JSON.stringify({ activityGuids: [MARKER] });
@@ -464,6 +468,92 @@ describe('hostile input to the functions (issue 10)', { skip: skip ?? false }, (
           raw(worker, {
             headers: bearer(stack.pushToken()),
             body: JSON.stringify({ message: { data: 'A'.repeat(20_000) } }),
+          }),
+      },
+      // console: signed in with Google, each person only their own sync
+      { name: 'console: no token', send: () => raw(consoleUrl('/api/me'), { method: 'GET' }) },
+      {
+        name: 'console: forged signature',
+        send: () =>
+          raw(consoleUrl('/api/me'), {
+            method: 'GET',
+            headers: { authorization: `Bearer ${forgedToken(LOCAL_CONSOLE_CLIENT_ID, 'ben@demo.example')}` },
+          }),
+      },
+      {
+        name: 'console: expired token',
+        send: () =>
+          raw(consoleUrl('/api/me'), {
+            method: 'GET',
+            headers: idToken('ben@demo.example', { expiresInSeconds: -600 }),
+          }),
+      },
+      {
+        name: 'console: token for another client',
+        send: () =>
+          raw(consoleUrl('/api/me'), {
+            method: 'GET',
+            headers: idToken('ben@demo.example', { audience: 'other.apps.googleusercontent.com' }),
+          }),
+      },
+      {
+        name: 'console: a person on an admin route',
+        send: () =>
+          raw(consoleUrl('/api/admin/people'), { method: 'GET', headers: idToken('ben@demo.example') }),
+      },
+      {
+        name: "console: a person reading someone else's audit",
+        send: () =>
+          raw(consoleUrl('/api/admin/people/aino%40demo.example/audit'), {
+            method: 'GET',
+            headers: idToken('ben@demo.example'),
+          }),
+      },
+      {
+        name: 'console: an admin switching sync on for someone else',
+        send: () =>
+          raw(consoleUrl('/api/admin/people/cecilia%40demo.example/sync-on'), {
+            headers: { ...idToken('aino@demo.example'), 'content-type': 'application/json' },
+            body: '{}',
+          }),
+      },
+      {
+        name: 'console: a change from another origin',
+        send: () =>
+          raw(consoleUrl('/api/me/sync'), {
+            method: 'PUT',
+            headers: {
+              ...idToken('ben@demo.example'),
+              'content-type': 'application/json',
+              origin: 'https://evil.example',
+            },
+            body: '{"enabled":false}',
+          }),
+      },
+      {
+        name: 'console: unknown field',
+        send: () =>
+          raw(consoleUrl('/api/me/sync'), {
+            method: 'PUT',
+            headers: { ...idToken('ben@demo.example'), 'content-type': 'application/json' },
+            body: JSON.stringify({ enabled: false, email: MARKER }),
+          }),
+      },
+      {
+        name: 'console: DELETE',
+        send: () => raw(consoleUrl('/api/me'), { method: 'DELETE', headers: idToken('ben@demo.example') }),
+      },
+      {
+        name: 'console: gzip',
+        send: () =>
+          raw(consoleUrl('/api/me/sync'), {
+            method: 'PUT',
+            headers: {
+              ...idToken('ben@demo.example'),
+              'content-type': 'application/json',
+              'content-encoding': 'gzip',
+            },
+            body: bomb,
           }),
       },
       {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { LOCAL_CONSOLE_CLIENT_ID, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import type { ActivityModel } from '../sim/severa/severa-sim.js';
 import { DEMO_ACTIVITIES, DEMO_TYPES, DEMO_USERS } from '../sim/severa/demo-fixture.js';
 import { emulatorStatus, stopOwnEmulators } from '../support/emulators.js';
@@ -409,6 +409,31 @@ describe('end to end through the functions and Pub/Sub (local stack)', { skip: s
     assert.equal(huge.status, 413);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(writes(), before);
+  });
+
+  it('the console: people switched sync on themselves, see their own status; the admin sees everyone', async () => {
+    const get = async (path: string, email: string) => {
+      const token = stack.calendarSim.issueIdToken({ email, audience: LOCAL_CONSOLE_CLIENT_ID });
+      const res = await fetch(`${stack.functionsUrl}/console${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const ben = await get('/api/me', BEN.email);
+    assert.equal(ben.status, 200);
+    assert.deepEqual(
+      [ben.body.email, ben.body.admin, (ben.body.person as { enabled: boolean }).enabled],
+      [BEN.email, false, true],
+    );
+    assert.deepEqual(ben.body.integration, { setUp: true, enabled: true });
+    const audit = await get('/api/me/audit', BEN.email);
+    assert.ok((audit.body.entries as unknown[]).length > 0, 'what the sync did to his entries');
+    assert.equal((await get('/api/admin/people', BEN.email)).status, 403);
+    const people = await get('/api/admin/people', AINO.email);
+    const enabled = (people.body.people as { email: string; enabled: boolean }[])
+      .filter((p) => p.enabled)
+      .map((p) => p.email);
+    assert.ok(enabled.includes(AINO.email) && enabled.includes(BEN.email), enabled.join(', '));
   });
 
   it('ends with no duplicates anywhere and every syncing user healthy', async () => {
