@@ -8,10 +8,16 @@
  * from environment variables or files, never from the command line, and never printed. A usage error never repeats
  * what was typed in the wrong place (it may be a secret pasted there): it names the argument by its position, and
  * only names that matched a known command or option are quoted.
+ *
+ * Every command the CLI prints for a person to run next (its own hints, and those in the operator's and the sync's
+ * messages) is printed with the `--env-file` this run was given, so it works when copied. Before building any client
+ * it checks that the local emulators and simulators the configuration names answer (a short TCP connect): a stopped
+ * local stack is reported at once, not after the gRPC clients' retries.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -88,7 +94,8 @@ Dead letters (sync requests Pub/Sub gave up delivering after its retries; docs/i
 
 Options for every command:
   --json             machine-readable output (errors too, on stdout)
-  --env-file <path>  load this env file first (default: .env in the project root, when it exists)
+  --env-file <path>  load this env file first (default: .env in the project root, when it exists); the
+                     local stack's is .local/local-stack-local.env (npm start writes it)
   --debug            log at debug level to stderr, and print stack traces of unexpected errors
 `;
 
@@ -463,6 +470,203 @@ export function setupInput(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The local stack: its env file, the hints that name it, and whether it answers
+
+/** The env files `npm start` writes for the stack it runs, under `.local/` (scripts/local-stack.ts, start.ts). */
+export const LOCAL_STACK_ENV_FILES = ['local-stack-local.env', 'local-stack-real.env'] as const;
+
+/** The newest local stack env file under `<root>/.local` (the stack runs or ran), or null. */
+export function localStackEnvFile(root: string): string | null {
+  let newest: { readonly path: string; readonly mtimeMs: number } | null = null;
+  for (const name of LOCAL_STACK_ENV_FILES) {
+    const path = join(root, '.local', name);
+    if (!existsSync(path)) continue;
+    const { mtimeMs } = statSync(path);
+    if (newest === null || mtimeMs > newest.mtimeMs) newest = { path, mtimeMs };
+  }
+  return newest?.path ?? null;
+}
+
+/** How to start the stack whose env file this is. */
+export function startCommand(envFile: string | null): string {
+  return envFile !== null && basename(envFile) === 'local-stack-real.env'
+    ? 'npm start -- --real'
+    : 'npm start';
+}
+
+/** A word the shell reads back as itself: quoted when it holds anything but plain path characters. */
+export function shellWord(word: string): string {
+  return /^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * A file as a hint names it: `npm run` runs scripts in the project root, so a file inside it is named relative to
+ * it (`.local/local-stack-local.env`), any other by its absolute path; quoted for the shell when needed.
+ */
+export function pathForHint(path: string, root: string, cwd: string = process.cwd()): string {
+  const absolute = resolve(cwd, path);
+  const inside = relative(root, absolute);
+  return shellWord(inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) ? inside : absolute);
+}
+
+/**
+ * Every `npm run cli -- …` command in `text` with `--env-file <envFile>` put in when it names none: the CLI's own
+ * hints and those in the operator's and the sync's messages then work when copied.
+ */
+export function withEnvFile(text: string, envFile: string | null): string {
+  if (envFile === null) return text;
+  return text.replace(/npm run cli -- (?!--env-file )/g, () => `npm run cli -- --env-file ${envFile} `);
+}
+
+/** Something of the local stack this process is about to use, and where it should answer. */
+export interface StackAddress {
+  /** What answers there, as the message names it ("the Firestore emulator"). */
+  readonly what: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The SDKs read these themselves (they are not in {@link AppConfig}). */
+const EMULATOR_VARIABLES = [
+  ['FIRESTORE_EMULATOR_HOST', 'the Firestore emulator'],
+  ['PUBSUB_EMULATOR_HOST', 'the Pub/Sub emulator'],
+] as const;
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function hostPort(value: string): { readonly host: string; readonly port: number } | null {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  return host === undefined || !(port > 0 && port < 65_536) ? null : { host, port };
+}
+
+function loopbackUrl(url: string): { readonly host: string; readonly port: number } | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!LOOPBACK_HOSTS.has(host)) return null;
+  const port = parsed.port === '' ? (parsed.protocol === 'https:' ? 443 : 80) : Number(parsed.port);
+  return { host, port };
+}
+
+/**
+ * What of the local stack a command is about to use: the emulators the environment names, and those of `urls`
+ * (what → URL) on this machine. A remote URL (the real Severa or Google API) is not the local stack's: left out.
+ */
+export function localStackAddresses(
+  env: Readonly<Record<string, string | undefined>>,
+  urls: Readonly<Record<string, string | null>> = {},
+): StackAddress[] {
+  const found: StackAddress[] = [];
+  const add = (what: string, at: { readonly host: string; readonly port: number } | null) => {
+    if (at !== null && !found.some((f) => f.host === at.host && f.port === at.port))
+      found.push({ what, ...at });
+  };
+  for (const [variable, what] of EMULATOR_VARIABLES) {
+    const value = env[variable];
+    if (value !== undefined && value.trim() !== '') add(what, hostPort(value));
+  }
+  for (const [what, url] of Object.entries(urls)) if (url !== null) add(what, loopbackUrl(url));
+  return found;
+}
+
+/**
+ * Google's clients retry an unreachable emulator for about 45 s before they fail with a gRPC trace; a refused or
+ * unanswered TCP connect within this time says at once that nothing listens.
+ */
+export const PROBE_TIMEOUT_MS = 1_500;
+
+/** Whether something accepts a TCP connection at the address within `timeoutMs`. */
+export function answers(address: StackAddress, timeoutMs: number = PROBE_TIMEOUT_MS): Promise<boolean> {
+  return new Promise((resolveAnswer) => {
+    const socket = connect({ host: address.host, port: address.port });
+    const done = (answered: boolean) => {
+      socket.destroy();
+      resolveAnswer(answered);
+    };
+    socket.setTimeout(timeoutMs, () => {
+      done(false);
+    });
+    socket.once('connect', () => {
+      done(true);
+    });
+    socket.once('error', () => {
+      done(false);
+    });
+  });
+}
+
+/** The first of `addresses` where nothing answers (all are tried at once), or null when every one answers. */
+export async function firstSilent(
+  addresses: readonly StackAddress[],
+  probe: (address: StackAddress) => Promise<boolean> = answers,
+): Promise<StackAddress | null> {
+  const answered = await Promise.all(addresses.map((a) => probe(a)));
+  return addresses.find((_, i) => answered[i] === false) ?? null;
+}
+
+/** The one sentence for a stack that stopped (or never started). */
+export function stackDownMessage(address: StackAddress, start: string): string {
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `The local stack is not running (nothing answers at ${host}:${String(address.port)}, ${address.what}): start it with ${start}.`;
+}
+
+/**
+ * The one sentence for a run that found no configuration at all (no `--env-file`, no `.env`): the local stack's env
+ * file and the command again with it, when a stack runs or ran here; else where a configuration comes from.
+ */
+export function missingConfigMessage(
+  problems: readonly string[],
+  stackEnvFile: string | null,
+  retry: (envFile: string) => string,
+): string {
+  const why = `The configuration is missing (${problems.join('; ')})`;
+  if (stackEnvFile === null) {
+    return `${why}: pass --env-file <path> or write .env in the project root (.env.example lists it), or start the local stack with npm start, which writes .local/local-stack-local.env.`;
+  }
+  return `${why}; for the local stack pass its env file: ${retry(stackEnvFile)}`;
+}
+
+/**
+ * The command again, for a hint: its words and arguments (already checked: known words, e-mail addresses) and the
+ * options whose values are numbers or names; `org setup` ends in "…" (its options are not repeated).
+ */
+export function commandLine(command: Exclude<CliCommand, { kind: 'help' }>): string {
+  switch (command.kind) {
+    case 'org setup':
+      return 'org setup …';
+    case 'org show':
+    case 'org enable':
+    case 'org disable':
+      return command.kind;
+    case 'user status':
+      return command.email === null ? command.kind : `${command.kind} ${shellWord(command.email)}`;
+    case 'user enable':
+    case 'user disable':
+    case 'user preview':
+      return `${command.kind} ${shellWord(command.email)}`;
+    case 'user resync':
+      return `${command.kind} ${shellWord(command.email)}${command.full ? ' --full' : ''}`;
+    case 'user hold':
+      return (
+        `user hold ${command.decision} ${shellWord(command.email)}` +
+        (command.by === null ? '' : ` --by ${shellWord(command.by)}`)
+      );
+    case 'dead-letters list':
+    case 'dead-letters replay':
+      return (
+        `${command.kind} --limit ${String(command.limit)}` +
+        (command.topic === null ? '' : ` --topic ${shellWord(command.topic)}`)
+      );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Running
 
 export interface CliIo {
@@ -488,6 +692,8 @@ export interface CliDeps {
     config: AppConfig,
     options: { readonly debug: boolean; readonly io: CliIo },
   ) => CliRuntime;
+  /** Whether something answers at a local stack's address (default {@link answers}: a short TCP connect). */
+  readonly probe?: (address: StackAddress) => Promise<boolean>;
 }
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..');
@@ -554,11 +760,13 @@ export async function runCli(
     ((path: string) => {
       process.loadEnvFile(path);
     });
-  const envFile = cli.envFile ?? resolve(deps.projectRoot ?? PROJECT_ROOT, '.env');
+  const root = deps.projectRoot ?? PROJECT_ROOT;
+  const envFile = cli.envFile ?? resolve(root, '.env');
   if (cli.envFile !== null && !existsSync(envFile)) {
     return usageFailure(io, new UsageError(`The env file ${envFile} does not exist.`), cli.json);
   }
-  if (existsSync(envFile)) {
+  const loaded = existsSync(envFile);
+  if (loaded) {
     try {
       loadEnvFile(envFile);
     } catch (error) {
@@ -569,13 +777,24 @@ export async function runCli(
       );
     }
   }
+  // From here on, every command printed for the operator to run names the env file this run was given.
+  const out = hintingIo(io, cli, cli.envFile === null ? null : pathForHint(cli.envFile, root));
 
   let config: AppConfig;
   try {
     config = parseConfig(io.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      return failure(io, cli, 'configuration', error.message, error.problems);
+      const stackEnvFile = localStackEnvFile(root);
+      const again = commandLine(cli.command);
+      const message = loaded
+        ? error.message
+        : missingConfigMessage(
+            error.problems,
+            stackEnvFile === null ? null : pathForHint(stackEnvFile, root),
+            (file) => `npm run cli -- --env-file ${file} ${again}`,
+          );
+      return failure(out, cli, 'configuration', message, error.problems);
     }
     throw error;
   }
@@ -590,16 +809,50 @@ export async function runCli(
     }
   }
 
+  // A stopped local stack is said at once: its clients would retry the emulators for about 45 s.
+  const silent = await firstSilent(
+    localStackAddresses(io.env, {
+      'the Severa simulator': config.severa.apiUrl,
+      'the Google Calendar simulator': config.google.rootUrl,
+    }),
+    deps.probe,
+  );
+  if (silent !== null) {
+    return failure(
+      out,
+      cli,
+      'stack-not-running',
+      stackDownMessage(silent, startCommand(loaded ? envFile : null)),
+    );
+  }
+
   const runtime = (deps.runtime ?? defaultRuntime)(config, { debug: cli.debug, io });
   try {
     const output = await execute(runtime, cli.command, input, config);
-    io.stdout(cli.json ? `${JSON.stringify(output.data, null, 2)}\n` : output.text);
+    out.stdout(cli.json ? `${JSON.stringify(output.data, null, 2)}\n` : output.text);
     return output.failed === true ? EXIT_FAILED : EXIT_OK;
   } catch (error) {
-    return reportError(io, cli, error);
+    return reportError(out, cli, error);
   } finally {
     await runtime.close();
   }
+}
+
+/**
+ * `io` for what the CLI prints for a person: text naming `npm run cli -- …` commands gets `--env-file` put in
+ * ({@link withEnvFile}). JSON output is data and left as it is.
+ */
+function hintingIo(io: CliIo, cli: ParsedCli, envFile: string | null): CliIo {
+  if (envFile === null) return io;
+  return {
+    env: io.env,
+    stdout: (text) => {
+      io.stdout(cli.json ? text : withEnvFile(text, envFile));
+    },
+    stderr: (text) => {
+      io.stderr(withEnvFile(text, envFile));
+    },
+  };
 }
 
 interface Output {
@@ -641,7 +894,8 @@ async function execute(
         text:
           org === null
             ? lines([
-                `Organisation "${view.orgId}" is not set up yet (npm run cli -- org setup …).`,
+                `Organisation "${view.orgId}" is not set up yet; set it up with: npm run cli -- org setup ` +
+                  '--service-account <email> --p12 <path> --types <names> --test-user <email>',
                 `  Secrets:           ${secrets.join(', ')}`,
               ])
             : lines([
@@ -753,7 +1007,7 @@ async function execute(
       const queue = await runtime.deadLetters(topic);
       try {
         return command.kind === 'dead-letters list'
-          ? await listDeadLetters(queue, command.limit)
+          ? await listDeadLetters(queue, command.limit, command.topic)
           : await replayDeadLetters(queue, command.limit);
       } finally {
         await queue.close();
@@ -762,7 +1016,11 @@ async function execute(
   }
 }
 
-async function listDeadLetters(queue: DeadLetterQueue, limit: number): Promise<Output> {
+async function listDeadLetters(
+  queue: DeadLetterQueue,
+  limit: number,
+  topicOption: string | null,
+): Promise<Output> {
   const listing = await queue.list(limit);
   const where = `"${listing.topic}" (subscription ${listing.subscription})`;
   if (listing.messages.length === 0) {
@@ -776,7 +1034,8 @@ async function listDeadLetters(queue: DeadLetterQueue, limit: number): Promise<O
         (listing.limited ? ` (the first ${limit}; there may be more: --limit <n>)` : '') +
         '; nothing was removed.',
       ...listing.messages.flatMap(deadLetterLines),
-      'Publish them again with: npm run cli -- dead-letters replay',
+      // The same topic's dead letters, so the hint replays what was listed.
+      `Publish them again with: npm run cli -- dead-letters replay${topicOption === null ? '' : ` --topic ${shellWord(topicOption)}`}`,
     ]),
   };
 }
@@ -860,12 +1119,16 @@ function statusText(v: UserStatusView): string {
     ...(v.behindSince === null ? [] : [`  Behind since:     ${v.behindSince} (no sync has finished since)`]),
     ...(v.hold === null
       ? []
-      : [
-          `  Held deletions:   ${v.hold.deletions} (${v.hold.reason}, since ${v.hold.since}; ` +
-            (v.hold.decision === null
-              ? `decide with: npm run cli -- user hold confirm|reject ${v.email})`
-              : `${v.hold.decision.kind === 'confirm' ? 'confirmed' : 'rejected'} by ${v.hold.decision.by}, applied by the next sync)`),
-        ]),
+      : v.hold.decision === null
+        ? [
+            `  Held deletions:   ${v.hold.deletions} (${v.hold.reason}, since ${v.hold.since}); decide with one of:`,
+            `    apply them:     npm run cli -- user hold confirm ${v.email}`,
+            `    restore them:   npm run cli -- user hold reject ${v.email}`,
+          ]
+        : [
+            `  Held deletions:   ${v.hold.deletions} (${v.hold.reason}, since ${v.hold.since}; ` +
+              `${v.hold.decision.kind === 'confirm' ? 'confirmed' : 'rejected'} by ${v.hold.decision.by}, applied by the next sync)`,
+          ]),
     `  Message:          ${dash(v.message)}`,
   ]);
 }

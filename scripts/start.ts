@@ -3,8 +3,9 @@
  * when it takes traffic; Ctrl-C stops everything it started.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, resolve } from 'node:path';
 
+import { pathForHint } from './cli.js';
 import { startLocalStack } from './local-stack.js';
 import { startRealStack } from './real-stack.js';
 
@@ -17,6 +18,9 @@ const port = (name: string, fallback: number): number => {
   }
   return value;
 };
+
+/** `npm run` runs in the project root: the hints name files relative to it, so they work when copied. */
+const ROOT = resolve(import.meta.dirname, '..');
 
 const real = process.argv.includes('--real') || process.env.LOCAL_APIS === 'real';
 if (real) {
@@ -49,7 +53,8 @@ functions:       ${stack.functionsUrl}/calendarPush  ${stack.functionsUrl}/sever
 Severa API:      ${c.severa.apiUrl}
 Google API:      ${c.google.rootUrl}
 push address:    ${c.pushAddress ?? 'none (Google cannot reach this machine: changes arrive by polling and safety syncs)'}
-set up:          npm run cli -- --env-file ${cliEnv} org setup …   then   npm run cli -- --env-file ${cliEnv} user enable <email>
+set up:          npm run cli -- --env-file ${pathForHint(cliEnv, ROOT)} org setup --service-account <email> --p12 <path> --types <names> --test-user <email> --enable
+then:            npm run cli -- --env-file ${pathForHint(cliEnv, ROOT)} user enable <email>
 ready`);
   const stopReal = () => {
     void stack.stop().then(() => process.exit(0));
@@ -84,7 +89,7 @@ emulators:
   Pub/Sub        ${process.env.PUBSUB_EMULATOR_HOST ?? ''}
 demo users:
 ${stack.demoUsers.map((u) => `  ${u.name.padEnd(17)} ${u.email.padEnd(22)} sync ${u.syncing ? 'on' : 'off'}`).join('\n')}
-operator CLI:    npm run cli -- --env-file ${relative(process.cwd(), stack.envFile)} user status
+operator CLI:    npm run cli -- --env-file ${pathForHint(stack.envFile, ROOT)} user status
 make changes:    npm run act -- help
 ready (${String(Date.now() - started)} ms)`);
 

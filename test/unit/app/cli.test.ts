@@ -5,7 +5,8 @@
  * run against a fake operator here; test/integration/operator.test.ts runs them for real.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -16,9 +17,19 @@ import {
   EXIT_USAGE,
   USAGE,
   UsageError,
+  answers,
+  commandLine,
+  firstSilent,
+  localStackAddresses,
+  localStackEnvFile,
   parseCli,
+  pathForHint,
   runCli,
   setupInput,
+  shellWord,
+  stackDownMessage,
+  startCommand,
+  withEnvFile,
   type CliDeps,
   type CliIo,
   type CliRuntime,
@@ -623,9 +634,19 @@ describe('cli: runCli exit codes and output', () => {
       status.text(),
       /\n {2}Behind since: {5}2026-11-24T05:00:00Z \(no sync has finished since\)\n/,
     );
-    assert.match(
+    // Each decision on a line of its own, so either command can be copied as it is.
+    assert.ok(
+      status
+        .text()
+        .includes(
+          [
+            '  Held deletions:   250 (too-many-deletions, since 2026-11-24T06:00:00Z); decide with one of:',
+            '    apply them:     npm run cli -- user hold confirm aino@demo.example',
+            '    restore them:   npm run cli -- user hold reject aino@demo.example',
+            '',
+          ].join('\n'),
+        ),
       status.text(),
-      /\n {2}Held deletions: {3}250 \(too-many-deletions, since 2026-11-24T06:00:00Z; decide with: npm run cli -- user hold confirm\|reject aino@demo\.example\)\n/,
     );
   });
 
@@ -920,6 +941,10 @@ describe('cli: dead letters', () => {
       few.text(),
       /^1 dead letter of "sync-tick" .*\(the first 1; there may be more: --limit <n>\)/,
     );
+    assert.match(
+      few.text(),
+      /\nPublish them again with: npm run cli -- dead-letters replay --topic sync-tick\n$/,
+    );
 
     const none = capture();
     assert.equal(await runCli(['dead-letters', 'list', '--json'], none, fakeQueue([]).deps), EXIT_OK);
@@ -1000,5 +1025,267 @@ describe('cli: dead letters', () => {
   it('the usage lists both commands', () => {
     assert.ok(USAGE.includes('dead-letters list [--limit <n>]'));
     assert.ok(USAGE.includes('dead-letters replay [--limit <n>]'));
+  });
+});
+
+/** A port on this machine where nothing listens (it was just free). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  return port;
+}
+
+describe('cli: hints that work when copied, and a stopped local stack (issue 11)', () => {
+  it('puts --env-file into every printed npm run cli command, once, quoted for the shell when needed', () => {
+    assert.equal(
+      withEnvFile('Switch sync on with: npm run cli -- user enable a@b.c', '.local/local-stack-local.env'),
+      'Switch sync on with: npm run cli -- --env-file .local/local-stack-local.env user enable a@b.c',
+    );
+    assert.equal(
+      withEnvFile('(npm run cli -- org setup …) then npm run cli -- --env-file x.env org enable', 'y.env'),
+      '(npm run cli -- --env-file y.env org setup …) then npm run cli -- --env-file x.env org enable',
+    );
+    assert.equal(withEnvFile('npm run cli -- org show', null), 'npm run cli -- org show');
+    assert.equal(
+      withEnvFile('npm run cli -- org show', "'$HOME'"),
+      "npm run cli -- --env-file '$HOME' org show",
+    );
+    assert.equal(shellWord('.local/local-stack-local.env'), '.local/local-stack-local.env');
+    assert.equal(shellWord("my env/it's.env"), "'my env/it'\\''s.env'");
+    assert.equal(pathForHint('/p/.local/local-stack-local.env', '/p'), '.local/local-stack-local.env');
+    assert.equal(pathForHint('.local/x.env', '/p', '/p'), '.local/x.env');
+    assert.equal(pathForHint('../elsewhere.env', '/p', '/p'), '/elsewhere.env');
+    assert.equal(pathForHint('/tmp/a b.env', '/p'), "'/tmp/a b.env'");
+  });
+
+  it('says the commands again with what was checked, never an option value that may be mistyped', () => {
+    assert.equal(commandLine({ kind: 'user status', email: null }), 'user status');
+    assert.equal(commandLine({ kind: 'user preview', email: 'a@b.c' }), 'user preview a@b.c');
+    assert.equal(
+      commandLine({ kind: 'user resync', email: 'a@b.c', full: true }),
+      'user resync a@b.c --full',
+    );
+    assert.equal(
+      commandLine({ kind: 'user hold', decision: 'reject', email: 'a@b.c', by: 'Maija M' }),
+      "user hold reject a@b.c --by 'Maija M'",
+    );
+    assert.equal(
+      commandLine({ kind: 'dead-letters replay', limit: 5, topic: 't' }),
+      'dead-letters replay --limit 5 --topic t',
+    );
+    const setup = parseCli([
+      'org',
+      'setup',
+      '--service-account',
+      's@x',
+      '--p12',
+      'k.p12',
+      '--types',
+      'Meeting',
+      '--test-user',
+      'a@b.c',
+    ]).command;
+    assert.ok(setup.kind === 'org setup');
+    assert.equal(commandLine(setup), 'org setup …');
+  });
+
+  it("a run with --env-file prints every hint with it, its own and the operator's; JSON stays as it is", async () => {
+    const envFile = join(dir, 'hints.env');
+    writeFileSync(envFile, '');
+    const { deps } = fakeRuntime({
+      previewUser: () =>
+        Promise.resolve({
+          user: {
+            severaUserGuid: 'g',
+            email: 'cecilia@demo.example',
+            timeZone: 'UTC',
+            defaultActivityTypeGuid: null,
+          },
+          enabled: false,
+          firstSync: true,
+          preview: {
+            createInGoogle: 0,
+            createInSevera: 0,
+            matched: 0,
+            updateGoogle: 0,
+            updateSevera: 0,
+            deleteInGoogle: 0,
+            deleteInSevera: 0,
+            examples: { createInGoogle: [], createInSevera: [], matched: [] },
+            leftOut: {},
+            held: null,
+          },
+          problems: [],
+        }),
+      resync: () =>
+        Promise.reject(
+          new OperatorError(
+            'user-not-enabled',
+            'Sync is not switched on for ben@demo.example, so there is nothing to resync: switch it on first (npm run cli -- user enable ben@demo.example).',
+          ),
+        ),
+    });
+    const withFile: CliDeps = { ...deps, loadEnvFile: () => undefined };
+    const preview = capture();
+    assert.equal(
+      await runCli(['--env-file', envFile, 'user', 'preview', 'cecilia@demo.example'], preview, withFile),
+      EXIT_OK,
+    );
+    assert.match(
+      preview.text(),
+      /\nSwitch sync on with: npm run cli -- --env-file hints\.env user enable cecilia@demo\.example\n$/,
+    );
+    const refused = capture();
+    assert.equal(
+      await runCli(['user', 'resync', 'ben@demo.example', '--env-file', envFile], refused, withFile),
+      EXIT_FAILED,
+    );
+    assert.match(
+      refused.errors(),
+      /\(npm run cli -- --env-file hints\.env user enable ben@demo\.example\)\.\n$/,
+    );
+    const json = capture();
+    assert.equal(
+      await runCli(['user', 'resync', 'ben@demo.example', '--env-file', envFile, '--json'], json, withFile),
+      EXIT_FAILED,
+    );
+    assert.match(json.text(), /\(npm run cli -- user enable ben@demo\.example\)/);
+    const plain = capture();
+    assert.equal(await runCli(['user', 'preview', 'cecilia@demo.example'], plain, deps), EXIT_OK);
+    assert.match(plain.text(), /\nSwitch sync on with: npm run cli -- user enable cecilia@demo\.example\n$/);
+  });
+
+  it("without --env-file and without a configuration, names the local stack's env file in one sentence", async () => {
+    const root = mkdtempSync(join(dir, 'stack-root-'));
+    const bare = () => {
+      const io = capture();
+      delete io.env.SECRET_SOURCE;
+      return io;
+    };
+    const none = bare();
+    const noneDeps: CliDeps = { ...noRuntime, projectRoot: root };
+    assert.equal(await runCli(['user', 'status'], none, noneDeps), EXIT_FAILED);
+    assert.equal(
+      none.errors(),
+      'The configuration is missing (GOOGLE_CLOUD_PROJECT: required to read secrets from Secret Manager): ' +
+        'pass --env-file <path> or write .env in the project root (.env.example lists it), or start the local ' +
+        'stack with npm start, which writes .local/local-stack-local.env.\n',
+    );
+
+    mkdirSync(join(root, '.local'));
+    writeFileSync(join(root, '.local', 'local-stack-local.env'), 'ORG_ID=demo-local\n');
+    const io = bare();
+    assert.equal(await runCli(['user', 'preview', 'cecilia@demo.example'], io, noneDeps), EXIT_FAILED);
+    assert.equal(
+      io.errors(),
+      'The configuration is missing (GOOGLE_CLOUD_PROJECT: required to read secrets from Secret Manager); for the ' +
+        'local stack pass its env file: npm run cli -- --env-file .local/local-stack-local.env user preview ' +
+        'cecilia@demo.example\n',
+    );
+    assert.equal(io.text(), '');
+    const json = bare();
+    assert.equal(await runCli(['user', 'status', '--json'], json, noneDeps), EXIT_FAILED);
+    const { error } = JSON.parse(json.text()) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'configuration');
+    assert.match(error.message, /--env-file \.local\/local-stack-local\.env user status$/);
+
+    // The newest stack's file when both a local and a real stack ran here.
+    writeFileSync(join(root, '.local', 'local-stack-real.env'), 'ORG_ID=x\n');
+    utimesSync(join(root, '.local', 'local-stack-local.env'), new Date(2026, 0, 1), new Date(2026, 0, 1));
+    assert.equal(localStackEnvFile(root), join(root, '.local', 'local-stack-real.env'));
+    assert.equal(startCommand(localStackEnvFile(root)), 'npm start -- --real');
+    assert.equal(startCommand(null), 'npm start');
+  });
+
+  it('finds what of the local stack a command uses: the emulators, and the simulators on this machine only', () => {
+    assert.deepEqual(
+      localStackAddresses(
+        { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086', PUBSUB_EMULATOR_HOST: '[::1]:8085' },
+        {
+          'the Severa simulator': 'http://127.0.0.1:8701',
+          'the Google Calendar simulator': 'http://localhost:8702/',
+          'the functions': null,
+          'the real API': 'https://api.severa.visma.com/rest-api',
+          'the same port again': 'http://127.0.0.1:8086',
+        },
+      ),
+      [
+        { what: 'the Firestore emulator', host: '127.0.0.1', port: 8086 },
+        { what: 'the Pub/Sub emulator', host: '::1', port: 8085 },
+        { what: 'the Severa simulator', host: '127.0.0.1', port: 8701 },
+        { what: 'the Google Calendar simulator', host: 'localhost', port: 8702 },
+      ],
+    );
+    assert.deepEqual(
+      localStackAddresses({ FIRESTORE_EMULATOR_HOST: '' }, { x: 'https://www.googleapis.com/' }),
+      [],
+    );
+    assert.equal(
+      stackDownMessage({ what: 'the Pub/Sub emulator', host: '::1', port: 8085 }, 'npm start'),
+      'The local stack is not running (nothing answers at [::1]:8085, the Pub/Sub emulator): start it with npm start.',
+    );
+  });
+
+  it('a TCP probe: a closed port answers no at once, a listening one yes', async () => {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => {
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    try {
+      const open = { what: 'x', host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+      const closed = { what: 'y', host: '127.0.0.1', port: await closedPort() };
+      const started = Date.now();
+      assert.equal(await answers(closed), false);
+      assert.ok(Date.now() - started < 1_000, 'refused at once');
+      assert.equal(await answers(open), true);
+      assert.deepEqual(await firstSilent([open, closed]), closed);
+      assert.equal(await firstSilent([open]), null);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a stopped local stack is said at once, in one sentence, before any client is built', async () => {
+    const port = await closedPort();
+    const env = {
+      GOOGLE_CLOUD_PROJECT: 'demo-severa-sync',
+      FIRESTORE_EMULATOR_HOST: `127.0.0.1:${String(port)}`,
+      SEVERA_API_URL: 'https://api.severa.visma.com/rest-api',
+    };
+    const started = Date.now();
+    const io = capture(env);
+    assert.equal(await runCli(['user', 'status'], io, noRuntime), EXIT_FAILED);
+    assert.ok(Date.now() - started < 2_000, 'within the probe time');
+    assert.equal(
+      io.errors(),
+      `The local stack is not running (nothing answers at 127.0.0.1:${String(port)}, the Firestore emulator): start it with npm start.\n`,
+    );
+    const json = capture(env);
+    assert.equal(await runCli(['user', 'status', '--json'], json, noRuntime), EXIT_FAILED);
+    assert.equal((JSON.parse(json.text()) as { error: { code: string } }).error.code, 'stack-not-running');
+
+    // When everything answers, the command runs.
+    const { deps } = fakeRuntime({
+      listStatuses: () => Promise.resolve([]),
+      showOrg: () => Promise.resolve({ orgId: 'x', config: null, secrets: {}, syncedTypes: [] }),
+    });
+    const probed: string[] = [];
+    const up: CliDeps = {
+      ...deps,
+      probe: (address) => {
+        probed.push(`${address.host}:${String(address.port)}`);
+        return Promise.resolve(true);
+      },
+    };
+    assert.equal(await runCli(['user', 'status'], capture(env), up), EXIT_OK);
+    assert.deepEqual(probed, [`127.0.0.1:${String(port)}`], 'the remote Severa API is not probed');
   });
 });
