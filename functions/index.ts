@@ -233,10 +233,35 @@ async function consoleDeps(logger: ReturnType<typeof invocationLogger>): Promise
         settings,
       ),
       logger: c.logger,
+      signIn: {
+        clientId: settings?.clientId ?? null,
+        demo:
+          settings?.demoSignIn === true
+            ? { people: settings.demoPeople, issue: (email) => demoIdToken(settings, email) }
+            : null,
+      },
     };
     consoles.set(c, deps);
   }
   return { ...deps, logger };
+}
+
+/**
+ * Local stack only (CONSOLE_DEMO_SIGN_IN, refused with Google's certificates): an ID token for a demo person from
+ * the calendar simulator, which plays Google's identity provider and publishes the certificates the console checks.
+ */
+async function demoIdToken(
+  settings: { readonly certsUrl: string; readonly clientId: string },
+  email: string,
+): Promise<string> {
+  const res = await fetch(new URL('/_sim/id-token', settings.certsUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, audience: settings.clientId }),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`the demo identity provider answered ${res.status}`);
+  return ((await res.json()) as { idToken: string }).idToken;
 }
 
 /** What every console answer carries: nothing from another origin, no framing, no caching of people's data. */

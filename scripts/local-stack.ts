@@ -317,6 +317,7 @@ async function start(
     CONSOLE_CERTS_URL: calendarSim.certsUrl,
     CONSOLE_ISSUERS: 'https://accounts.google.com',
     CONSOLE_DEMO_SIGN_IN: 'true',
+    CONSOLE_DEMO_PEOPLE: DEMO_PEOPLE.map((p) => p.email).join(','),
     TICK_SECOND_POLL_DELAY_MS: String(options.secondPollDelayMs ?? 30_000),
     LOG_LEVEL: options.logLevel ?? 'info',
     ...options.env,

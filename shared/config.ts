@@ -76,6 +76,8 @@ const envSchema = z.object({
     .enum(['true', 'false', ''])
     .default('')
     .transform((v) => v === 'true'),
+  /** The people demo sign-in offers (local stack only). */
+  CONSOLE_DEMO_PEOPLE: z.string().trim().default(''),
 });
 
 /** Names of the secrets in the secret source. */
@@ -112,6 +114,7 @@ export interface AppConfig {
     readonly certsUrl: string;
     readonly issuers: readonly string[];
     readonly demoSignIn: boolean;
+    readonly demoPeople: readonly string[];
   } | null;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly intervals: {
@@ -184,6 +187,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
             certsUrl: e.CONSOLE_CERTS_URL,
             issuers: list(e.CONSOLE_ISSUERS),
             demoSignIn: e.CONSOLE_DEMO_SIGN_IN,
+            demoPeople: e.CONSOLE_DEMO_SIGN_IN ? list(e.CONSOLE_DEMO_PEOPLE).map((p) => p.toLowerCase()) : [],
           },
     logLevel: e.LOG_LEVEL,
     intervals: {

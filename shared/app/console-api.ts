@@ -40,6 +40,14 @@ export interface ConsoleApiDeps {
   /** Checks the bearer token (signature, issuer, audience, expiry, verified e-mail, domain) and names the person. */
   readonly authenticate: (authorization: string | undefined) => Promise<ConsoleAuthCheck>;
   readonly logger: Logger;
+  /** How people sign in: the OAuth client, and on the local stack only, the demo people and their token source. */
+  readonly signIn: {
+    readonly clientId: string | null;
+    readonly demo: null | {
+      readonly people: readonly string[];
+      readonly issue: (email: string) => Promise<string>;
+    };
+  };
 }
 
 export interface ConsoleRequest {
@@ -58,6 +66,7 @@ const MAX_AUDIT = 200;
 const syncBody = z.strictObject({ enabled: z.boolean() });
 const resyncBody = z.strictObject({ full: z.boolean().optional() });
 const holdBody = z.strictObject({ decision: z.enum(['confirm', 'reject']) });
+const demoSignInBody = z.strictObject({ email: z.string().max(320) });
 const EMAIL = /^[^@\s/]{1,64}@[^@\s/]{1,255}$/;
 
 function header(headers: ConsoleRequest['headers'], name: string): string | undefined {
@@ -121,6 +130,28 @@ function auditView(entries: readonly AuditEntry[]) {
 
 /** Answers one console API request. Never throws: every failure is an answer. */
 export async function handleConsoleApi(deps: ConsoleApiDeps, request: ConsoleRequest): Promise<HttpResult> {
+  // What the page needs before anyone signs in: which OAuth client to sign in with, and (local stack only) the
+  // demo people it may sign in as.
+  if (request.path === '/api/config') {
+    if (request.method !== 'GET') return error(405, 'GET only');
+    return json(200, {
+      clientId: deps.signIn.clientId,
+      demoSignIn: deps.signIn.demo !== null,
+      demoPeople: deps.signIn.demo?.people ?? [],
+    });
+  }
+  if (request.path === '/api/demo/sign-in') {
+    if (deps.signIn.demo === null) return error(404, 'No such page.');
+    if (request.method !== 'POST') return error(405, 'POST only');
+    const origin = header(request.headers, 'origin');
+    if (origin !== undefined && origin !== request.origin)
+      return error(403, 'Requests from another site are not accepted.');
+    const body = parseBody(demoSignInBody, request.body);
+    if (!body.ok) return body.result;
+    const email = body.value.email.toLowerCase();
+    if (!deps.signIn.demo.people.includes(email)) return error(404, 'Not one of the demo people.');
+    return json(200, { idToken: await deps.signIn.demo.issue(email) });
+  }
   const auth = await deps.authenticate(header(request.headers, 'authorization'));
   if (!auth.ok) {
     deps.logger.warn('console request refused: not signed in', { reason: auth.reason });

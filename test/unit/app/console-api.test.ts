@@ -119,6 +119,7 @@ describe('console API', () => {
         { domain: DOMAIN, admins: ['admin@example.com'] },
       ),
       logger,
+      signIn: { clientId: 'console.apps.googleusercontent.com', demo: null },
     };
   });
 
@@ -126,7 +127,7 @@ describe('console API', () => {
     method: string,
     path: string,
     token: string | null,
-    body: unknown = undefined,
+    body?: unknown,
     headers: Record<string, string> = {},
     query: Record<string, string> = {},
   ) => {
@@ -259,6 +260,61 @@ describe('console API', () => {
     );
     assert.equal(unknown.status, 200);
     assert.equal(unknown.body.person, null);
+  });
+
+  it('tells the page how to sign in; demo sign-in exists only when configured, for the demo people only', async () => {
+    const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      ({ method, path, query: {}, headers, body, origin: ORIGIN }) satisfies ConsoleRequest;
+    const config = await handleConsoleApi(deps, request('GET', '/api/config'));
+    assert.deepEqual(config.body, {
+      clientId: 'console.apps.googleusercontent.com',
+      demoSignIn: false,
+      demoPeople: [],
+    });
+    assert.equal(
+      (await handleConsoleApi(deps, request('POST', '/api/demo/sign-in', { email: 'a@b' }))).status,
+      404,
+    );
+    const issued: string[] = [];
+    const demo = {
+      ...deps,
+      signIn: {
+        clientId: 'local',
+        demo: {
+          people: ['aino@example.com'],
+          issue: (email: string) => {
+            issued.push(email);
+            return Promise.resolve(`token-for-${email}`);
+          },
+        },
+      },
+    };
+    assert.deepEqual((await handleConsoleApi(demo, request('GET', '/api/config'))).body, {
+      clientId: 'local',
+      demoSignIn: true,
+      demoPeople: ['aino@example.com'],
+    });
+    const ok = await handleConsoleApi(
+      demo,
+      request('POST', '/api/demo/sign-in', { email: 'Aino@example.com' }),
+    );
+    assert.deepEqual(ok, { status: 200, body: { idToken: 'token-for-aino@example.com' } });
+    const cases: [ConsoleRequest, number][] = [
+      [request('POST', '/api/demo/sign-in', { email: 'eve@example.com' }), 404],
+      [request('POST', '/api/demo/sign-in', { email: 'aino@example.com', admin: true }), 400],
+      [request('GET', '/api/demo/sign-in'), 405],
+      [
+        request(
+          'POST',
+          '/api/demo/sign-in',
+          { email: 'aino@example.com' },
+          { origin: 'https://evil.example' },
+        ),
+        403,
+      ],
+    ];
+    for (const [r, status] of cases) assert.equal((await handleConsoleApi(demo, r)).status, status);
+    assert.deepEqual(issued, ['aino@example.com']);
   });
 
   it('refuses everything when sign-in is not configured', async () => {
