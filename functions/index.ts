@@ -233,6 +233,7 @@ async function consoleDeps(logger: ReturnType<typeof invocationLogger>): Promise
         settings,
       ),
       logger: c.logger,
+      activityTypes: async () => (await c.severa()).listActivityTypes(),
       signIn: {
         clientId: settings?.clientId ?? null,
         demo:

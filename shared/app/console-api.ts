@@ -10,6 +10,9 @@
  *   GET  /api/me/preview                  what my first sync would do (B1), nothing written
  *   GET  /api/me/audit                    what the sync did to my entries (B2)
  *   GET  /api/admin/org                   the organisation's settings; which secrets are set, never their values
+ *   PUT  /api/admin/org                   the org setup (S1): every check of `org setup`, nothing saved on a problem
+ *   PUT  /api/admin/org/enabled {enabled} the integration on or off
+ *   GET  /api/admin/activity-types        the activity types, read live from Severa
  *   GET  /api/admin/people                everyone's health (B7)
  *   GET  /api/admin/people/{email}/audit  someone's audit trail
  *   POST /api/admin/people/{email}/resync {full?}
@@ -21,6 +24,7 @@
  */
 import { z } from 'zod';
 
+import type { ActivityType } from '../domain/index.js';
 import type { AuditEntry, AuditLog, Logger } from '../ports/index.js';
 import type { HttpResult } from './http-handlers.js';
 import { OperatorError, SetupValidationError, type Operator } from './operator.js';
@@ -40,6 +44,8 @@ export interface ConsoleApiDeps {
   /** Checks the bearer token (signature, issuer, audience, expiry, verified e-mail, domain) and names the person. */
   readonly authenticate: (authorization: string | undefined) => Promise<ConsoleAuthCheck>;
   readonly logger: Logger;
+  /** The organisation's activity types, read live from Severa with the saved credential. */
+  readonly activityTypes: () => Promise<readonly ActivityType[]>;
   /** How people sign in: the OAuth client, and on the local stack only, the demo people and their token source. */
   readonly signIn: {
     readonly clientId: string | null;
@@ -67,6 +73,18 @@ const syncBody = z.strictObject({ enabled: z.boolean() });
 const resyncBody = z.strictObject({ full: z.boolean().optional() });
 const holdBody = z.strictObject({ decision: z.enum(['confirm', 'reject']) });
 const demoSignInBody = z.strictObject({ email: z.string().max(320) });
+const enabledBody = z.strictObject({ enabled: z.boolean() });
+/** The org setup form; the `.p12` arrives as base64 (a key file is about 2.5 KB; 16 KB is plenty). */
+const orgSetupBody = z.strictObject({
+  serviceAccountEmail: z.string().max(320),
+  p12Base64: z.base64().max(Math.ceil((16 * 1024) / 3) * 4, 'the .p12 file must be at most 16 KB'),
+  p12Password: z.string().max(256).optional(),
+  severaClientId: z.string().max(256),
+  severaClientSecret: z.string().max(1024),
+  syncedTypeNames: z.array(z.string().max(256)).max(100),
+  testUserEmail: z.string().max(320),
+  enable: z.boolean().optional(),
+});
 const EMAIL = /^[^@\s/]{1,64}@[^@\s/]{1,255}$/;
 
 function header(headers: ConsoleRequest['headers'], name: string): string | undefined {
@@ -241,9 +259,43 @@ async function route(
     }
     const [kind, who, action, ...extra] = rest;
     if (kind === 'org' && who === undefined) {
+      const wrong = allow('GET', 'PUT');
+      if (wrong) return wrong;
+      if (method === 'GET') return json(200, { org: await operator.showOrg() });
+      const body = parseBody(orgSetupBody, request.body);
+      if (!body.ok) return body.result;
+      const { p12Base64, p12Password, ...input } = body.value;
+      const result = await operator.setupOrg({
+        ...input,
+        p12: Buffer.from(p12Base64, 'base64'),
+        ...(p12Password === undefined || p12Password === '' ? {} : { p12Password }),
+      });
+      deps.logger.info('console: organisation set up', { by: me.email, enabled: result.config.enabled });
+      return json(200, { org: await operator.showOrg(), savedSecrets: result.savedSecrets });
+    }
+    if (kind === 'org' && who === 'enabled' && action === undefined) {
+      const wrong = allow('PUT');
+      if (wrong) return wrong;
+      const body = parseBody(enabledBody, request.body);
+      if (!body.ok) return body.result;
+      await operator.setOrgEnabled(body.value.enabled);
+      deps.logger.info('console: integration switched', { by: me.email, enabled: body.value.enabled });
+      return json(200, { org: await operator.showOrg() });
+    }
+    if (kind === 'activity-types' && who === undefined) {
       const wrong = allow('GET');
       if (wrong) return wrong;
-      return json(200, { org: await operator.showOrg() });
+      const types = await deps.activityTypes();
+      return json(200, {
+        types: types
+          .filter((t) => t.isActive)
+          .map((t) => ({
+            guid: t.guid,
+            name: t.name,
+            category: t.category,
+            isProjectTask: t.category === 'Task',
+          })),
+      });
     }
     if (kind === 'people' && who === undefined) {
       const wrong = allow('GET');

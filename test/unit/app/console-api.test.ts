@@ -12,7 +12,12 @@ import {
   type ConsoleApiDeps,
   type ConsoleRequest,
 } from '../../../shared/app/console-api.js';
-import { OperatorError, type Operator, type UserStatusView } from '../../../shared/app/operator.js';
+import {
+  OperatorError,
+  SetupValidationError,
+  type Operator,
+  type UserStatusView,
+} from '../../../shared/app/operator.js';
 import { createMemoryLogger } from '../../../shared/observability/logger.js';
 
 const DOMAIN = 'example.com';
@@ -48,12 +53,26 @@ function fakeOperator(calls: string[]): Operator {
     calls.push(what);
   };
   return {
-    setupOrg: () => Promise.reject(new Error('not used')),
+    setupOrg: (input) => {
+      record(`setupOrg ${input.p12.toString()} ${input.p12Password ?? '(default)'}`);
+      if (input.p12Password === 'wrong') {
+        return Promise.reject(
+          new SetupValidationError(
+            [{ check: 'p12', code: 'p12-unreadable', message: 'The .p12 password is wrong.' }],
+            ['google', 'severa'],
+          ),
+        );
+      }
+      return Promise.resolve({ config: { enabled: true }, savedSecrets: ['google-sa-p12'] } as never);
+    },
     showOrg: () => {
       record('showOrg');
       return Promise.resolve({ orgId: 'o', config: null, secrets: {}, syncedTypes: [] });
     },
-    setOrgEnabled: () => Promise.reject(new Error('not used')),
+    setOrgEnabled: (enabled) => {
+      record(`setOrgEnabled ${String(enabled)}`);
+      return Promise.resolve({} as never);
+    },
     enableUser: (email) => {
       record(`enable ${email}`);
       return Promise.resolve({
@@ -119,6 +138,14 @@ describe('console API', () => {
         { domain: DOMAIN, admins: ['admin@example.com'] },
       ),
       logger,
+      activityTypes: () => {
+        calls.push('activityTypes');
+        return Promise.resolve([
+          { guid: 't1', name: 'Meeting', category: 'CalendarEntry', isActive: true, isDefault: true },
+          { guid: 't2', name: 'Project work', category: 'Task', isActive: true, isDefault: false },
+          { guid: 't3', name: 'Old', category: 'CalendarEntry', isActive: false, isDefault: false },
+        ]);
+      },
       signIn: { clientId: 'console.apps.googleusercontent.com', demo: null },
     };
   });
@@ -148,6 +175,9 @@ describe('console API', () => {
     ['GET', '/api/me/preview', undefined],
     ['GET', '/api/me/audit', undefined],
     ['GET', '/api/admin/org', undefined],
+    ['PUT', '/api/admin/org', { serviceAccountEmail: 'x' }],
+    ['PUT', '/api/admin/org/enabled', { enabled: false }],
+    ['GET', '/api/admin/activity-types', undefined],
     ['GET', '/api/admin/people', undefined],
     ['GET', '/api/admin/people/aino%40example.com/audit', undefined],
     ['POST', '/api/admin/people/aino%40example.com/resync', {}],
@@ -315,6 +345,45 @@ describe('console API', () => {
     ];
     for (const [r, status] of cases) assert.equal((await handleConsoleApi(demo, r)).status, status);
     assert.deepEqual(issued, ['aino@example.com']);
+  });
+
+  it('an administrator sets the organisation up: each problem named, the .p12 as base64; types read live', async () => {
+    const form = {
+      serviceAccountEmail: 'sync@project.iam.gserviceaccount.com',
+      p12Base64: Buffer.from('P12-BYTES').toString('base64'),
+      p12Password: 'wrong',
+      severaClientId: 'client',
+      severaClientSecret: 'secret',
+      syncedTypeNames: ['Meeting'],
+      testUserEmail: 'aino@example.com',
+    };
+    const refused = await call('PUT', '/api/admin/org', 'tok-admin', form);
+    assert.equal(refused.status, 422);
+    assert.deepEqual(refused.body.problems, [
+      { check: 'p12', code: 'p12-unreadable', message: 'The .p12 password is wrong.' },
+    ]);
+    assert.ok(!JSON.stringify(refused.body).includes('secret'), 'no secret in the answer');
+    const saved = await call('PUT', '/api/admin/org', 'tok-admin', { ...form, p12Password: '' });
+    assert.equal(saved.status, 200);
+    const tooBig = await call('PUT', '/api/admin/org', 'tok-admin', {
+      ...form,
+      p12Base64: Buffer.alloc(20_000).toString('base64'),
+    });
+    assert.equal(tooBig.status, 400);
+    assert.equal((await call('PUT', '/api/admin/org/enabled', 'tok-admin', { enabled: false })).status, 200);
+    const types = await call('GET', '/api/admin/activity-types', 'tok-admin');
+    assert.deepEqual(types.body.types, [
+      { guid: 't1', name: 'Meeting', category: 'CalendarEntry', isProjectTask: false },
+      { guid: 't2', name: 'Project work', category: 'Task', isProjectTask: true },
+    ]);
+    assert.deepEqual(calls, [
+      'setupOrg P12-BYTES wrong',
+      'setupOrg P12-BYTES (default)',
+      'showOrg',
+      'setOrgEnabled false',
+      'showOrg',
+      'activityTypes',
+    ]);
   });
 
   it('refuses everything when sign-in is not configured', async () => {
