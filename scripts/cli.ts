@@ -1116,6 +1116,9 @@ function statusText(v: UserStatusView): string {
     `  Pending retries:  ${v.pendingRetries}`,
     `  Channel expires:  ${dash(v.channelExpiresAt)}`,
     `  Last reconcile:   ${dash(v.lastReconcileAt)}`,
+    ...(v.progress === null
+      ? []
+      : [`  Initial sync:     ${String(v.progress.done)} of ${String(v.progress.total)} changes made`]),
     ...(v.behindSince === null ? [] : [`  Behind since:     ${v.behindSince} (no sync has finished since)`]),
     ...(v.hold === null
       ? []

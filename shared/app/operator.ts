@@ -60,6 +60,7 @@ import { previewOf, type PlanPreview } from '../sync/preview.js';
 import { syncUser } from '../sync/runner.js';
 import { defaultSettings } from '../sync/settings.js';
 import type { Container } from './container.js';
+import { DEFAULT_TICK_OPTIONS, renewChannel } from './sync-tick.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
@@ -210,6 +211,8 @@ export interface UserStatusView {
    * something keeps this person's sync from running or finishing. Null while it keeps up.
    */
   readonly behindSince: string | null;
+  /** While a first sync runs: how many of its planned changes are done, of how many. */
+  readonly progress: { readonly done: number; readonly total: number } | null;
 }
 
 export interface HoldDecisionResult {
@@ -391,6 +394,7 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
           ? null
           : { reason: hold.reason, since: hold.since, deletions: hold.deletions, decision: hold.decision },
       behindSince: enabled ? behindSince(status) : null,
+      progress: enabled && status.state === 'initial' ? (status.progress ?? null) : null,
     };
   }
 
@@ -683,14 +687,35 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
     const existing = await stores.users.getUser(user.severaUserGuid);
     const alreadyEnabled = existing?.enabled === true;
     const firstSyncPending = existing?.lastCompleteRunStartedAt == null;
-    await stores.users.putUser({
+    const record: UserRecord = {
       ...user,
       enabled: true,
       channel: existing?.channel ?? null,
       lastReconcileAt: existing?.lastReconcileAt ?? null,
       lastCompleteRunStartedAt: existing?.lastCompleteRunStartedAt ?? null,
       lastSafetyRequestAt: existing?.lastSafetyRequestAt ?? null,
-    });
+    };
+    await stores.users.putUser(record);
+    // The push channel now, not at the next tick: changes in Google reach the sync from the first minute.
+    if (config.pushAddress !== null && record.channel === null) {
+      try {
+        await renewChannel(
+          {
+            channels: calendar,
+            users: stores.users,
+            logger: log,
+            options: { channelTtlSeconds: DEFAULT_TICK_OPTIONS.channelTtlSeconds },
+          },
+          record,
+          config.pushAddress,
+        );
+      } catch (error) {
+        log.warn('push channel not opened at opt-in; the next tick opens it', {
+          user: user.severaUserGuid,
+          error,
+        });
+      }
+    }
     // Idempotent: a second enable asks for nothing more, unless the first sync has still not completed (its
     // request may have been lost, e.g. the publish after the first enable failed).
     if (alreadyEnabled && !firstSyncPending) {

@@ -172,7 +172,13 @@ export async function maintain(deps: TickDeps): Promise<MaintenanceSummary> {
  * A new channel with a new id and secret; stored before the old one is stopped, so there is never a moment without
  * a channel we know (both may notify for a short while; the worker's coalescing absorbs the duplicate).
  */
-async function renewChannel(deps: TickDeps, user: UserRecord, address: string): Promise<void> {
+export async function renewChannel(
+  deps: Pick<TickDeps, 'channels' | 'users' | 'logger'> & {
+    readonly options: Pick<TickOptions, 'channelTtlSeconds'>;
+  },
+  user: UserRecord,
+  address: string,
+): Promise<void> {
   const channel = await deps.channels.watch(user, {
     id: randomUUID(),
     address,

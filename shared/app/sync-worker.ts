@@ -222,6 +222,10 @@ async function run(
           settings,
           onStep: deps.onStep,
           onApplied: (entry) => applied.push(entry),
+          // A first sync shows how far it has got from the moment it starts (B7): "initial sync: n of m".
+          ...(user.lastCompleteRunStartedAt === null
+            ? { onProgress: (done: number, total: number) => showProgress(deps, user, done, total) }
+            : {}),
         },
         user,
         { reconcile },
@@ -289,6 +293,18 @@ async function failedRun(
   log.error('sync run failed permanently; recorded on the user status', { error, code: typed.code });
   await markProcessed(deps, delivery.messageId, startedAt);
   return { kind: 'failed', status };
+}
+
+/** The status of a first sync under way, with its progress. */
+async function showProgress(deps: WorkerDeps, user: UserRecord, done: number, total: number): Promise<void> {
+  const previous = await deps.store.getStatus(user.severaUserGuid);
+  await deps.store.setStatus(user.severaUserGuid, {
+    state: 'initial',
+    lastSuccessAt: previous.lastSuccessAt,
+    message: `Initial sync: ${String(done)} of ${String(total)} changes made.`,
+    pendingRetries: 0,
+    progress: { done, total },
+  });
 }
 
 /**

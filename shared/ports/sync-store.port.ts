@@ -21,6 +21,8 @@ export interface UserSyncStatus {
   readonly pausedUntil?: string;
   /** Pauses in a row: each one waits twice as long as the one before. */
   readonly quotaPauses?: number;
+  /** While a first sync runs: how many of its planned changes are done (state `initial`). */
+  readonly progress?: { readonly done: number; readonly total: number };
 }
 
 export const ENTRY_NOTE_KINDS = [

@@ -67,6 +67,8 @@ export interface RunnerDeps {
   readonly onStep?: (step: string) => void;
   /** Receives each applied action with its field decisions (the audit trail, B2). */
   readonly onApplied?: (entry: AppliedAction) => void;
+  /** How far the run's plan has got: `done` of `total` actions tried (a first sync shows it to the person). */
+  readonly onProgress?: (done: number, total: number) => Promise<void>;
 }
 
 export interface AppliedAction {
@@ -245,7 +247,11 @@ export async function syncUser(
       // are, so they are seen again (a lost change is worse than a second look).
       errors.push(new TransientError('some entries need another read before they are synced'));
     }
+    let tried = 0;
+    await deps.onProgress?.(0, plan.actions.length);
     for (const action of plan.actions) {
+      tried += 1;
+      if (tried % PROGRESS_EVERY === 0) await deps.onProgress?.(tried, plan.actions.length);
       const refusal = refusalOf(action);
       try {
         await apply(deps, user, action, now, seenPeers);
@@ -772,6 +778,9 @@ function itemsOf(action: Action): { googleId: string | null; severaGuid: string 
 function isStale(error: unknown): boolean {
   return error instanceof PreconditionFailedError || error instanceof NotFoundError;
 }
+
+/** Progress is reported every this many actions (a status write each time). */
+const PROGRESS_EVERY = 25;
 
 function step(deps: RunnerDeps, name: string): void {
   deps.onStep?.(name);

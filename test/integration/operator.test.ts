@@ -192,8 +192,10 @@ class World {
     readonly severaSim: SeveraSim,
     readonly calendarSim: CalendarSim,
     readonly db: Firestore,
+    pushAddress = '',
   ) {
     const config = parseConfig({
+      PUSH_ADDRESS: pushAddress,
       SECRET_SOURCE: 'env',
       SECRETS_FILE: this.secretsFile,
       ORG_ID: this.orgId,
@@ -215,7 +217,7 @@ class World {
     this.operator = createOperator(this.container, { sleep: noSleep, severaRateLimiter: unlimited });
   }
 
-  static async start(options: { delegatedScopes?: string[] } = {}): Promise<World> {
+  static async start(options: { delegatedScopes?: string[]; pushAddress?: string } = {}): Promise<World> {
     assert.ok(firestore !== null && demoKey !== null);
     const severaSim = createSeveraSim({ rateLimitPerSecond: 10_000 });
     await severaSim.start(0);
@@ -223,7 +225,7 @@ class World {
     const calendarSim = createCalendarSim({ perUserRatePerMinute: 100_000 });
     await calendarSim.start(0);
     calendarSim.seed(calendarSeed(demoKey, options.delegatedScopes));
-    const world = new World(severaSim, calendarSim, firestore);
+    const world = new World(severaSim, calendarSim, firestore, options.pushAddress);
     worlds.push(world);
     return world;
   }
@@ -655,6 +657,18 @@ describe(
         const third = await w.operator.enableUser(BEN);
         assert.deepEqual([third.alreadyEnabled, third.requestId], [true, null]);
         assert.equal(w.publisher.published.length, 0, 'nothing more requested');
+        w.assertNoSecretInLogs();
+      });
+
+      it("opens the person's push channel at opt-in, not at the next tick (issue 11)", async () => {
+        const w = await World.start({ pushAddress: 'https://sync.example/calendarPush' });
+        await w.setUp();
+        await w.operator.enableUser(BEN);
+        const channel = (await w.container.stores.users.getUser(DEMO_USERS.newYork))?.channel;
+        assert.ok(channel, 'a channel right away');
+        assert.equal(channel.address, 'https://sync.example/calendarPush');
+        assert.match(channel.token, /^sha256:/, 'only the hash of its token is stored');
+        assert.ok((await w.operator.userStatus(BEN)).channelExpiresAt !== null);
         w.assertNoSecretInLogs();
       });
 

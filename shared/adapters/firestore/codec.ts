@@ -248,6 +248,7 @@ export const userSyncStatusSchema: z.ZodType<UserSyncStatus> = z.object({
   notes: z.array(entryNoteSchema).optional(),
   pausedUntil: str.optional(),
   quotaPauses: z.number().int().positive().optional(),
+  progress: z.object({ done: z.number().int().min(0), total: z.number().int().min(0) }).optional(),
 });
 
 export const googleRecordSchema: z.ZodType<GoogleRecord> = z.object({

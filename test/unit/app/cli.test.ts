@@ -135,6 +135,7 @@ const view = (overrides: Partial<UserStatusView> = {}): UserStatusView => ({
   lastReconcileAt: '2026-11-24T05:00:00Z',
   hold: null,
   behindSince: null,
+  progress: null,
   ...overrides,
 });
 

@@ -44,6 +44,7 @@ function status(email: string): UserStatusView {
     lastReconcileAt: null,
     hold: null,
     behindSince: null,
+    progress: null,
   };
 }
 

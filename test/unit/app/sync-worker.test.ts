@@ -122,6 +122,27 @@ describe('syncWorker: one user sync request', () => {
     assert.equal(h.world.writes(), writes);
   });
 
+  it('a first sync shows how far it has got ("initial sync: n of m"), and ends healthy without it', async () => {
+    for (let i = 0; i < 60; i += 1)
+      h.world.calendar.humanCreate(aino.email, timed(`Entry ${String(i)}`, 1 + (i % 20), 8));
+    const seen: string[] = [];
+    const setStatus = h.world.store.setStatus.bind(h.world.store);
+    h.world.store.setStatus = async (user, status) => {
+      seen.push(
+        `${status.state}${status.progress ? ` ${String(status.progress.done)}/${String(status.progress.total)}` : ''}`,
+      );
+      await setStatus(user, status);
+    };
+    assert.equal((await handleSyncRequest(h.deps(), h.delivery())).kind, 'synced');
+    assert.deepEqual(seen, ['initial 0/60', 'initial 25/60', 'initial 50/60', 'healthy']);
+    assert.equal((await h.world.store.getStatus(aino.severaUserGuid)).progress, undefined);
+    // A later run is no first sync: no progress is written.
+    seen.length = 0;
+    h.world.calendar.humanCreate(aino.email, timed('One more', 3, 10));
+    await handleSyncRequest(h.deps(), h.delivery({}, 'm-2'));
+    assert.deepEqual(seen, ['healthy']);
+  });
+
   it("makes every Severa request of the run on the person's behalf (their fair share of the org's budget)", async () => {
     h.world.calendar.humanCreate(aino.email, timed('Dentist', 1, 9, 1));
     const parties: (string | undefined)[] = [];
