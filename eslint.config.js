@@ -80,6 +80,29 @@ export default defineConfig(
     },
   },
   {
+    // The console page (console/): plain browser JavaScript, served as it is, outside the TypeScript project.
+    files: ['console/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: 'module',
+      parserOptions: { projectService: false },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        history: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        FileReader: 'readonly',
+        HTMLElement: 'readonly',
+        CSS: 'readonly',
+        Intl: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

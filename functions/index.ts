@@ -282,6 +282,12 @@ const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
 export async function consoleFunction(req: functions.Request, res: functions.Response): Promise<void> {
   const logger = invocationLogger('console', correlationOf(req));
   res.set(CONSOLE_HEADERS);
+  if (req.path !== '/api' && !req.path.startsWith('/api/')) {
+    // The page itself (console/: index.html, app.js, style.css), loaded only on the page's first request.
+    const { serveConsolePage } = await import('./console-page.js');
+    if (!serveConsolePage(req, res)) send(res, { status: 404, body: { error: 'No such page.' } });
+    return;
+  }
   try {
     const query: Record<string, string | undefined> = {};
     for (const [key, value] of Object.entries(req.query)) if (typeof value === 'string') query[key] = value;

@@ -81,7 +81,7 @@ functions (Functions Framework):
   severaWebhook  POST ${f}/severaWebhook     (signed change notices; npm run act sends them for Severa changes)
   syncTick       Pub/Sub push from topic ${stack.topics.syncTick} (a local scheduler publishes every ${String(Number(process.env.TICK_INTERVAL_MS ?? 60_000) / 1000)} s)
   syncWorker     Pub/Sub push from topic ${stack.topics.syncRequests}
-  console        ${f}/console/api/…  (JSON API; people sign in as themselves with the calendar simulator's ID tokens)
+  console        ${f}/console/  (sign in as a demo person; aino@demo.example is the administrator)
 simulators:
   Severa         ${stack.severaSim.url}      (control surface: /_sim/seed, /_sim/act, /_sim/stats)
   Google         ${stack.calendarSim.url}      (control surface: /_sim/seed, /_sim/act, /_sim/stats)

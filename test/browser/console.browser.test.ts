@@ -1,0 +1,630 @@
+/**
+ * The console page in a real browser (issue 11, SPEC §2): Debian's Chromium, driven by playwright-core, against a
+ * local stack (official emulators, simulators, the functions on the Functions Framework). People sign in with the
+ * stack's demo sign-in and use the page as they would: nothing is called behind the page's back except to check
+ * what the page claims (the organisation's settings as saved, a person's status).
+ *
+ * Screenshots of each page (1000×700) go to `SCREENSHOT_DIR` when it is set (`SCREENSHOT_DIR=docs/screenshots`
+ * refreshes the ones in the docs), else to a temporary folder that is removed afterwards.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+
+import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
+import { SECRET_NAMES } from '../../shared/config.js';
+import { DEMO_SERVICE_ACCOUNT } from '../sim/calendar/demo-fixture.js';
+import { DEMO_CREDENTIALS, DEMO_USERS } from '../sim/severa/demo-fixture.js';
+import { emulatorStatus, stopOwnEmulators } from '../support/emulators.js';
+
+// The page's globals, as far as the functions evaluated inside it use them (the project's types have no DOM).
+declare const document: {
+  readonly baseURI: string;
+  readonly documentElement: { readonly scrollWidth: number };
+};
+declare const window: { readonly innerWidth: number };
+declare const sessionStorage: { clear(): void; getItem(key: string): string | null };
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const AINO = 'aino@demo.example';
+const BEN = 'ben@demo.example';
+const CECILIA = 'cecilia@demo.example';
+const STEP = { timeout: 90_000 };
+
+const skip =
+  (existsSync(CHROMIUM) ? null : `Chromium not found at ${CHROMIUM} (apt-get install chromium)`) ??
+  (['firestore', 'pubsub'] as const)
+    .map((name) => emulatorStatus(name))
+    .flatMap((s) => (s.ok ? [] : [s.reason]))[0] ??
+  null;
+if (skip !== null) console.log(`skipped: ${skip}`);
+
+/** Polls until `check` holds (the page and the functions are asynchronous); says what it waited for. */
+async function until(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const started = Date.now();
+  let last: unknown = null;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? ` (${last.message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function textOf(locator: Locator): Promise<string> {
+  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+async function untilText(locator: Locator, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  let seen = '';
+  await until(
+    `${pattern.source} (last seen: "${seen}")`,
+    async () => {
+      seen = (await locator.count()) === 0 ? '' : await textOf(locator.first());
+      return pattern.test(seen);
+    },
+    timeoutMs,
+  ).catch((error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; last seen: "${seen}"`);
+  });
+  return seen;
+}
+
+describe('the console in a browser (local stack, Chromium)', { skip: skip ?? false }, () => {
+  let stack: LocalStack;
+  let browser: Browser;
+  let page: Page;
+  let consoleUrl: string;
+  let work: string;
+  let shots: string;
+  const log: string[] = [];
+  /** What `after` stops, newest first: only what was started. */
+  const cleanups: (() => Promise<void>)[] = [];
+  const pageErrors: string[] = [];
+  const cspViolations: string[] = [];
+  const foreignRequests: string[] = [];
+
+  before(async () => {
+    stack = await startLocalStack({
+      tickIntervalMs: 60_000,
+      secondPollDelayMs: 0,
+      logLevel: 'warn',
+      writeLog: (line) => log.push(line),
+    });
+    cleanups.push(() => stack.stop());
+    consoleUrl = `${stack.functionsUrl}/console/`;
+    work = mkdtempSync(join(tmpdir(), 'console-browser-'));
+    cleanups.push(() => {
+      rmSync(work, { recursive: true, force: true });
+      return Promise.resolve();
+    });
+    shots = process.env.SCREENSHOT_DIR ? resolve(process.env.SCREENSHOT_DIR) : join(work, 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    // Ben's first sync has run, so he has a status and an audit trail to see.
+    await until(
+      "Ben's first sync",
+      async () =>
+        (await stack.operator.userStatus(BEN)).state === 'healthy' &&
+        (await stack.container.stores.audit.listForUser(DEMO_USERS.newYork, 1)).length > 0,
+      60_000,
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    cleanups.push(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, locale: 'en-GB' });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to (load|execute|apply|connect)/i.test(message.text())) {
+        cspViolations.push(message.text());
+      }
+    });
+    page.on('request', (request) => {
+      const url = request.url();
+      if (!url.startsWith(`${stack.functionsUrl}/`) && !url.startsWith('data:')) foreignRequests.push(url);
+    });
+  });
+
+  after(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await stopOwnEmulators();
+  });
+
+  async function shot(name: string): Promise<void> {
+    await page.screenshot({ path: join(shots, name) });
+  }
+
+  /** A fresh page, signed out, then the demo sign-in of `email`. */
+  async function signInAs(email: string): Promise<void> {
+    await page.goto(consoleUrl);
+    await page.evaluate(() => {
+      sessionStorage.clear();
+    });
+    await page.goto(consoleUrl);
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.getByRole('button', { name: `Sign in as ${email}` }).click();
+    await untilText(page.locator('#who-email'), new RegExp(`^${email.replace('.', '\\.')}$`));
+  }
+
+  async function tabNames(): Promise<string[]> {
+    return (await page.getByRole('tab').allInnerTexts()).map((t) => t.trim());
+  }
+
+  /** A call to the console API from inside the page, with the token the page holds. */
+  async function fromPage(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }> {
+    return page.evaluate(
+      async ({ method, path, body }) => {
+        const res = await fetch(new URL(path, new URL('api/', document.baseURI)), {
+          method,
+          headers: {
+            authorization: `Bearer ${sessionStorage.getItem('console.idToken') ?? ''}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return { status: res.status, body: await res.json() };
+      },
+      { method, path, body },
+    );
+  }
+
+  async function noHorizontalScroll(what: string): Promise<void> {
+    const [scroll, width] = await page.evaluate(() => [
+      document.documentElement.scrollWidth,
+      window.innerWidth,
+    ]);
+    assert.ok(scroll <= width, `${what}: the page is ${scroll}px wide in a ${width}px window`);
+  }
+
+  it('offers the demo people to sign in as, and nothing else on the local stack', STEP, async () => {
+    await page.goto(consoleUrl);
+    await page.locator('body[data-ready="true"]').waitFor();
+    const buttons = await page.locator('#demo-people button').allInnerTexts();
+    assert.deepEqual(
+      buttons.map((b) => b.trim()),
+      [AINO, BEN, CECILIA].map((e) => `Sign in as ${e}`),
+    );
+    assert.equal(await page.locator('#app').isVisible(), false, 'nothing of the console before signing in');
+    await shot('sign-in.png');
+  });
+
+  it('says honestly that Google sign-in is not wired yet when there is no demo sign-in', STEP, async () => {
+    // What a deployment's /api/config answers (no demo people): the page must not pretend it can sign anyone in.
+    await page.route('**/api/config', (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          clientId: 'console.apps.googleusercontent.com',
+          demoSignIn: false,
+          demoPeople: [],
+        }),
+      }),
+    );
+    try {
+      await page.goto(consoleUrl);
+      await page.locator('body[data-ready="true"]').waitFor();
+      assert.match(
+        await textOf(page.locator('#google-sign-in')),
+        /This page loads nothing from another site, and Google sign-in is not wired into it yet, so it cannot sign you in here\./,
+      );
+      assert.equal(await page.locator('#demo-sign-in').isVisible(), false);
+      assert.equal(await page.getByRole('button', { name: /^Sign in as/ }).count(), 0);
+      await shot('sign-in-production.png');
+    } finally {
+      await page.unroute('**/api/config');
+    }
+  });
+
+  it('a person (Ben) signs in and sees his sync on, his status and the last changes', STEP, async () => {
+    await signInAs(BEN);
+    await page.locator('#me-status').waitFor();
+    assert.equal(await page.locator('#sync-toggle').getAttribute('aria-checked'), 'true');
+    assert.equal(await page.locator('#sync-toggle').isDisabled(), false);
+    await untilText(page.locator('#me-status-facts'), /State Healthy Last successful sync .*\d/);
+    await page.locator('#me-changes-body tbody tr').first().waitFor();
+    const changes = await page.locator('#me-changes-body tbody tr').count();
+    assert.ok(changes >= 1 && changes <= 10, `recent changes: ${changes}`);
+    assert.match(await textOf(page.locator('#me-changes-body thead')), /When What Why/);
+    await shot('my-sync.png');
+  });
+
+  it('Ben is no administrator: no Health or settings, and the API refuses him', STEP, async () => {
+    assert.deepEqual(await tabNames(), ['My calendar sync', 'Audit']);
+    assert.equal(await page.locator('#panel-health').isVisible(), false);
+    assert.equal(await page.locator('#panel-settings').isVisible(), false);
+    // Asking for the section by its address shows his own page instead.
+    await page.goto(`${consoleUrl}#health`);
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.locator('#panel-me').waitFor();
+    assert.equal(await page.locator('#panel-health').isVisible(), false);
+    assert.equal(await page.locator('#tab-me').getAttribute('aria-selected'), 'true');
+    // The API itself refuses him, whatever the page shows.
+    for (const [method, path, body] of [
+      ['GET', 'admin/people', undefined],
+      ['GET', 'admin/org', undefined],
+      ['GET', `admin/people/${encodeURIComponent(AINO)}/audit`, undefined],
+      ['PUT', 'admin/org/enabled', { enabled: false }],
+    ] as const) {
+      const answer = await fromPage(method, path, body);
+      assert.equal(answer.status, 403, `${method} ${path}`);
+      assert.deepEqual(answer.body, { error: 'Only an administrator of the integration can do this.' });
+    }
+    assert.equal((await stack.operator.showOrg()).config?.enabled, true, 'the integration is still on');
+  });
+
+  it('Ben reads his audit trail and filters it by text and date', STEP, async () => {
+    await page.getByRole('tab', { name: 'Audit' }).click();
+    await page.locator('#audit-body tbody tr').first().waitFor();
+    assert.equal(
+      await page.locator('#audit-person-field').isVisible(),
+      false,
+      'a person sees only their own',
+    );
+    const all = await page.locator('#audit-body tbody tr').count();
+    const stored = await stack.container.stores.audit.listForUser(DEMO_USERS.newYork, 200);
+    // All of his trail as it was when the page asked (his syncs may still be adding to it).
+    assert.ok(all >= 1 && all <= stored.length, `${all} of ${stored.length}`);
+    await untilText(page.locator('#audit-count'), new RegExp(`^${all} changes? to your entries\\.$`));
+
+    const firstWhat = (
+      await page.locator('#audit-body tbody tr').first().locator('td').nth(1).innerText()
+    ).trim();
+    await page.getByLabel('Contains', { exact: true }).fill(firstWhat);
+    const matching = await page.locator('#audit-body tbody tr').count();
+    assert.ok(matching >= 1);
+    for (const row of await page.locator('#audit-body tbody tr').all()) {
+      assert.match(await row.innerText(), new RegExp(firstWhat.replace(/[()]/g, '\\$&')));
+    }
+    await page.getByLabel('Contains', { exact: true }).fill('no such text anywhere');
+    await untilText(page.locator('#audit-body'), /^No change matches the filter\.$/);
+    await untilText(page.locator('#audit-count'), new RegExp(`^0 of ${all} changes? to your entries match`));
+    await page.getByLabel('Contains', { exact: true }).fill('');
+
+    const tomorrow = new Date(Date.now() + 86_400_000).toLocaleDateString('en-CA');
+    await page.getByLabel('From', { exact: true }).fill(tomorrow);
+    await untilText(page.locator('#audit-body'), /^No change matches the filter\.$/);
+    await page.getByLabel('From', { exact: true }).fill('');
+    await page.getByLabel('To', { exact: true }).fill(tomorrow);
+    assert.equal(await page.locator('#audit-body tbody tr').count(), all);
+    await page.getByLabel('To', { exact: true }).fill('');
+    await page.locator('#panel-audit h2').click();
+    await shot('audit.png');
+  });
+
+  it(
+    'the administrator (Aino) sees everyone on Health, filters by state and asks for a resync',
+    STEP,
+    async () => {
+      await signInAs(AINO);
+      assert.deepEqual(await tabNames(), ['My calendar sync', 'Health', 'Organisation settings', 'Audit']);
+      // The tabs work from the keyboard.
+      await page.locator('#tab-me').focus();
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await page.locator('#tab-health').getAttribute('aria-selected'), 'true');
+      await page.locator('#health-body tbody tr').first().waitFor();
+      const rows = async () =>
+        Promise.all(
+          (await page.locator('#health-body tbody tr').all()).map((tr) => tr.getAttribute('data-email')),
+        );
+      assert.deepEqual(await rows(), [AINO, BEN]);
+      const ben = page.locator('#health-body tr[data-email="ben@demo.example"]');
+      assert.match(await textOf(ben), /^ben@demo\.example Healthy .* \d+ .*/);
+      assert.equal(
+        await ben
+          .locator('td[data-label="Push channel expires"]')
+          .innerText()
+          .then((t) => t.includes('no channel')),
+        false,
+      );
+
+      await page.getByLabel('Show', { exact: true }).selectOption('error');
+      await untilText(page.locator('#health-body'), /^Nobody is in the state “errors”\.$/);
+      await page.getByLabel('Show', { exact: true }).selectOption('healthy');
+      await until('the healthy people', async () => (await rows()).join() === [AINO, BEN].join());
+      await page.getByLabel('Show', { exact: true }).selectOption('');
+
+      await page.getByRole('button', { name: `Resync ${BEN} now` }).click();
+      await untilText(
+        page.locator('#notice'),
+        /^A sync of ben@demo\.example was asked for; it runs within a minute\.$/,
+      );
+
+      // It refreshes itself every 10 s.
+      const refreshed = await page.waitForRequest((r) => r.url().includes('/api/admin/people'), {
+        timeout: 15_000,
+      });
+      assert.equal(new URL(refreshed.url()).pathname, '/console/api/admin/people');
+      await shot('health.png');
+
+      // Readable on a phone: rows become labelled cards, nothing is wider than the screen.
+      await page.setViewportSize({ width: 390, height: 800 });
+      await noHorizontalScroll('Health on a phone');
+      await shot('health-phone.png');
+      await page.getByRole('tab', { name: 'Organisation settings' }).click();
+      await page.locator('#org-types input').first().waitFor();
+      await noHorizontalScroll('Settings on a phone');
+      await page.setViewportSize({ width: 1000, height: 700 });
+    },
+  );
+
+  it(
+    'settings: a wrong .p12 password is named next to its field and nothing is saved; fixed, it saves',
+    STEP,
+    async () => {
+      await page.getByRole('tab', { name: 'Organisation settings' }).click();
+      await page.locator('#org-types input').first().waitFor();
+      // What is saved is shown; secrets only as set or not.
+      assert.equal(
+        await page.getByLabel('Service account e-mail', { exact: true }).inputValue(),
+        DEMO_SERVICE_ACCOUNT,
+      );
+      assert.equal(
+        await page.getByLabel('Client id', { exact: true }).inputValue(),
+        DEMO_CREDENTIALS.clientId,
+      );
+      assert.equal(await page.getByLabel('Client secret', { exact: true }).inputValue(), '');
+      assert.match(
+        await textOf(page.locator('#org-secrets')),
+        /Severa client secret: set .*Service account key \(\.p12\): set/,
+      );
+      assert.doesNotMatch(await page.content(), new RegExp(DEMO_CREDENTIALS.clientSecret));
+      // Activity types read live from Severa: the synced ones ticked, project tasks shown but never selectable.
+      const types = await page.locator('#org-types li').allInnerTexts();
+      assert.ok(
+        types.some((t) => /^Project task · project task — project tasks never sync$/.test(t.trim())),
+        types.join(' | '),
+      );
+      assert.equal(await page.getByLabel(/^Project task/).isDisabled(), true);
+      for (const name of ['Meeting', 'Personal', 'Customer visit']) {
+        assert.equal(await page.getByLabel(new RegExp(`^${name} ·`)).isChecked(), true, name);
+      }
+      assert.equal(await page.getByLabel(/^Absence ·/).isChecked(), false);
+      assert.match(await textOf(page.locator('#org-enabled-note')), /^On:/);
+
+      // The key file is checked for size in the browser first.
+      await page.getByLabel('Key file (.p12)', { exact: true }).setInputFiles({
+        name: 'not-a-key.p12',
+        mimeType: 'application/x-pkcs12',
+        buffer: Buffer.alloc(20 * 1024, 1),
+      });
+      await untilText(
+        page.locator('#org-p12-file-error'),
+        /not-a-key\.p12 is 20 KB: a \.p12 key is at most 16 KB/,
+      );
+
+      const before = (await stack.operator.showOrg()).config?.updatedAt;
+      const keyFile = join(work, 'service-account.p12');
+      writeFileSync(
+        keyFile,
+        Buffer.from(await stack.container.secrets.get(SECRET_NAMES.googleP12), 'base64'),
+      );
+      await page.getByLabel('Key file (.p12)', { exact: true }).setInputFiles(keyFile);
+      assert.equal(await textOf(page.locator('#org-p12-file-error')), '');
+      await page.getByLabel('Key password', { exact: true }).fill('not-the-password');
+      await page.getByLabel('Client secret', { exact: true }).fill(DEMO_CREDENTIALS.clientSecret);
+      await page.getByLabel(/^Absence ·/).check();
+      await page.getByRole('button', { name: 'Check and save' }).click();
+
+      const problem = await untilText(page.locator('#org-p12-password-error'), /\S/);
+      assert.equal(
+        problem,
+        'The .p12 key could not be opened with the password given: check the password of the key file. Keys downloaded from the Google Cloud console use Google\'s default password "notasecret".',
+      );
+      assert.equal(
+        await page.getByLabel('Key password', { exact: true }).getAttribute('aria-invalid'),
+        'true',
+      );
+      assert.match(
+        await textOf(page.locator('#org-form-result')),
+        /^Nothing was saved: 1 problem found, each shown next to its field\.$/,
+      );
+      for (const other of [
+        '#org-sa-email-error',
+        '#org-test-user-error',
+        '#org-severa-secret-error',
+        '#org-types-error',
+      ]) {
+        assert.equal(await textOf(page.locator(other)), '', other);
+      }
+      assert.equal((await stack.operator.showOrg()).config?.updatedAt, before, 'nothing saved');
+      await page.getByLabel('Key password', { exact: true }).scrollIntoViewIfNeeded();
+      await shot('settings-problem.png');
+
+      // Fixed: empty means Google's default password. Absence is synced from now on.
+      await page.getByLabel('Key password', { exact: true }).fill('');
+      await page.getByRole('button', { name: 'Check and save' }).click();
+      await untilText(page.locator('#org-form-result'), /^Saved .*: every check passed\.$/, 30_000);
+      assert.equal(await page.getByLabel('Key password', { exact: true }).getAttribute('aria-invalid'), null);
+      assert.equal(
+        await page.getByLabel('Client secret', { exact: true }).inputValue(),
+        '',
+        'the secret does not stay in the page',
+      );
+      const saved = await stack.operator.showOrg();
+      assert.notEqual(saved.config?.updatedAt, before);
+      assert.deepEqual(saved.syncedTypes.map((t) => t.name).sort(), [
+        'Absence',
+        'Customer visit',
+        'Meeting',
+        'Personal',
+      ]);
+      assert.equal(saved.config?.enabled, true, 'saving keeps the integration on');
+      await page.locator('#org-form').scrollIntoViewIfNeeded();
+      await page.locator('#panel-settings h2').scrollIntoViewIfNeeded();
+      await shot('settings.png');
+    },
+  );
+
+  it(
+    'the integration switched off stops opt-ins; back on, a person previews and confirms',
+    STEP,
+    async () => {
+      const integration = page.getByRole('switch', { name: 'Integration on' });
+      assert.equal(await integration.getAttribute('aria-checked'), 'true');
+      await integration.click();
+      await until(
+        'the integration off',
+        async () => (await integration.getAttribute('aria-checked')) === 'false',
+      );
+      assert.match(
+        await textOf(page.locator('#org-enabled-note')),
+        /^Off: nothing syncs, and nobody can switch their sync on\./,
+      );
+      assert.equal((await stack.operator.showOrg()).config?.enabled, false);
+
+      await signInAs(CECILIA);
+      const toggle = page.getByRole('switch', { name: /Sync my Severa activities/ });
+      await untilText(
+        page.locator('#sync-toggle-note'),
+        /^The integration is switched off by an administrator, so sync cannot be switched on now\./,
+      );
+      assert.equal(await toggle.isDisabled(), true);
+      assert.equal(await toggle.getAttribute('aria-checked'), 'false');
+      assert.equal((await fromPage('PUT', 'me/sync', { enabled: true })).status, 409, 'the API refuses too');
+      await shot('my-sync-integration-off.png');
+
+      await signInAs(AINO);
+      await page.getByRole('tab', { name: 'Organisation settings' }).click();
+      await until(
+        'the integration shown',
+        async () => (await integration.getAttribute('aria-checked')) === 'false',
+      );
+      await integration.click();
+      await until(
+        'the integration on',
+        async () => (await integration.getAttribute('aria-checked')) === 'true',
+      );
+
+      // A person Severa does not know is told so (the API's answer stands in for such a person: the demo sign-in
+      // only knows people of the demo organisation, who are all in Severa).
+      await signInAs(CECILIA);
+      await page.route('**/api/me/preview', (route) =>
+        route.fulfill({
+          status: 404,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: 'No Severa user has the e-mail.', code: 'user-not-found' }),
+        }),
+      );
+      await toggle.click();
+      await untilText(
+        page.locator('#me-no-user'),
+        /^Your e-mail cecilia@demo\.example matches no active Severa user/,
+      );
+      assert.equal(await toggle.isVisible(), false);
+      await page.unroute('**/api/me/preview');
+
+      await signInAs(CECILIA);
+      assert.equal(await toggle.isDisabled(), false);
+      await toggle.click();
+      const counts = await untilText(
+        page.locator('#preview-counts'),
+        /^\d+ to create in Google, \d+ in Severa, \d+ matched$/,
+        30_000,
+      );
+      assert.match(await textOf(page.locator('#me-preview-title')), /^What your first sync will do$/);
+      assert.equal(
+        (await stack.operator.userStatus(CECILIA)).enabled,
+        false,
+        'nothing changes before confirming',
+      );
+      assert.ok(!counts.startsWith('0 to create in Google, 0 in Severa, 0 matched'), counts);
+      await shot('my-sync-preview.png');
+      await page.getByRole('button', { name: 'Confirm and switch sync on' }).click();
+      await until('the switch on', async () => (await toggle.getAttribute('aria-checked')) === 'true');
+      assert.equal((await stack.operator.userStatus(CECILIA)).enabled, true);
+      // Her first sync runs through Pub/Sub and the worker; the page shows it when asked again.
+      await until(
+        "Cecilia's first sync",
+        async () => (await stack.operator.userStatus(CECILIA)).state === 'healthy',
+        60_000,
+      );
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await untilText(page.locator('#me-status-facts'), /^State Healthy Last successful sync /);
+      await page.locator('#me-changes-body tbody tr').first().waitFor();
+    },
+  );
+
+  it(
+    "the administrator reads someone's audit and switches a person off with a second click",
+    STEP,
+    async () => {
+      await signInAs(AINO);
+      await page.getByRole('tab', { name: 'Audit' }).click();
+      await page.getByLabel('Person', { exact: true }).selectOption(BEN);
+      const count = await untilText(
+        page.locator('#audit-count'),
+        /^\d+ changes? to the entries of ben@demo\.example\.$/,
+      );
+      // Ben's own trail (his syncs may still be adding to it: never more than is stored).
+      const shown = await page.locator('#audit-body tbody tr').count();
+      const stored = await stack.container.stores.audit.listForUser(DEMO_USERS.newYork, 200);
+      assert.ok(
+        shown >= 1 && shown <= stored.length && count.startsWith(`${shown} `),
+        `${shown} of ${stored.length}`,
+      );
+      const shownGuids = await Promise.all(
+        (await page.locator('#audit-body tbody tr td.id').all()).map((td) => td.innerText()),
+      );
+      const ids = new Set(stored.flatMap((e) => [e.severaGuid ?? '—', e.googleId ?? '—']));
+      assert.ok(
+        shownGuids.every((id) => ids.has(id.trim())),
+        'only ids from his own trail',
+      );
+
+      await page.getByRole('tab', { name: 'Health' }).click();
+      const off = page.getByRole('button', { name: `Switch sync off for ${CECILIA}` });
+      await off.click();
+      // The first click only arms the button: nothing has changed yet.
+      await untilText(
+        page.locator(`#health-body tr[data-email="${CECILIA}"] button.danger`),
+        /^Click again to switch off$/,
+      );
+      assert.equal((await stack.operator.userStatus(CECILIA)).enabled, true);
+      await page
+        .getByRole('button', {
+          name: new RegExp(`^Click again to switch sync off for ${CECILIA.replace('.', '\\.')}`),
+        })
+        .click();
+      await untilText(
+        page.locator('#notice'),
+        /^Sync is switched off for cecilia@demo\.example\. Only they can switch it on again\.$/,
+      );
+      assert.equal((await stack.operator.userStatus(CECILIA)).enabled, false);
+      await untilText(page.locator(`#health-body tr[data-email="${CECILIA}"]`), /Off/);
+      // There is no way for the administrator to switch it back on: no button, and the API has no such route.
+      assert.equal(await page.locator(`#health-body tr[data-email="${CECILIA}"] button`).count(), 0);
+    },
+  );
+
+  it('ran under the CSP with nothing loaded from another origin and no script error', () => {
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(foreignRequests, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
