@@ -148,21 +148,23 @@ export async function syncUser(
   // (412 / 404), freshly re-read: the rest of the collected changes are older than the links pass 1 saved.
   // Entries refused for good (issue 9 #8), forgotten for items that are gone. A refused update of a pair is seen
   // again as it was refused (its sides' snapshots) unless newer news of a side came in.
-  const refusals = await currentRefusals(deps, user, collected);
+  const { current: refusals, superseded } = await currentRefusals(deps, user, collected);
   const refused = new Map([...refusals.values()].map((r) => [r.key, r.fingerprint]));
+  // Snapshots stand for a side without newer news; a side's newer news replaces its snapshot (withSnapshots).
+  const snapshots = [...refusals.values(), ...superseded];
   let input = {
     links: collected.links,
     complete: collected.google.complete,
     google: withSnapshots(
       [...collected.google.changes, ...released.google],
-      [...refusals.values()].flatMap((r) => (r.google ? [r.google] : [])),
+      snapshots.flatMap((r) => (r.google ? [r.google] : [])),
       (c) => (c.kind === 'deleted' ? c.id : c.record.id),
       (record) => ({ kind: 'upsert' as const, record }),
       (record) => record.id,
     ),
     severa: withSnapshots(
       [...collected.severa.values(), ...released.severa],
-      [...refusals.values()].flatMap((r) => (r.severa ? [r.severa] : [])),
+      snapshots.flatMap((r) => (r.severa ? [r.severa] : [])),
       (c) => (c.kind === 'deleted' ? c.guid : c.record.guid),
       (record) => ({ kind: 'upsert' as const, record }),
       (record) => record.guid,
@@ -338,12 +340,16 @@ export async function syncUser(
   return { plan, applied, failed: errors.length, errors, status };
 }
 
-/** The user's refusals by key, after forgetting those of entries this run saw deleted. */
+/**
+ * The user's refusals by key, after forgetting those of entries this run saw deleted; and those superseded by newer
+ * news of one side, whose snapshots still stand for the other side (its change was seen once, when refused: the
+ * markers have moved past it, so the snapshot is the only place it is still known).
+ */
 async function currentRefusals(
   deps: RunnerDeps,
   user: SyncUser,
   collected: Collected,
-): Promise<Map<string, Refusal>> {
+): Promise<{ current: Map<string, Refusal>; superseded: Refusal[] }> {
   const goneEvents = new Set<string>();
   const gone = new Set<string>();
   for (const c of collected.google.changes) {
@@ -377,6 +383,7 @@ async function currentRefusals(
   // asked about it, so a snapshot never brings a deleted event back.
   const listed = new Set(collected.google.changes.flatMap((c) => (c.kind === 'upsert' ? [c.record.id] : [])));
   const refusals = new Map<string, Refusal>();
+  const superseded: Refusal[] = [];
   for (const r of await deps.store.listRefusals(user.severaUserGuid)) {
     if (
       collected.google.complete &&
@@ -389,11 +396,25 @@ async function currentRefusals(
     }
     const goneEvent =
       r.google !== undefined && (goneEvents.has(r.google.id) || newer(goneEvents, r.google.id));
-    if (gone.has(r.key) || goneEvent || changed(r))
+    if (gone.has(r.key) || goneEvent || changed(r)) {
       await deps.store.deleteRefusal(user.severaUserGuid, r.key);
-    else refusals.set(r.key, r);
+      // A pair's update superseded by news of one side: the other side's snapshot, unless it has news too (of
+      // itself, or of its series: an occurrence's snapshot never outlives its series' news).
+      if (r.key.startsWith('pair:') && !gone.has(r.key) && !goneEvent) {
+        const google =
+          r.google !== undefined && !newerGoogle.has(r.google.id) && !newer(newerGoogle, r.google.id)
+            ? r.google
+            : undefined;
+        const severa = r.severa !== undefined && !newerSevera.has(r.severa.guid) ? r.severa : undefined;
+        superseded.push({
+          ...r,
+          ...(google === undefined ? { google: undefined } : { google }),
+          ...(severa === undefined ? { severa: undefined } : { severa }),
+        });
+      }
+    } else refusals.set(r.key, r);
   }
-  return refusals;
+  return { current: refusals, superseded };
 }
 
 /**
