@@ -873,6 +873,15 @@ export function planSync(input: PlanInput): Plan {
     actions.push(createGoogle(s, null, adopt, 'new in Severa'));
   }
 
+  // A pair gone from both sides lets go of its link last: when its Google series is re-created as its occurrences
+  // (its activity deleted while its dates were kept apart), that link is what says the copy is being re-created; a
+  // run that dies after the unlink but before the creates would leave the copy as nobody's (found by the model).
+  const goneBoth = actions.filter((a) => a.kind === 'unlink' && a.why === 'deleted on both sides');
+  if (goneBoth.length > 0) {
+    const rest = actions.filter((a) => !goneBoth.includes(a));
+    actions.splice(0, actions.length, ...rest, ...goneBoth);
+  }
+
   // ---- Entries a side refused for good, unchanged since: not tried again (they stay noted on the status).
   const refused = input.refused;
   if (refused !== undefined && refused.size > 0) {
