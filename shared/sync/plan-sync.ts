@@ -337,6 +337,16 @@ export function planSync(input: PlanInput): Plan {
   const consumedGoogle = new Set<string>();
   const consumedSevera = new Set<string>();
 
+  /** The event of a pair whose activity is gone, brought to Severa anew (the pair's link is replaced). */
+  const recreateInSevera = (record: GoogleRecord, link: Link, why: string): Action[] => {
+    const type = activityTypeForGoogleEntry(record.content.isPrivate, user, settings, record.eventType);
+    if (type === undefined) {
+      if (!problems.includes(missingTypeMessage(user))) problems.push(missingTypeMessage(user));
+      return [];
+    }
+    return [{ kind: 'create-severa', google: record, activityTypeGuid: type.guid, replaces: link, why }];
+  };
+
   /**
    * A pairing the run did not finish (Link.pendingPair): whether a join happened is known only from the activity as
    * it is now, and the two are merged as strangers, as first planned. The event is the person's and is never dropped.
@@ -366,20 +376,7 @@ export function planSync(input: PlanInput): Plan {
         ];
       }
       // Case: the meeting's activity went while this user was joining it → the event comes to Severa anew.
-      const type = activityTypeForGoogleEntry(g.record.content.isPrivate, user, settings, g.record.eventType);
-      if (type === undefined) {
-        if (!problems.includes(missingTypeMessage(user))) problems.push(missingTypeMessage(user));
-        return [];
-      }
-      return [
-        {
-          kind: 'create-severa',
-          google: g.record,
-          activityTypeGuid: type.guid,
-          replaces: link,
-          why: 'joining a deleted activity: created anew',
-        },
-      ];
+      return recreateInSevera(g.record, link, 'joining a deleted activity: created anew');
     }
     if (!('record' in s) || !fresh(link.severaGuid)) {
       needsRead.severa.push(link.severaGuid);
@@ -456,20 +453,7 @@ export function planSync(input: PlanInput): Plan {
       needsRead.google.push(link.googleId);
       return [];
     }
-    const type = activityTypeForGoogleEntry(g.record.content.isPrivate, user, settings, g.record.eventType);
-    if (type === undefined) {
-      if (!problems.includes(missingTypeMessage(user))) problems.push(missingTypeMessage(user));
-      return [];
-    }
-    return [
-      {
-        kind: 'create-severa',
-        google: g.record,
-        activityTypeGuid: type.guid,
-        replaces: link,
-        why: 'held deletion rejected: the activity is made again',
-      },
-    ];
+    return recreateInSevera(g.record, link, 'held deletion rejected: the activity is made again');
   };
 
   // ---- Per link: the decision table (SPEC §6).
