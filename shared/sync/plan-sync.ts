@@ -412,15 +412,21 @@ export function planSync(input: PlanInput): Plan {
       return [pairAction(record, g.record, 'google', 'paired with the meeting (B5)', user, settings)];
     if (link.pendingPair === 'adopt')
       return [{ kind: 'release', link, why: 'adopting: no longer on the activity' }];
-    return [
-      {
-        kind: 'join-severa',
-        google: g.record,
-        severaGuid: link.severaGuid,
-        replaces: link,
-        why: 'joining the meeting again (B5)',
-      },
-    ];
+    const join: Action = {
+      kind: 'join-severa',
+      google: g.record,
+      severaGuid: link.severaGuid,
+      replaces: link,
+      why: 'joining the meeting again (B5)',
+    };
+    const refusal = refusalOf(join);
+    if (refusal !== null && input.refused?.get(refusal.key) === refusal.fingerprint) {
+      // Case: Severa took the join but Google refused the pairing for good (a refused join leaves no pending link
+      // otherwise), and a person has since taken this user off the activity → released: joining again would undo
+      // their change, and the refused join would wait forever (found by the model: seed -1545046647).
+      return [{ kind: 'release', link, why: 'joined, refused by Google, then taken off the activity' }];
+    }
+    return [join];
   };
 
   /**

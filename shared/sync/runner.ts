@@ -1011,7 +1011,9 @@ async function apply(
       return;
     }
     case 'release': {
-      await store.putLink({ ...action.link, dormant: true, syncedAt: now });
+      // A released pair is no longer being joined or adopted: it waits, dormant, and resumes through SPEC §6's table.
+      const { pendingPair: _pending, ...released } = action.link;
+      await store.putLink({ ...released, dormant: true, syncedAt: now });
       audit(action.link.severaGuid, action.link.googleId);
       step(deps, 'store.putLink');
       return;
