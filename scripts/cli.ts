@@ -68,7 +68,6 @@ Organisation (administrator):
   org disable Switch the integration off
 
 People:
-  user enable <email>            Switch sync on for a person (only while the integration is on)
   user disable <email>           Switch sync off (links are kept; switching on again resumes without duplicates)
   user status [<email>]          Sync health of one person, or of everyone
   user preview <email>           What a sync would do now, without writing anything
@@ -123,7 +122,6 @@ export type CliCommand =
   | { readonly kind: 'org show' }
   | { readonly kind: 'org enable' }
   | { readonly kind: 'org disable' }
-  | { readonly kind: 'user enable'; readonly email: string }
   | { readonly kind: 'user disable'; readonly email: string }
   | { readonly kind: 'user status'; readonly email: string | null }
   | { readonly kind: 'user preview'; readonly email: string }
@@ -190,7 +188,6 @@ const COMMANDS: Readonly<
   'org show': { args: [], options: [] },
   'org enable': { args: [], options: [] },
   'org disable': { args: [], options: [] },
-  'user enable': { args: ['<email>'], options: [] },
   'user disable': { args: ['<email>'], options: [] },
   'user status': { args: ['[<email>]'], options: [] },
   'user preview': { args: ['<email>'], options: [] },
@@ -301,6 +298,13 @@ export function parseCli(argv: readonly string[]): ParsedCli {
   }
   if (verb === undefined) throw new UsageError(`"${group}" needs a command: see the usage below.`);
   const name = `${group} ${verb}`;
+  if (name === 'user enable') {
+    // S2: nobody switches sync on for someone else, the operator included.
+    throw new UsageError(
+      'Only the person can switch their own sync on: in the console, My calendar sync (S2). ' +
+        'An operator can see them (user status), resync them and switch them off (user disable).',
+    );
+  }
   if (!isCommand(name)) {
     const verbs = Object.keys(COMMANDS)
       .filter((c) => c.startsWith(`${group} `))
@@ -387,7 +391,6 @@ export function parseCli(argv: readonly string[]): ParsedCli {
         command: { kind: name, decision, email: rest[1] ?? '', by: values.by ?? null },
       };
     }
-    case 'user enable':
     case 'user disable':
     case 'user preview':
       return { ...base, command: { kind: name, email: email ?? '' } };
@@ -646,7 +649,6 @@ export function commandLine(command: Exclude<CliCommand, { kind: 'help' }>): str
       return command.kind;
     case 'user status':
       return command.email === null ? command.kind : `${command.kind} ${shellWord(command.email)}`;
-    case 'user enable':
     case 'user disable':
     case 'user preview':
       return `${command.kind} ${shellWord(command.email)}`;
@@ -918,21 +920,6 @@ async function execute(
         text: lines([`The integration is now ${org.enabled ? 'on' : 'off'} for the organisation.`]),
       };
     }
-    case 'user enable': {
-      const result = await operator.enableUser(command.email);
-      return {
-        data: result,
-        text: lines([
-          result.alreadyEnabled
-            ? `Sync was already on for ${result.user.email}.`
-            : `Sync is now on for ${result.user.email} (Severa user ${result.user.severaUserGuid}).`,
-          result.requestId === null
-            ? 'Nothing else to do.'
-            : 'The first sync has been requested: see its progress with: npm run cli -- user status ' +
-              result.user.email,
-        ]),
-      };
-    }
     case 'user disable': {
       const result = await operator.disableUser(command.email);
       return {
@@ -973,7 +960,9 @@ async function execute(
           ...leftOutLine(p.leftOut),
           ...(p.held === null ? [] : [`  Held: ${JSON.stringify(p.held)}`]),
           ...result.problems.map((problem) => `  Problem: ${problem}`),
-          ...(result.enabled ? [] : [`Switch sync on with: npm run cli -- user enable ${result.user.email}`]),
+          ...(result.enabled
+            ? []
+            : ['Only the person can switch their sync on: in the console, My calendar sync (S2).']),
         ]),
       };
     }

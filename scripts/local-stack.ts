@@ -73,7 +73,7 @@ export interface LocalStack {
   readonly severaSim: SeveraSim;
   readonly calendarSim: CalendarSim;
   readonly container: Container;
-  /** What the operator CLI does (org setup, user enable/disable/status/preview/resync). */
+  /** What the operator CLI does (org setup, user disable/status/preview/resync). */
   readonly operator: Operator;
   readonly projectId: string;
   readonly topics: { readonly syncRequests: string; readonly syncTick: string };

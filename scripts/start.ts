@@ -54,7 +54,7 @@ Severa API:      ${c.severa.apiUrl}
 Google API:      ${c.google.rootUrl}
 push address:    ${c.pushAddress ?? 'none (Google cannot reach this machine: changes arrive by polling and safety syncs)'}
 set up:          npm run cli -- --env-file ${pathForHint(cliEnv, ROOT)} org setup --service-account <email> --p12 <path> --types <names> --test-user <email> --enable
-then:            npm run cli -- --env-file ${pathForHint(cliEnv, ROOT)} user enable <email>
+then:            each person switches their own sync on in the console: ${stack.functionsUrl}/console/
 ready`);
   const stopReal = () => {
     void stack.stop().then(() => process.exit(0));

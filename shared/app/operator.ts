@@ -810,7 +810,7 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
     if (record === null || !record.enabled) {
       throw new OperatorError(
         'user-not-enabled',
-        `Sync is not switched on for ${address}, so there is nothing to resync: switch it on first (npm run cli -- user enable ${address}).`,
+        `Sync is not switched on for ${address}, so there is nothing to resync: only they can switch it on, in the console (My calendar sync, S2).`,
       );
     }
     const full = resyncOptions.full ?? false;
@@ -861,7 +861,7 @@ export function createOperator(container: OperatorContainer, options: OperatorOp
     if (record === null || !record.enabled) {
       throw new OperatorError(
         'user-not-enabled',
-        `Sync is not switched on for ${address}: a hold is applied by the person's next sync, so switch it on first (npm run cli -- user enable ${address}).`,
+        `Sync is not switched on for ${address}: a hold is applied by the person's next sync, and only they can switch it on, in the console (My calendar sync, S2).`,
       );
     }
     const guid = record.severaUserGuid;

@@ -826,7 +826,7 @@ describe(
         const w = await World.start();
         await w.setUp();
         const off = await refusal(w.operator.resync(BEN, { full: true }), 'user-not-enabled');
-        assert.match(off.message, /npm run cli -- user enable ben@demo\.example/);
+        assert.match(off.message, /only they can switch it on, in the console/);
 
         await w.operator.enableUser(AINO);
         w.publisher.take();
@@ -930,16 +930,18 @@ describe(
         });
         assert.equal(view.config.enabled, true);
 
+        // Ben switches his own sync on (the console's use case: the CLI has no command for it, S2).
+        await w.operator.enableUser('Ben@Demo.Example');
         const enable = capture();
-        assert.equal(await runCli(['user', 'enable', 'Ben@Demo.Example'], enable, deps), 0);
-        assert.match(enable.out.join(''), /^Sync is now on for ben@demo\.example/);
+        assert.equal(await runCli(['user', 'enable', 'ben@demo.example'], enable, deps), 2);
+        assert.match(enable.err.join(''), /^Only the person can switch their own sync on/);
         const status = capture();
         assert.equal(await runCli(['user', 'status'], status, deps), 0);
         assert.match(status.out.join(''), /Organisation integration: on\n\nEMAIL +STATE +LAST SUCCESS/);
         assert.match(status.out.join(''), /\nben@demo\.example +initial +- +0 /);
 
         const missing = capture();
-        assert.equal(await runCli(['user', 'enable', 'nobody@demo.example', '--json'], missing, deps), 1);
+        assert.equal(await runCli(['user', 'preview', 'nobody@demo.example', '--json'], missing, deps), 1);
         const refusal = JSON.parse(missing.out.join('')) as { error: { code: string; message: string } };
         assert.equal(refusal.error.code, 'user-not-found');
 

@@ -141,7 +141,11 @@ const view = (overrides: Partial<UserStatusView> = {}): UserStatusView => ({
 
 describe('cli: parsing', () => {
   it('parses every command with its arguments and options', () => {
-    assert.deepEqual(parseCli(['user', 'enable', 'a@b.c']).command, { kind: 'user enable', email: 'a@b.c' });
+    // S2: only the person switches their own sync on (in the console); the CLI has no command for it.
+    assert.match(
+      usageError(['user', 'enable', 'a@b.c']),
+      /^Only the person can switch their own sync on: in the console/,
+    );
     assert.deepEqual(parseCli(['user', 'disable', 'a@b.c']).command, {
       kind: 'user disable',
       email: 'a@b.c',
@@ -264,13 +268,13 @@ describe('cli: parsing', () => {
     assert.equal(usageError(['user']), '"user" needs a command: see the usage below.');
     assert.equal(
       usageError(['user', 'frob']),
-      'Unknown "user" command (argument 2): it is one of enable, disable, status, preview, resync, hold.',
+      'Unknown "user" command (argument 2): it is one of disable, status, preview, resync, hold.',
     );
     assert.equal(
       usageError(['--json', 'dead-letters', 'frob']),
       'Unknown "dead-letters" command (argument 3): it is one of list, replay.',
     );
-    assert.equal(usageError(['user', 'enable']), '"user enable" needs <email>.');
+    assert.equal(usageError(['user', 'disable']), '"user disable" needs <email>.');
     assert.equal(usageError(['user', 'preview']), '"user preview" needs <email>.');
     assert.equal(usageError(['user', 'resync', '--full']), '"user resync" needs <email>.');
     assert.equal(usageError(['user', 'hold', 'confirm']), '"user hold" needs <confirm|reject> <email>.');
@@ -279,8 +283,8 @@ describe('cli: parsing', () => {
       '"user hold" takes confirm or reject (argument 3 is neither).',
     );
     assert.equal(
-      usageError(['user', 'enable', 'a@b.c', 'd@e.f']),
-      'Unexpected argument 4 for "user enable", which takes only <email>.',
+      usageError(['user', 'disable', 'a@b.c', 'd@e.f']),
+      'Unexpected argument 4 for "user disable", which takes only <email>.',
     );
     assert.equal(
       usageError(['org', 'show', '--json', 'x', 'y']),
@@ -296,8 +300,8 @@ describe('cli: parsing', () => {
     );
     assert.equal(usageError(['user', 'status', '--full']), '"user status" does not take --full.');
     assert.equal(
-      usageError(['user', 'enable', 'a@b.c', '--p12', 'k', '--enable']),
-      '"user enable" does not take --p12, --enable.',
+      usageError(['user', 'disable', 'a@b.c', '--p12', 'k', '--enable']),
+      '"user disable" does not take --p12, --enable.',
     );
     assert.equal(
       usageError(['user', 'status', '--bogus']),
@@ -388,8 +392,8 @@ describe('cli: parsing', () => {
       ['dead-letters', secret],
       [...setup, secret],
       ['org', 'show', secret],
-      ['user', 'enable', secret],
-      ['user', 'enable', 'a@b.c', secret],
+      ['user', 'disable', secret],
+      ['user', 'disable', 'a@b.c', secret],
       ['user', 'status', secret],
       ['user', 'hold', secret, 'a@b.c'],
       ['user', 'hold', 'confirm', secret],
@@ -412,8 +416,8 @@ describe('cli: runCli exit codes and output', () => {
   it('a mistyped secret is in neither the text nor the JSON of a usage error', async () => {
     const secret = 'pAsTeD-cl13nt-s3cr3t';
     for (const argv of [
-      ['user', 'enable', secret],
-      ['user', 'enable', 'a@b.c', secret, '--json'],
+      ['user', 'disable', secret],
+      ['user', 'disable', 'a@b.c', secret, '--json'],
       [`--client-secret=${secret}`, 'org', 'show'],
       ['org', 'show', secret, '--json'],
     ]) {
@@ -425,16 +429,16 @@ describe('cli: runCli exit codes and output', () => {
   });
 
   it('usage errors exit 2 with the message and the usage text, before any configuration or network', async () => {
-    for (const argv of [['frob'], ['user', 'enable'], ['user', 'status', '--full'], ['--nope']]) {
+    for (const argv of [['frob'], ['user', 'disable'], ['user', 'status', '--full'], ['--nope']]) {
       const io = capture();
       assert.equal(await runCli(argv, io, noRuntime), EXIT_USAGE, argv.join(' '));
       assert.ok(io.errors().endsWith(USAGE), 'the usage text follows the message');
       assert.equal(io.text(), '');
     }
     const json = capture();
-    assert.equal(await runCli(['user', 'enable', '--json'], json, noRuntime), EXIT_USAGE);
+    assert.equal(await runCli(['user', 'disable', '--json'], json, noRuntime), EXIT_USAGE);
     assert.deepEqual(JSON.parse(json.text()), {
-      error: { code: 'usage', message: '"user enable" needs <email>.' },
+      error: { code: 'usage', message: '"user disable" needs <email>.' },
     });
   });
 
@@ -445,7 +449,6 @@ describe('cli: runCli exit codes and output', () => {
     for (const command of [
       'org setup',
       'org show',
-      'user enable',
       'user disable',
       'user status',
       'user preview',
@@ -591,7 +594,10 @@ describe('cli: runCli exit codes and output', () => {
     );
     assert.match(io.text(), /To create in Google: "Dentist", "Workshop"/);
     assert.match(io.text(), /Left out \(not calendar entries\): 4 working location, 1 birthday\n/);
-    assert.match(io.text(), /Switch sync on with: npm run cli -- user enable aino@demo\.example\n$/);
+    assert.match(
+      io.text(),
+      /\nOnly the person can switch their sync on: in the console, My calendar sync \(S2\)\.\n$/,
+    );
   });
 
   it('decides a hold and says what the next sync does; the status shows the hold and a sync that fell behind', async () => {
@@ -694,9 +700,9 @@ describe('cli: runCli exit codes and output', () => {
       },
     ];
     for (const { error, expected } of cases) {
-      const runtime = fakeRuntime({ enableUser: () => Promise.reject(error) });
+      const runtime = fakeRuntime({ disableUser: () => Promise.reject(error) });
       const io = capture();
-      assert.equal(await runCli(['user', 'enable', 'a@b.c'], io, runtime.deps), EXIT_FAILED);
+      assert.equal(await runCli(['user', 'disable', 'a@b.c'], io, runtime.deps), EXIT_FAILED);
       assert.match(io.errors(), expected);
       assert.ok(!io.errors().includes('    at '), 'no stack trace');
       assert.equal(io.text(), '');
@@ -705,17 +711,17 @@ describe('cli: runCli exit codes and output', () => {
   });
 
   it('--debug prints the stack of an unexpected error; --json prints failures as JSON on stdout', async () => {
-    const runtime = fakeRuntime({ enableUser: () => Promise.reject(new TypeError('boom')) });
+    const runtime = fakeRuntime({ disableUser: () => Promise.reject(new TypeError('boom')) });
     const debug = capture();
-    assert.equal(await runCli(['user', 'enable', 'a@b.c', '--debug'], debug, runtime.deps), EXIT_FAILED);
+    assert.equal(await runCli(['user', 'disable', 'a@b.c', '--debug'], debug, runtime.deps), EXIT_FAILED);
     assert.match(debug.errors(), /TypeError: boom\n {4}at /);
 
     const refused = fakeRuntime({
-      enableUser: () =>
+      disableUser: () =>
         Promise.reject(new OperatorError('user-not-found', 'No Severa user has the e-mail a@b.c.')),
     });
     const json = capture();
-    assert.equal(await runCli(['user', 'enable', 'a@b.c', '--json'], json, refused.deps), EXIT_FAILED);
+    assert.equal(await runCli(['user', 'disable', 'a@b.c', '--json'], json, refused.deps), EXIT_FAILED);
     assert.deepEqual(JSON.parse(json.text()), {
       error: { code: 'user-not-found', message: 'No Severa user has the e-mail a@b.c.' },
     });
@@ -1047,8 +1053,8 @@ async function closedPort(): Promise<number> {
 describe('cli: hints that work when copied, and a stopped local stack (issue 11)', () => {
   it('puts --env-file into every printed npm run cli command, once, quoted for the shell when needed', () => {
     assert.equal(
-      withEnvFile('Switch sync on with: npm run cli -- user enable a@b.c', '.local/local-stack-local.env'),
-      'Switch sync on with: npm run cli -- --env-file .local/local-stack-local.env user enable a@b.c',
+      withEnvFile('See it with: npm run cli -- user status a@b.c', '.local/local-stack-local.env'),
+      'See it with: npm run cli -- --env-file .local/local-stack-local.env user status a@b.c',
     );
     assert.equal(
       withEnvFile('(npm run cli -- org setup …) then npm run cli -- --env-file x.env org enable', 'y.env'),
@@ -1130,7 +1136,7 @@ describe('cli: hints that work when copied, and a stopped local stack (issue 11)
         Promise.reject(
           new OperatorError(
             'user-not-enabled',
-            'Sync is not switched on for ben@demo.example, so there is nothing to resync: switch it on first (npm run cli -- user enable ben@demo.example).',
+            'The integration is switched off for the organisation, so nobody can switch their sync on: an administrator switches it on first (npm run cli -- org enable).',
           ),
         ),
     });
@@ -1142,26 +1148,26 @@ describe('cli: hints that work when copied, and a stopped local stack (issue 11)
     );
     assert.match(
       preview.text(),
-      /\nSwitch sync on with: npm run cli -- --env-file hints\.env user enable cecilia@demo\.example\n$/,
+      /\nOnly the person can switch their sync on: in the console, My calendar sync \(S2\)\.\n$/,
     );
     const refused = capture();
     assert.equal(
       await runCli(['user', 'resync', 'ben@demo.example', '--env-file', envFile], refused, withFile),
       EXIT_FAILED,
     );
-    assert.match(
-      refused.errors(),
-      /\(npm run cli -- --env-file hints\.env user enable ben@demo\.example\)\.\n$/,
-    );
+    assert.match(refused.errors(), /\(npm run cli -- --env-file hints\.env org enable\)\.\n$/);
     const json = capture();
     assert.equal(
       await runCli(['user', 'resync', 'ben@demo.example', '--env-file', envFile, '--json'], json, withFile),
       EXIT_FAILED,
     );
-    assert.match(json.text(), /\(npm run cli -- user enable ben@demo\.example\)/);
+    assert.match(json.text(), /\(npm run cli -- org enable\)/);
     const plain = capture();
     assert.equal(await runCli(['user', 'preview', 'cecilia@demo.example'], plain, deps), EXIT_OK);
-    assert.match(plain.text(), /\nSwitch sync on with: npm run cli -- user enable cecilia@demo\.example\n$/);
+    assert.match(
+      plain.text(),
+      /\nOnly the person can switch their sync on: in the console, My calendar sync \(S2\)\.\n$/,
+    );
   });
 
   it("without --env-file and without a configuration, names the local stack's env file in one sentence", async () => {
