@@ -6,6 +6,8 @@
 
 const API = new URL('api/', document.baseURI);
 const TOKEN_KEY = 'console.idToken';
+/** The sign-in under way (state, nonce, the panel to return to), kept while the browser is with Google. */
+const SIGN_IN_KEY = 'console.signIn';
 const HEALTH_REFRESH_MS = 10_000;
 const P12_MAX_BYTES = 16 * 1024;
 const RECENT_CHANGES = 10;
@@ -218,9 +220,11 @@ function showSignIn() {
   show($('app'), false);
   show($('who'), false);
   show($('sign-in'), true);
+  const google = config !== null && config.clientId !== null && config.authorizeUrl !== null;
+  show($('google-sign-in'), google);
+  show($('google-not-configured'), !google);
   const demo = config !== null && config.demoSignIn === true;
   show($('demo-sign-in'), demo);
-  show($('google-sign-in'), !demo);
   const list = $('demo-people');
   list.replaceChildren(
     ...(demo ? config.demoPeople : []).map((email) =>
@@ -235,10 +239,99 @@ function showSignIn() {
       ),
     ),
   );
-  $('google-client').textContent =
-    config === null || config.clientId === null
-      ? 'Sign-in is not configured on this deployment (CONSOLE_CLIENT_ID and WORKSPACE_DOMAIN).'
-      : `OAuth client: ${config.clientId}`;
+}
+
+/** An unguessable value for `state` and `nonce` (OpenID Connect Core §3.2.2.1). */
+function randomValue() {
+  const bytes = new Uint8Array(24);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** This page's own address, without query or fragment: the redirect URI registered on the OAuth client. */
+function redirectUri() {
+  return new URL('./', location.href).href;
+}
+
+/**
+ * Google sign-in without any script of Google's (the CSP allows none): the OpenID Connect implicit flow. The browser
+ * goes to the authorization endpoint and comes back here with the ID token in the address's fragment, which no
+ * server sees; `state` ties the answer to this tab, `nonce` the token to this sign-in.
+ */
+function googleSignIn() {
+  const config = state.config;
+  const wanted = location.hash.slice(1);
+  const panel = PANELS.includes(wanted) ? wanted : state.panel;
+  const pending = { state: randomValue(), nonce: randomValue(), panel };
+  try {
+    sessionStorage.setItem(SIGN_IN_KEY, JSON.stringify(pending));
+  } catch {
+    fail('This browser keeps no session storage for this page, which sign-in needs: allow it and try again.');
+    return;
+  }
+  const url = new URL(config.authorizeUrl);
+  const query = {
+    client_id: config.clientId,
+    redirect_uri: redirectUri(),
+    response_type: 'id_token',
+    scope: 'openid email profile',
+    nonce: pending.nonce,
+    state: pending.state,
+    prompt: 'select_account',
+    ...(config.domain === null ? {} : { hd: config.domain }),
+  };
+  for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+  location.assign(url.href);
+}
+
+/** The claims of an ID token, read without checking it (the server checks it on every call). */
+function claimsOf(token) {
+  const part = token.split('.')[1] ?? '';
+  const base64 = part.replace(/-/g, '+').replace(/_/g, '/');
+  const bytes = Uint8Array.from(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '=')), (c) =>
+    c.charCodeAt(0),
+  );
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+/**
+ * The way back from Google: `#id_token=…&state=…` (or `#error=…`). The fragment leaves the address at once; an
+ * answer to a sign-in this tab did not start, or a token for another sign-in, is refused.
+ */
+function takeSignInAnswer() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (!fragment.has('id_token') && !fragment.has('error')) return null;
+  history.replaceState(null, '', location.pathname + location.search);
+  let pending;
+  try {
+    pending = JSON.parse(sessionStorage.getItem(SIGN_IN_KEY) ?? 'null');
+    sessionStorage.removeItem(SIGN_IN_KEY);
+  } catch {
+    pending = null;
+  }
+  if (pending === null || fragment.get('state') !== pending.state) {
+    return { error: 'That sign-in was not started from this page, so it was not used: sign in again.' };
+  }
+  const error = fragment.get('error');
+  if (error !== null) {
+    return {
+      error:
+        error === 'access_denied'
+          ? 'Sign-in was cancelled.'
+          : `Google did not sign you in (${error}): try again, or ask your administrator.`,
+    };
+  }
+  const token = fragment.get('id_token') ?? '';
+  let nonce;
+  try {
+    nonce = claimsOf(token).nonce ?? null;
+  } catch {
+    nonce = null;
+  }
+  if (nonce !== pending.nonce) {
+    return { error: 'The sign-in answer was not for this sign-in, so it was not used: sign in again.' };
+  }
+  return { token, panel: pending.panel };
 }
 
 async function demoSignIn(email) {
@@ -1170,6 +1263,7 @@ async function onOrgSave(event) {
 
 function wire() {
   $('sign-out').addEventListener('click', () => signOut('You are signed out.'));
+  $('google-sign-in-button').addEventListener('click', googleSignIn);
   for (const p of PANELS) {
     const tab = $(`tab-${p}`);
     tab.addEventListener('click', () => void select(p, { focus: false }));
@@ -1203,7 +1297,15 @@ async function start() {
     return;
   }
   show($('loading'), false);
-  state.token = savedToken();
+  const answer = takeSignInAnswer();
+  if (answer !== null && answer.error !== undefined) {
+    keepToken(null);
+    fail(answer.error);
+  } else if (answer !== null) {
+    keepToken(answer.token);
+    if (PANELS.includes(answer.panel)) history.replaceState(null, '', `#${answer.panel}`);
+  }
+  state.token = savedToken() ?? state.token;
   if (state.token === null) showSignIn();
   else await enter();
   document.body.dataset.ready = 'true';

@@ -236,6 +236,8 @@ async function consoleDeps(logger: ReturnType<typeof invocationLogger>): Promise
       activityTypes: async () => (await c.severa()).listActivityTypes(),
       signIn: {
         clientId: settings?.clientId ?? null,
+        authorizeUrl: settings?.authorizeUrl ?? null,
+        domain: settings?.domain ?? null,
         demo:
           settings?.demoSignIn === true
             ? { people: settings.demoPeople, issue: (email) => demoIdToken(settings, email) }

@@ -315,6 +315,7 @@ async function start(
     WORKSPACE_DOMAIN: DEMO_DOMAIN,
     CONSOLE_ADMINS: DEMO_ADMIN,
     CONSOLE_CERTS_URL: calendarSim.certsUrl,
+    CONSOLE_AUTHORIZE_URL: calendarSim.authorizeUrl,
     CONSOLE_ISSUERS: 'https://accounts.google.com',
     CONSOLE_DEMO_SIGN_IN: 'true',
     CONSOLE_DEMO_PEOPLE: DEMO_PEOPLE.map((p) => p.email).join(','),

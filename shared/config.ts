@@ -69,6 +69,11 @@ const envSchema = z.object({
   CONSOLE_CERTS_URL: z.url().default('https://www.googleapis.com/oauth2/v1/certs'),
   CONSOLE_ISSUERS: z.string().trim().min(1).default('accounts.google.com,https://accounts.google.com'),
   /**
+   * The OpenID Connect authorization endpoint the page sends people to for their ID token (Google's; locally the
+   * calendar simulator's account chooser). The page is its own redirect URI (docs/console.md).
+   */
+  CONSOLE_AUTHORIZE_URL: z.url().default('https://accounts.google.com/o/oauth2/v2/auth'),
+  /**
    * Local stack only: the page offers "sign in as …" for the demo people, with tokens from the calendar simulator.
    * Refused together with Google's certificates (a production configuration).
    */
@@ -113,6 +118,7 @@ export interface AppConfig {
     readonly admins: readonly string[];
     readonly certsUrl: string;
     readonly issuers: readonly string[];
+    readonly authorizeUrl: string;
     readonly demoSignIn: boolean;
     readonly demoPeople: readonly string[];
   } | null;
@@ -186,6 +192,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
             admins: list(e.CONSOLE_ADMINS).map((a) => a.toLowerCase()),
             certsUrl: e.CONSOLE_CERTS_URL,
             issuers: list(e.CONSOLE_ISSUERS),
+            authorizeUrl: e.CONSOLE_AUTHORIZE_URL,
             demoSignIn: e.CONSOLE_DEMO_SIGN_IN,
             demoPeople: e.CONSOLE_DEMO_SIGN_IN ? list(e.CONSOLE_DEMO_PEOPLE).map((p) => p.toLowerCase()) : [],
           },

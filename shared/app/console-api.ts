@@ -49,6 +49,10 @@ export interface ConsoleApiDeps {
   /** How people sign in: the OAuth client, and on the local stack only, the demo people and their token source. */
   readonly signIn: {
     readonly clientId: string | null;
+    /** The OpenID Connect authorization endpoint the page sends people to (Google's in production). */
+    readonly authorizeUrl: string | null;
+    /** The Workspace domain, offered to the identity provider as `hd` (only its accounts are listed). */
+    readonly domain: string | null;
     readonly demo: null | {
       readonly people: readonly string[];
       readonly issue: (email: string) => Promise<string>;
@@ -154,6 +158,8 @@ export async function handleConsoleApi(deps: ConsoleApiDeps, request: ConsoleReq
     if (request.method !== 'GET') return error(405, 'GET only');
     return json(200, {
       clientId: deps.signIn.clientId,
+      authorizeUrl: deps.signIn.authorizeUrl,
+      domain: deps.signIn.domain,
       demoSignIn: deps.signIn.demo !== null,
       demoPeople: deps.signIn.demo?.people ?? [],
     });

@@ -142,6 +142,8 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
     });
     page.on('request', (request) => {
       const url = request.url();
+      // Google sign-in is a trip to the identity provider and back (top-level navigations), nothing the page loads.
+      if (request.isNavigationRequest() && url.startsWith(stack.calendarSim.authorizeUrl)) return;
       if (!url.startsWith(`${stack.functionsUrl}/`) && !url.startsWith('data:')) foreignRequests.push(url);
     });
   });
@@ -213,14 +215,16 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
     await shot('sign-in.png');
   });
 
-  it('says honestly that Google sign-in is not wired yet when there is no demo sign-in', STEP, async () => {
-    // What a deployment's /api/config answers (no demo people): the page must not pretend it can sign anyone in.
+  it('offers only Sign in with Google where there is no demo sign-in (a deployment)', STEP, async () => {
+    // What a deployment's /api/config answers (no demo people).
     await page.route('**/api/config', (route) =>
       route.fulfill({
         status: 200,
         contentType: 'application/json',
         body: JSON.stringify({
           clientId: 'console.apps.googleusercontent.com',
+          authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+          domain: 'example.com',
           demoSignIn: false,
           demoPeople: [],
         }),
@@ -229,17 +233,89 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
     try {
       await page.goto(consoleUrl);
       await page.locator('body[data-ready="true"]').waitFor();
-      assert.match(
-        await textOf(page.locator('#google-sign-in')),
-        /This page loads nothing from another site, and Google sign-in is not wired into it yet, so it cannot sign you in here\./,
-      );
+      assert.equal(await page.getByRole('button', { name: 'Sign in with Google' }).isVisible(), true);
       assert.equal(await page.locator('#demo-sign-in').isVisible(), false);
+      assert.equal(await page.locator('#google-not-configured').isVisible(), false);
       assert.equal(await page.getByRole('button', { name: /^Sign in as/ }).count(), 0);
       await shot('sign-in-production.png');
     } finally {
       await page.unroute('**/api/config');
     }
   });
+
+  it(
+    'signs in with Google: to the identity provider, an account picked, back signed in with no token left in the address',
+    STEP,
+    async () => {
+      await page.goto(consoleUrl);
+      await page.evaluate(() => {
+        sessionStorage.clear();
+      });
+      await page.goto(`${consoleUrl}#audit`);
+      await page.locator('body[data-ready="true"]').waitFor();
+      await page.getByRole('button', { name: 'Sign in with Google' }).click();
+      // The simulator's account chooser, reached with the request Google would get.
+      await page.getByRole('heading', { name: 'Choose an account' }).waitFor();
+      const asked = new URL(page.url());
+      assert.equal(`${asked.origin}${asked.pathname}`, stack.calendarSim.authorizeUrl);
+      assert.equal(asked.searchParams.get('response_type'), 'id_token');
+      assert.equal(asked.searchParams.get('redirect_uri'), consoleUrl);
+      assert.equal(asked.searchParams.get('hd'), 'demo.example');
+      assert.match(asked.searchParams.get('nonce') ?? '', /^[0-9a-f]{48}$/);
+      assert.match(asked.searchParams.get('state') ?? '', /^[0-9a-f]{48}$/);
+      assert.notEqual(asked.searchParams.get('nonce'), asked.searchParams.get('state'));
+      await shot('sign-in-google-chooser.png');
+      await page.getByRole('link', { name: new RegExp(CECILIA.replace('.', '\\.')) }).click();
+      await untilText(page.locator('#who-email'), /^cecilia@demo\.example$/);
+      assert.equal(new URL(page.url()).hash, '#audit', 'back on the panel the sign-in started from');
+      assert.doesNotMatch(page.url(), /id_token/);
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('console.signIn')), null);
+      const me = await fromPage('GET', 'me');
+      assert.equal(me.status, 200);
+      assert.equal((me.body as { email: string }).email, CECILIA);
+    },
+  );
+
+  it(
+    'refuses a sign-in answer it did not ask for, or one for another sign-in, and says a cancel in words',
+    STEP,
+    async () => {
+      const config = (await (await fetch(`${consoleUrl}api/config`)).json()) as { clientId: string };
+      const token = stack.calendarSim.issueIdToken({
+        email: AINO,
+        audience: config.clientId,
+        nonce: 'a-nonce-of-someone-elses-sign-in',
+      });
+      const signedOut = async () => {
+        await page.locator('body[data-ready="true"]').waitFor();
+        assert.equal(await page.locator('#app').isVisible(), false);
+        assert.equal(await page.getByRole('button', { name: 'Sign in with Google' }).isVisible(), true);
+        assert.equal(await page.evaluate(() => sessionStorage.getItem('console.idToken')), null);
+        assert.doesNotMatch(page.url(), /id_token/);
+      };
+      // A token planted in the address (a link someone sent): no sign-in was started here.
+      await page.goto(consoleUrl);
+      await page.evaluate(() => {
+        sessionStorage.clear();
+      });
+      await page.goto('about:blank');
+    await page.goto(`${consoleUrl}#id_token=${token}&state=forged`);
+      await untilText(page.locator('#failure'), /That sign-in was not started from this page/);
+      await signedOut();
+      // A sign-in started here, answered with a token for another sign-in (the state guessed, the nonce not).
+      await page.getByRole('button', { name: 'Sign in with Google' }).click();
+      await page.getByRole('heading', { name: 'Choose an account' }).waitFor();
+      const state = new URL(page.url()).searchParams.get('state') ?? '';
+      await page.goto(`${consoleUrl}#id_token=${token}&state=${state}`);
+      await untilText(page.locator('#failure'), /The sign-in answer was not for this sign-in/);
+      await signedOut();
+      // Cancelled at the identity provider.
+      await page.getByRole('button', { name: 'Sign in with Google' }).click();
+      await page.getByRole('link', { name: 'Cancel' }).click();
+      await untilText(page.locator('#failure'), /^Sign-in was cancelled\.$/);
+      await signedOut();
+    },
+  );
 
   it('a person (Ben) signs in and sees his sync on, his status and the last changes', STEP, async () => {
     await signInAs(BEN);

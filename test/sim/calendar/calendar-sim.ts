@@ -40,6 +40,14 @@ import {
   type IdTokenRequest,
   type IdTokenSigningKey,
 } from './identity.js';
+import {
+  AUTHORIZE_CHOOSE_PATH,
+  AUTHORIZE_PATH,
+  chooserPage,
+  errorPage,
+  parseAuthorizeRequest,
+  redirectWith,
+} from './authorize.js';
 import { ACCESS_TOKEN_SECONDS, GOOGLE_TOKEN_URL, JWT_BEARER, publicKeyOf, verifyAssertion } from './oauth.js';
 import {
   CalendarStore,
@@ -118,6 +126,8 @@ export interface CalendarSim {
   readonly certsUrl: string;
   /** `<url>/oauth2/v3/certs`: the same keys as a JWKS. */
   readonly jwksUrl: string;
+  /** `<url>/o/oauth2/v2/auth`: the OpenID Connect authorization endpoint with its account chooser (authorize.ts). */
+  readonly authorizeUrl: string;
   readonly stats: RequestStats;
   start(port?: number): Promise<string>;
   stop(): Promise<void>;
@@ -680,11 +690,62 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
     },
   ];
 
+  /** Google's authorization endpoint (authorize.ts): the account chooser, and the way back with the ID token. */
+  const html = (status: number, body: string): SimResponse => ({
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    body,
+  });
+  const authorizeRoutes: SimRoute[] = [
+    {
+      method: 'GET',
+      pattern: AUTHORIZE_PATH,
+      handler: (req) => {
+        const parsed = parseAuthorizeRequest(req.query);
+        if (!parsed.ok) return html(400, errorPage(parsed.problem));
+        const people = (currentSeed?.users ?? []).map((u) => ({ email: u.email, name: u.name }));
+        return html(200, chooserPage(parsed.request, people, currentSeed?.domain ?? ''));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: AUTHORIZE_CHOOSE_PATH,
+      handler: (req) => {
+        const parsed = parseAuthorizeRequest(req.query);
+        if (!parsed.ok) return html(400, errorPage(parsed.problem));
+        const request = parsed.request;
+        const domain = currentSeed?.domain;
+        if (request.hd !== undefined && request.hd !== domain)
+          return html(400, errorPage(`the account is not of the domain ${request.hd}`));
+        let idToken: string;
+        try {
+          idToken = issueIdToken({
+            email: req.query.get('account') ?? '',
+            audience: request.client_id,
+            nonce: request.nonce,
+          });
+        } catch {
+          return html(400, errorPage('no such account'));
+        }
+        const answer = { id_token: idToken, authuser: '0', ...(domain === undefined ? {} : { hd: domain }) };
+        return {
+          status: 302,
+          headers: { location: redirectWith(request, answer), 'cache-control': 'no-store' },
+        };
+      },
+    },
+  ];
+
   const tokenRoute: SimRoute = { method: 'POST', pattern: '/token', handler: token };
-  const unauthenticated = new Set([tokenRoute.pattern, ...certsRoutes.map((r) => r.pattern)]);
+  const unauthenticated = new Set([
+    tokenRoute.pattern,
+    ...certsRoutes.map((r) => r.pattern),
+    ...authorizeRoutes.map((r) => r.pattern),
+  ]);
   const routes: SimRoute[] = [
     tokenRoute,
     ...certsRoutes,
+    ...authorizeRoutes,
     ...control,
     ...api.map((r) => ({
       method: r.method,
@@ -763,6 +824,9 @@ export function createCalendarSim(options: CalendarSimOptions = {}): CalendarSim
     },
     get jwksUrl() {
       return `${baseUrl()}${CERTS_V3_PATH}`;
+    },
+    get authorizeUrl() {
+      return `${baseUrl()}${AUTHORIZE_PATH}`;
     },
     stats,
     async start(port = 0) {

@@ -193,4 +193,96 @@ describe('calendar sim: Google sign-in ID tokens and certificates', () => {
     assert.deepEqual(await certs(), published);
     await client.verifySignedJwtWithCertsAsync(token, await certs(), CLIENT_ID, ISSUERS);
   });
+
+  describe('the authorization endpoint (OpenID Connect implicit flow, authorize.ts)', () => {
+    const REDIRECT = 'http://127.0.0.1:8080/console/';
+    const query = (overrides: Record<string, string | null> = {}): string => {
+      const base = new Map<string, string>(
+        Object.entries({
+          client_id: CLIENT_ID,
+          redirect_uri: REDIRECT,
+          response_type: 'id_token',
+          scope: 'openid email profile',
+          nonce: 'n-0S6_WzA2Mj',
+          state: 'af0ifjsldkj',
+          hd: DEMO_DOMAIN,
+          prompt: 'select_account',
+        }),
+      );
+      for (const [k, v] of Object.entries(overrides)) {
+        if (v === null) base.delete(k);
+        else base.set(k, v);
+      }
+      return new URLSearchParams([...base]).toString();
+    };
+    const get = (path: string) => fetch(`${h.sim.url}${path}`, { redirect: 'manual' });
+    const links = (html: string) =>
+      [...html.matchAll(/href="([^"]+)"/g)].map((m) => (m[1] ?? '').replace(/&amp;/g, '&'));
+
+    it('shows an account chooser of the directory without authentication, and a Cancel that says access_denied', async () => {
+      const res = await get(`${new URL(h.sim.authorizeUrl).pathname}?${query()}`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+      const html = await res.text();
+      assert.match(html, /<h1>Choose an account<\/h1>/);
+      const found = links(html);
+      for (const email of [DEMO_USERS.aino, DEMO_USERS.ben, DEMO_USERS.cecilia]) {
+        assert.ok(
+          found.some((l) => new URL(l, h.sim.url).searchParams.get('account') === email),
+          email,
+        );
+      }
+      const cancel = found.find((l) => l.startsWith(REDIRECT));
+      assert.equal(cancel, `${REDIRECT}#error=access_denied&state=af0ifjsldkj`);
+      const other = await (await get(`/o/oauth2/v2/auth?${query({ hd: 'elsewhere.example' })}`)).text();
+      assert.match(other, /No account of elsewhere\.example signs in here/);
+    });
+
+    it('sends the browser back with an ID token that carries the nonce and verifies like any other', async () => {
+      const res = await get(`/o/oauth2/v2/auth/choose?${query({ account: DEMO_USERS.ben })}`);
+      assert.equal(res.status, 302);
+      const location = new URL(res.headers.get('location') ?? '');
+      assert.equal(`${location.origin}${location.pathname}`, REDIRECT);
+      assert.equal(location.search, '', 'the answer is in the fragment only');
+      const answer = new URLSearchParams(location.hash.slice(1));
+      assert.equal(answer.get('state'), 'af0ifjsldkj');
+      assert.equal(answer.get('hd'), DEMO_DOMAIN);
+      const token = answer.get('id_token') ?? '';
+      const ticket = await new OAuth2Client({
+        clientId: CLIENT_ID,
+        endpoints: { oauth2FederatedSignonPemCertsUrl: h.sim.certsUrl },
+      }).verifyIdToken({ idToken: token, audience: CLIENT_ID });
+      const payload = ticket.getPayload();
+      assert.equal(payload?.email, DEMO_USERS.ben);
+      assert.equal(payload.nonce, 'n-0S6_WzA2Mj');
+      assert.equal(payload.hd, DEMO_DOMAIN);
+    });
+
+    it('answers a wrong request with an error page and never redirects it', async () => {
+      const cases: [Record<string, string | null>, RegExp][] = [
+        [{ redirect_uri: 'https://attacker.example/console/' }, /redirect_uri_mismatch/],
+        [{ redirect_uri: 'http://127.0.0.1:8080/console/#x' }, /redirect_uri_mismatch/],
+        [{ redirect_uri: null }, /redirect_uri/],
+        [{ response_type: 'code' }, /unsupported_response_type/],
+        [{ scope: 'email' }, /invalid_scope/],
+        [{ nonce: null }, /nonce/],
+        [{ client_id: null }, /client_id/],
+      ];
+      for (const [overrides, problem] of cases) {
+        for (const path of ['/o/oauth2/v2/auth', '/o/oauth2/v2/auth/choose']) {
+          const res = await get(`${path}?${query({ ...overrides, account: DEMO_USERS.aino })}`);
+          assert.equal(res.status, 400, `${path} ${JSON.stringify(overrides)}`);
+          assert.equal(res.headers.get('location'), null);
+          assert.match(await res.text(), problem);
+        }
+      }
+      const stranger = await get(`/o/oauth2/v2/auth/choose?${query({ account: 'eve@demo.example' })}`);
+      assert.equal(stranger.status, 400);
+      assert.doesNotMatch(await stranger.text(), /eve@/);
+      const otherDomain = await get(
+        `/o/oauth2/v2/auth/choose?${query({ account: DEMO_USERS.aino, hd: 'elsewhere.example' })}`,
+      );
+      assert.equal(otherDomain.status, 400);
+    });
+  });
 });

@@ -32,6 +32,8 @@ export const idTokenRequestSchema = z.strictObject({
   audience: z.string().min(1),
   /** Lifetime from `iat`; negative gives a token that expired that long ago. Default one hour. */
   expiresInSeconds: z.number().int().optional(),
+  /** The `nonce` of an OpenID Connect authentication request, returned as is in the token's `nonce` claim. */
+  nonce: z.string().min(1).max(512).optional(),
 });
 export type IdTokenRequest = z.infer<typeof idTokenRequestSchema>;
 
@@ -121,6 +123,7 @@ export function signIdToken(
     email: subject.email,
     email_verified: true,
     ...(subject.name === undefined ? {} : { name: subject.name }),
+    ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
     iat,
     exp: iat + (request.expiresInSeconds ?? DEFAULT_ID_TOKEN_SECONDS),
     jti: randomBytes(20).toString('hex'),

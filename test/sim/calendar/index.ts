@@ -30,6 +30,7 @@ export {
   idTokenRequestSchema,
   type IdTokenRequest,
 } from './identity.js';
+export { AUTHORIZE_PATH, AUTHORIZE_CHOOSE_PATH, parseAuthorizeRequest } from './authorize.js';
 export { seedSchema, type Seed, type SeedUser, type ServiceAccount } from './fixture.js';
 export {
   P12_FRIENDLY_NAME,

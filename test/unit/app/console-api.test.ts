@@ -147,7 +147,12 @@ describe('console API', () => {
           { guid: 't3', name: 'Old', category: 'CalendarEntry', isActive: false, isDefault: false },
         ]);
       },
-      signIn: { clientId: 'console.apps.googleusercontent.com', demo: null },
+      signIn: {
+        clientId: 'console.apps.googleusercontent.com',
+        authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+        domain: 'example.com',
+        demo: null,
+      },
     };
   });
 
@@ -299,6 +304,8 @@ describe('console API', () => {
     const config = await handleConsoleApi(deps, request('GET', '/api/config'));
     assert.deepEqual(config.body, {
       clientId: 'console.apps.googleusercontent.com',
+      authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+      domain: 'example.com',
       demoSignIn: false,
       demoPeople: [],
     });
@@ -311,6 +318,8 @@ describe('console API', () => {
       ...deps,
       signIn: {
         clientId: 'local',
+        authorizeUrl: 'http://127.0.0.1:1/o/oauth2/v2/auth',
+        domain: 'example.com',
         demo: {
           people: ['aino@example.com'],
           issue: (email: string) => {
@@ -322,6 +331,8 @@ describe('console API', () => {
     };
     assert.deepEqual((await handleConsoleApi(demo, request('GET', '/api/config'))).body, {
       clientId: 'local',
+      authorizeUrl: 'http://127.0.0.1:1/o/oauth2/v2/auth',
+      domain: 'example.com',
       demoSignIn: true,
       demoPeople: ['aino@example.com'],
     });

@@ -89,4 +89,14 @@ describe('console sign-in against the simulated identity provider', () => {
     assert.equal(local.console?.demoSignIn, true);
     assert.equal(parseConfig(base).console?.demoSignIn, false);
   });
+
+  it("sends people to Google's authorization endpoint unless configured otherwise, and refuses a non-URL", () => {
+    const base = { GOOGLE_CLOUD_PROJECT: 'p', CONSOLE_CLIENT_ID: CLIENT_ID, WORKSPACE_DOMAIN: 'example.com' };
+    assert.equal(parseConfig(base).console?.authorizeUrl, 'https://accounts.google.com/o/oauth2/v2/auth');
+    assert.equal(
+      parseConfig({ ...base, CONSOLE_AUTHORIZE_URL: h.sim.authorizeUrl }).console?.authorizeUrl,
+      h.sim.authorizeUrl,
+    );
+    assert.throws(() => parseConfig({ ...base, CONSOLE_AUTHORIZE_URL: 'accounts.google.com' }), ConfigError);
+  });
 });
