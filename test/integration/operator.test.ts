@@ -214,7 +214,8 @@ class World {
       sleep: noSleep,
       severaRateLimiter: unlimited,
     });
-    this.operator = createOperator(this.container, { sleep: noSleep, severaRateLimiter: unlimited });
+    // The setup's checks build their clients through the container's factories: no waits, no pacing either.
+    this.operator = createOperator(this.container);
   }
 
   static async start(options: { delegatedScopes?: string[]; pushAddress?: string } = {}): Promise<World> {

@@ -1,16 +1,14 @@
 /**
  * S1 org setup: {@link OrgSetupUseCases.setupOrg} checks everything before it saves anything (the P12 opens, a
  * token for a test user by domain-wide delegation, the Severa credential and its scopes, the chosen activity types),
- * then saves the secrets through the secret store and the OrgConfig (which never holds a secret). Also what the
- * organisation's settings are, and switching the integration on or off.
+ * then saves the secrets through the secret store and the OrgConfig (which never holds a secret). The candidate
+ * key is opened and the candidate clients are built by the composition root's factories (`container.adapters`).
+ * Also what the organisation's settings are, and switching the integration on or off.
  */
 import { randomBytes } from 'node:crypto';
 
-import { DEFAULT_P12_PASSWORD, privateKeyPemFromP12 } from '../../adapters/google-calendar/google-auth.js';
-import { GoogleCalendarAdapter } from '../../adapters/google-calendar/google-calendar.adapter.js';
-import { SEVERA_SYNC_SCOPES, SeveraHttpClient } from '../../adapters/severa/severa-http.js';
-import { SeveraAdapter } from '../../adapters/severa/severa.adapter.js';
-import { realSleep, sharedRateLimiter } from '../../adapters/throttle.js';
+import { DEFAULT_P12_PASSWORD } from '../../adapters/google-calendar/google-auth.js';
+import { SEVERA_SYNC_SCOPES } from '../../adapters/severa/severa-http.js';
 import { SecretMissingError } from '../../adapters/secrets/secret-name.js';
 import { SECRET_NAMES } from '../../config.js';
 import { PermanentError, SyncError, type ActivityType, type ActivityTypeRef } from '../../domain/index.js';
@@ -78,9 +76,8 @@ export interface OrgSetupUseCases {
 }
 
 export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
-  const { container, options, log, nowIso, requireOrg } = ctx;
-  const { config, logger, clock, stores, secrets } = container;
-  const sleep = options.sleep ?? realSleep;
+  const { container, log, nowIso, requireOrg } = ctx;
+  const { config, stores, secrets, adapters } = container;
 
   async function setupOrg(input: OrgSetupInput): Promise<OrgSetupResult> {
     const problems: SetupProblem[] = [];
@@ -148,7 +145,7 @@ export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
     // The key opens with the password.
     let privateKeyPem: string | null = null;
     try {
-      privateKeyPem = privateKeyPemFromP12(input.p12, password);
+      privateKeyPem = await adapters.openGoogleKey(input.p12, password);
     } catch (error) {
       failed('p12', error, 'p12-unreadable');
     }
@@ -156,15 +153,7 @@ export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
     // A token for the test user by domain-wide delegation.
     if (privateKeyPem !== null && emailOk && testUserOk) {
       try {
-        const google = new GoogleCalendarAdapter({
-          serviceAccountEmail,
-          privateKeyPem,
-          rootUrl: config.google.rootUrl,
-          tokenUrl: config.google.tokenUrl,
-          sleep,
-          clock,
-          logger,
-        });
+        const google = await adapters.makeCalendar({ serviceAccountEmail, privateKeyPem });
         await google.checkDelegation(testUserEmail);
       } catch (error) {
         failed('google', error);
@@ -180,22 +169,11 @@ export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
     let severaScopes: readonly string[] = [];
     if (severaClientId !== '' && input.severaClientSecret !== '') {
       try {
-        const client = new SeveraHttpClient({
+        const severa = await adapters.makeSevera({
           clientId: severaClientId,
           clientSecret: input.severaClientSecret,
-          baseUrl: config.severa.apiUrl,
-          clock,
-          sleep,
-          logger,
-          rateLimiter:
-            options.severaRateLimiter ??
-            sharedRateLimiter(`${config.severa.apiUrl}|${severaClientId}`, {
-              ratePerSecond: config.severa.ratePerSecond,
-              clock,
-              sleep,
-            }),
         });
-        const access = await client.checkAccess();
+        const access = await severa.checkAccess();
         severaScopes = access.grantedScopes;
         const missing = SEVERA_SYNC_SCOPES.filter((s) => !access.grantedScopes.includes(s));
         if (missing.length > 0) {
@@ -205,7 +183,7 @@ export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
             `The Severa API credential lacks the API scope ${missing.map((s) => `"${s}"`).join(', ')}. An administrator adds it in Severa → Settings → Integrations → REST API: edit this integration's client credential and tick the scope (the sync needs ${SEVERA_SYNC_SCOPES.join(', ')}).`,
           );
         } else {
-          types = await new SeveraAdapter({ client, clock, logger }).listActivityTypes();
+          types = await severa.listActivityTypes();
         }
       } catch (error) {
         failed('severa', error);

@@ -3,23 +3,18 @@
  * several of them make (the organisation's configuration, a person in Severa and in the directory).
  */
 import type { SeveraUserLookup } from '../../adapters/severa/severa.adapter.js';
-import type { RateLimiter } from '../../adapters/throttle.js';
 import { canonicalInstant, type SyncUser } from '../../domain/index.js';
-import type { Logger, OrgConfig, Sleep, UserRecord } from '../../ports/index.js';
+import type { Logger, OrgConfig, UserRecord } from '../../ports/index.js';
 import type { Container } from '../container.js';
 import { OperatorError } from './errors.js';
 
 /** What the operator needs from the composition root. */
 export type OperatorContainer = Pick<
   Container,
-  'config' | 'logger' | 'clock' | 'stores' | 'secrets' | 'publisher' | 'severa' | 'calendar'
+  'config' | 'logger' | 'clock' | 'stores' | 'secrets' | 'publisher' | 'adapters' | 'severa' | 'calendar'
 >;
 
 export interface OperatorOptions {
-  /** Waits between retries of the setup checks (real waits by default). */
-  readonly sleep?: Sleep;
-  /** Pace of the setup's Severa calls (the process-wide limiter of the credential by default). */
-  readonly severaRateLimiter?: RateLimiter;
   /** How long a full resync may hold the person's lease while it clears the sync token. */
   readonly resyncLeaseMs?: number;
 }
