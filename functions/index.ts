@@ -215,7 +215,7 @@ async function consoleDeps(logger: ReturnType<typeof invocationLogger>): Promise
     // Loaded on the console's first call: the other functions never pay for the operator's modules.
     const [{ consoleAuthenticator }, { createOperator }, { createIdTokenVerifier }] = await Promise.all([
       import('../shared/app/console-api.js'),
-      import('../shared/app/operator.js'),
+      import('../shared/app/operator/index.js'),
       import('../shared/adapters/identity/id-token-verifier.js'),
     ]);
     const settings = c.config.console;

@@ -1,6 +1,6 @@
 /**
  * The operator CLI: `npm run cli -- <command> [options]` (run directly: `node --import tsx scripts/cli.ts …`).
- * A thin shell over shared/app/operator.ts: parses arguments (node:util `parseArgs`), loads the configuration once,
+ * A thin shell over shared/app/operator/: parses arguments (node:util `parseArgs`), loads the configuration once,
  * runs one operation, prints the result for a person (or JSON with `--json`), and closes its clients.
  *
  * Exit codes: 0 success, 2 usage error (the usage text is printed), 1 refused or failed (the actionable messages
@@ -32,7 +32,7 @@ import {
   type Operator,
   type OrgSetupInput,
   type UserStatusView,
-} from '../shared/app/operator.js';
+} from '../shared/app/operator/index.js';
 import {
   DEAD_LETTER_LIMITS,
   PubSubDeadLetterQueue,

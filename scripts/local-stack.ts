@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 
 import { createContainer, type Container } from '../shared/app/container.js';
-import { createOperator, type Operator } from '../shared/app/operator.js';
+import { createOperator, type Operator } from '../shared/app/operator/index.js';
 import { maintain } from '../shared/app/sync-tick.js';
 import { sendSeveraNotice } from '../shared/app/webhook-signature.js';
 import {

@@ -27,7 +27,7 @@ import { z } from 'zod';
 import type { ActivityType } from '../domain/index.js';
 import type { AuditEntry, AuditLog, Logger } from '../ports/index.js';
 import type { HttpResult } from './http-handlers.js';
-import { OperatorError, SetupValidationError, type Operator } from './operator.js';
+import { OperatorError, SetupValidationError, type Operator } from './operator/index.js';
 
 /** Who a verified token says is asking. */
 export interface ConsoleIdentity {

@@ -38,6 +38,33 @@ export interface ContainerOverrides {
   readonly onStep?: (step: string) => void;
 }
 
+/** A service account and its private key (PEM), as {@link AdapterFactories.openGoogleKey} opened it. */
+export interface GoogleCredentials {
+  readonly serviceAccountEmail: string;
+  readonly privateKeyPem: string;
+}
+
+/** A Severa REST API client credential. */
+export interface SeveraCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/**
+ * The one place the API clients are built, for given credentials: the stored ones ({@link Container.severa},
+ * {@link Container.calendar}) and the org setup's candidates, checked before anything is saved. Each call builds a
+ * new adapter (with this configuration's URLs, waits, clock, logger and Severa pacing); nothing is cached here.
+ */
+export interface AdapterFactories {
+  /**
+   * The private key (PEM) of a service account's `.p12` key file; Google's default password when none is given.
+   * Throws {@link PermanentError} `configuration` in words an admin can act on; never echoes the key or password.
+   */
+  readonly openGoogleKey: (p12: Buffer, password?: string) => Promise<string>;
+  readonly makeCalendar: (credentials: GoogleCredentials) => Promise<GoogleCalendarAdapter>;
+  readonly makeSevera: (credentials: SeveraCredentials) => Promise<SeveraAdapter>;
+}
+
 export interface Container {
   readonly config: AppConfig;
   readonly logger: Logger;
@@ -45,6 +72,8 @@ export interface Container {
   readonly stores: FirestoreStores;
   readonly secrets: SecretStore;
   readonly publisher: SyncRequestPublisher;
+  /** Builds the API adapters for given credentials (the org setup checks its candidates with them). */
+  readonly adapters: AdapterFactories;
   /** The Severa adapter (its client secret read from the secret source once). */
   severa(): Promise<SeveraAdapter>;
   /** The org's configuration as stored (the service account e-mail and the sync settings). */
@@ -104,14 +133,11 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     });
 
   // The API clients are imported on first use: a function that never calls an API does not load them.
-  const buildSevera = async (): Promise<SeveraAdapter> => {
+  const makeSevera = async ({ clientId, clientSecret }: SeveraCredentials): Promise<SeveraAdapter> => {
     const [{ SeveraHttpClient }, { SeveraAdapter }] = await Promise.all([
       import('../adapters/severa/severa-http.js'),
       import('../adapters/severa/severa.adapter.js'),
     ]);
-    const stored = await stores.orgConfig.getOrgConfig();
-    const clientId = stored?.severaClientId ?? config.severa.clientId;
-    const clientSecret = await secrets.get(SECRET_NAMES.severaClientSecret);
     const client = new SeveraHttpClient({
       clientId,
       clientSecret,
@@ -129,6 +155,33 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     });
     return new SeveraAdapter({ client, clock, logger });
   };
+  const openGoogleKey = async (p12: Buffer, password?: string): Promise<string> => {
+    const { privateKeyPemFromP12 } = await import('../adapters/google-calendar/google-auth.js');
+    return privateKeyPemFromP12(p12, password);
+  };
+  const makeCalendar = async ({
+    serviceAccountEmail,
+    privateKeyPem,
+  }: GoogleCredentials): Promise<GoogleCalendarAdapter> => {
+    const { GoogleCalendarAdapter } = await import('../adapters/google-calendar/google-calendar.adapter.js');
+    return new GoogleCalendarAdapter({
+      serviceAccountEmail,
+      privateKeyPem,
+      rootUrl: config.google.rootUrl,
+      tokenUrl: config.google.tokenUrl,
+      sleep,
+      clock,
+      logger,
+    });
+  };
+  const adapters: AdapterFactories = { openGoogleKey, makeCalendar, makeSevera };
+
+  const buildSevera = async (): Promise<SeveraAdapter> => {
+    const stored = await stores.orgConfig.getOrgConfig();
+    const clientId = stored?.severaClientId ?? config.severa.clientId;
+    const clientSecret = await secrets.get(SECRET_NAMES.severaClientSecret);
+    return makeSevera({ clientId, clientSecret });
+  };
   let severa: Promise<SeveraAdapter> | null = null;
 
   let calendar: Promise<GoogleCalendarAdapter> | null = null;
@@ -143,22 +196,11 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     return stored;
   };
   const buildCalendar = async (): Promise<GoogleCalendarAdapter> => {
-    const [{ privateKeyPemFromP12 }, { GoogleCalendarAdapter }] = await Promise.all([
-      import('../adapters/google-calendar/google-auth.js'),
-      import('../adapters/google-calendar/google-calendar.adapter.js'),
-    ]);
     const { serviceAccountEmail } = await orgConfig();
     const p12 = await secrets.get(SECRET_NAMES.googleP12);
     const password = (await optionalSecret(secrets, SECRET_NAMES.googleP12Password)) ?? undefined;
-    return new GoogleCalendarAdapter({
-      serviceAccountEmail,
-      privateKeyPem: privateKeyPemFromP12(Buffer.from(p12, 'base64'), password),
-      rootUrl: config.google.rootUrl,
-      tokenUrl: config.google.tokenUrl,
-      sleep,
-      clock,
-      logger,
-    });
+    const privateKeyPem = await openGoogleKey(Buffer.from(p12, 'base64'), password);
+    return makeCalendar({ serviceAccountEmail, privateKeyPem });
   };
 
   const container: Container = {
@@ -168,6 +210,7 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     stores,
     secrets,
     publisher,
+    adapters,
     orgConfig,
     severa() {
       severa ??= buildSevera().catch((error: unknown) => {

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 
-import { createOperator, type Operator } from '../../shared/app/operator.js';
-import { RateLimiter } from '../../shared/adapters/throttle.js';
+import { createOperator, type Operator } from '../../shared/app/operator/index.js';
 import { emulatorHost, stopOwnEmulators } from '../support/emulators.js';
 import { DEMO_TYPES, LiveOrg, PEOPLE, type Person } from '../support/live-org.js';
 
@@ -18,10 +17,7 @@ const DELETED = 25;
 async function start(): Promise<{ org: LiveOrg; operator: Operator } | { skip: string }> {
   const org = await LiveOrg.start({ syncing: ['aino', 'ben', 'cecilia'] });
   if ('skip' in org) return org;
-  const operator = createOperator(org.container, {
-    sleep: () => Promise.resolve(),
-    severaRateLimiter: new RateLimiter({ ratePerSecond: Number.POSITIVE_INFINITY }),
-  });
+  const operator = createOperator(org.container);
   return { org, operator };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The operator's application service (shared/app/operator.ts) and the CLI over it, on real infrastructure: the
+ * The operator's application service (shared/app/operator/) and the CLI over it, on real infrastructure: the
  * production composition root on the Severa and Google Calendar simulators and the official Firestore emulator,
  * secrets in a temporary secrets file (EnvSecretSource), sync requests in the in-memory publisher so a test
  * decides when the worker runs them.
@@ -30,7 +30,7 @@ import {
   type Operator,
   type OrgSetupInput,
   type SetupProblem,
-} from '../../shared/app/operator.js';
+} from '../../shared/app/operator/index.js';
 import { handleSyncRequest } from '../../shared/app/sync-worker.js';
 import { SECRET_NAMES, parseConfig } from '../../shared/config.js';
 import { createMemoryLogger } from '../../shared/observability/logger.js';
@@ -214,7 +214,8 @@ class World {
       sleep: noSleep,
       severaRateLimiter: unlimited,
     });
-    this.operator = createOperator(this.container, { sleep: noSleep, severaRateLimiter: unlimited });
+    // The setup's checks build their clients through the container's factories: no waits, no pacing either.
+    this.operator = createOperator(this.container);
   }
 
   static async start(options: { delegatedScopes?: string[]; pushAddress?: string } = {}): Promise<World> {

@@ -41,7 +41,7 @@ import {
   type Operator,
   type OrgSetupInput,
   type UserStatusView,
-} from '../../../shared/app/operator.js';
+} from '../../../shared/app/operator/index.js';
 import type {
   DeadLetter,
   DeadLetterListing,

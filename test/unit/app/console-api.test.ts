@@ -17,7 +17,7 @@ import {
   SetupValidationError,
   type Operator,
   type UserStatusView,
-} from '../../../shared/app/operator.js';
+} from '../../../shared/app/operator/index.js';
 import { createMemoryLogger } from '../../../shared/observability/logger.js';
 
 const DOMAIN = 'example.com';

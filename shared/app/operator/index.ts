@@ -1,0 +1,51 @@
+/**
+ * The operator's application service: what the CLI (`npm run cli -- …`) does today and the settings page will do
+ * later. Every operation returns data and prints nothing; failures are typed ({@link OperatorError},
+ * {@link SetupValidationError}, or the adapters' own `SyncError`s) with messages a person can act on.
+ *
+ * - S1 org setup: {@link Operator.setupOrg} checks everything before it saves anything, then saves the secrets and the
+ *   OrgConfig (`org-setup.ts`).
+ * - S2 opt-in: {@link Operator.enableUser} only while the organisation is switched on; the person is matched by
+ *   e-mail (case-insensitively) in Severa and Google must issue a delegated token for them.
+ * - B1 preview: {@link Operator.previewUser} plans a run with nothing written (the runner's dry run, over read-only
+ *   views of the store and both APIs, so even a runner bug cannot write).
+ * - B7 status and resync: {@link Operator.listStatuses}, {@link Operator.userStatus}, {@link Operator.resync}.
+ *
+ * No secret value (P12 bytes, its password, the Severa client secret, tokens, a push channel's token) is ever
+ * returned, logged or put into a message.
+ *
+ * One file per use case group, composed here into the {@link Operator} the CLI and the console API use:
+ * `org-setup.ts` (S1), `people.ts` (S2 opt-in, B7 status, B3 hold decisions), `preview-resync.ts` (B1, B7 resync),
+ * `errors.ts` (the typed refusals), `shared.ts` (what they take from the composition root, and shared lookups).
+ */
+import { orgSetupUseCases, type OrgSetupUseCases } from './org-setup.js';
+import { peopleUseCases, type PeopleUseCases } from './people.js';
+import { previewResyncUseCases, type PreviewResyncUseCases } from './preview-resync.js';
+import { operatorContext, type OperatorContainer, type OperatorOptions } from './shared.js';
+
+export {
+  OPERATOR_ERROR_CODES,
+  OperatorError,
+  SETUP_CHECKS,
+  SetupValidationError,
+  type OperatorErrorCode,
+  type SetupCheck,
+  type SetupProblem,
+} from './errors.js';
+export type { OrgSetupInput, OrgSetupResult, OrgView, SecretPresence } from './org-setup.js';
+export type { DisableUserResult, EnableUserResult, HoldDecisionResult, UserStatusView } from './people.js';
+export {
+  ReadOnlyCalendar,
+  ReadOnlySevera,
+  ReadOnlyStore,
+  type PreviewResult,
+  type ResyncResult,
+} from './preview-resync.js';
+export type { OperatorContainer, OperatorOptions } from './shared.js';
+
+export interface Operator extends OrgSetupUseCases, PeopleUseCases, PreviewResyncUseCases {}
+
+export function createOperator(container: OperatorContainer, options: OperatorOptions = {}): Operator {
+  const ctx = operatorContext(container, options);
+  return { ...orgSetupUseCases(ctx), ...peopleUseCases(ctx), ...previewResyncUseCases(ctx) };
+}

@@ -1,0 +1,106 @@
+/**
+ * What the operator's use cases share: what they take from the composition root, their options, and the lookups
+ * several of them make (the organisation's configuration, a person in Severa and in the directory).
+ */
+import type { SeveraUserLookup } from '../../adapters/severa/severa.adapter.js';
+import { canonicalInstant, type SyncUser } from '../../domain/index.js';
+import type { Logger, OrgConfig, UserRecord } from '../../ports/index.js';
+import type { Container } from '../container.js';
+import { OperatorError } from './errors.js';
+
+/** What the operator needs from the composition root. */
+export type OperatorContainer = Pick<
+  Container,
+  'config' | 'logger' | 'clock' | 'stores' | 'secrets' | 'publisher' | 'adapters' | 'severa' | 'calendar'
+>;
+
+export interface OperatorOptions {
+  /** How long a full resync may hold the person's lease while it clears the sync token. */
+  readonly resyncLeaseMs?: number;
+}
+
+export const EMAIL_RE = /^[^@\s]+@[^@\s]+$/;
+/** How long a full resync holds the person's lease while it clears the sync token. */
+export const DEFAULT_RESYNC_LEASE_MS = 60_000;
+
+export function normaliseEmail(email: string, what = 'e-mail'): string {
+  const address = email.trim().toLowerCase();
+  if (!EMAIL_RE.test(address)) {
+    // What was typed is not repeated: it may be a secret entered in the wrong place (issue 10 #7).
+    throw new OperatorError('invalid-input', `That is not an ${what} address.`);
+  }
+  return address;
+}
+
+/** The composition root's parts with the operator's own logger, and the lookups the use cases share. */
+export interface OperatorContext {
+  readonly container: OperatorContainer;
+  readonly options: OperatorOptions;
+  /** The operator's logger (`component: operator`). */
+  readonly log: Logger;
+  /** The clock's now as a canonical instant. */
+  readonly nowIso: () => string;
+  /** The organisation's configuration, or the refusal: it is not set up yet. */
+  readonly requireOrg: () => Promise<OrgConfig>;
+  /** The organisation's configuration, or the refusal: it is not set up, or switched off. */
+  readonly requireEnabledOrg: () => Promise<OrgConfig>;
+  /** The Severa user of an e-mail (S2), or the refusal in words. */
+  readonly activeSeveraUser: (address: string) => Promise<SyncUser>;
+  /** A person in the directory by e-mail (case-insensitive), or null. */
+  readonly directoryUser: (address: string) => Promise<UserRecord | null>;
+}
+
+export function operatorContext(container: OperatorContainer, options: OperatorOptions): OperatorContext {
+  const { logger, clock, stores } = container;
+  const log = logger.child({ component: 'operator' });
+  const nowIso = () => canonicalInstant(clock.now().toISOString());
+
+  async function requireOrg(): Promise<OrgConfig> {
+    const org = await stores.orgConfig.getOrgConfig();
+    if (org === null) {
+      throw new OperatorError(
+        'org-not-set-up',
+        'The organisation is not set up yet: an administrator runs the org setup first (npm run cli -- org setup …).',
+      );
+    }
+    return org;
+  }
+
+  async function requireEnabledOrg(): Promise<OrgConfig> {
+    const org = await requireOrg();
+    if (!org.enabled) {
+      throw new OperatorError(
+        'org-disabled',
+        'The integration is switched off for the organisation, so nobody can switch their sync on: an administrator switches it on first (npm run cli -- org enable).',
+      );
+    }
+    return org;
+  }
+
+  /** The Severa user of an e-mail (S2), or the refusal in words. */
+  async function activeSeveraUser(address: string): Promise<SyncUser> {
+    const severa = await container.severa();
+    const found: SeveraUserLookup = await severa.lookupUserByEmail(address);
+    if (found.kind === 'not-found') {
+      throw new OperatorError(
+        'user-not-found',
+        `No Severa user has the e-mail ${address}, so there is nobody to sync with. People are matched by e-mail: the Severa user's e-mail must be the same as the Google account's (letter case does not matter). Correct the e-mail in Severa (Settings → Users) and try again.`,
+      );
+    }
+    if (found.kind === 'inactive') {
+      throw new OperatorError(
+        'user-inactive',
+        `The Severa user with the e-mail ${address} is inactive, so nothing is synced for them. A Severa administrator reactivates the user first (Settings → Users).`,
+      );
+    }
+    return found.user;
+  }
+
+  /** A person in the directory by e-mail (case-insensitive), or null. */
+  async function directoryUser(address: string): Promise<UserRecord | null> {
+    const all = await stores.users.listUsers();
+    return all.find((u) => u.email.toLowerCase() === address) ?? null;
+  }
+
+  return { container, options, log, nowIso, requireOrg, requireEnabledOrg, activeSeveraUser, directoryUser };
+}
