@@ -1131,6 +1131,14 @@ function checkInvariants(model: Model, world: World): void {
     // Entries a side refused for good (issue 9 #8) are left as they are, and shown with the entry on the status.
     const refusals = world.store.refusalsOf(user.severaUserGuid);
     const refused = (key: string) => refusals.some((r) => r.key === key);
+    // A pairing of this event with the activity another attendee's copy is linked to (B5), refused by Google for
+    // good: the refusal is the activity's (`pair:<guid>`), and the event waits, noted.
+    const refusedPairing = (googleId: string) =>
+      world.store
+        .allLinks()
+        .some(
+          (l) => l.googleId === googleId && l.user !== user.severaUserGuid && refused(`pair:${l.severaGuid}`),
+        );
     const noted = new Set((world.store.statusOf(user.severaUserGuid).notes ?? []).map((n) => n.title));
     for (const r of refusals)
       assert.ok(noted.has(r.title === '' ? '(No title)' : r.title), `${r.key} refused but not shown`);
@@ -1238,7 +1246,10 @@ function checkInvariants(model: Model, world: World): void {
         if (asOccurrences) {
           for (const o of occurrences) {
             assert.ok(
-              linkedGoogle.has(o.id) || world.released(user, o.id) || refused(`google:${o.id}`),
+              linkedGoogle.has(o.id) ||
+                world.released(user, o.id) ||
+                refused(`google:${o.id}`) ||
+                refusedPairing(o.id),
               `${user.email}: occurrence ${o.id} of ${e.id} not synced`,
             );
           }
