@@ -537,6 +537,32 @@ function holdWords(hold) {
   return `${plural(hold.deletions, 'deletion')} held since ${when(hold.since)} (${HOLD_REASONS[hold.reason] ?? hold.reason}): ${decided}.`;
 }
 
+/** What a hold would delete, folded away under its count (B3: the administrator decides knowing what goes). */
+function heldItems(hold) {
+  if (hold.items.length === 0) return '';
+  const more = hold.deletions - hold.items.length;
+  return h(
+    'details',
+    { className: 'held-items' },
+    h('summary', { text: 'What would be deleted' }),
+    h(
+      'ul',
+      { className: 'plain' },
+      hold.items.map((item) =>
+        h(
+          'li',
+          {},
+          h('span', { className: 'entry-title', text: item.title === '' ? '(No title)' : item.title }),
+          `${item.date === null ? '' : ` · ${item.date}`} · from ${item.from === 'google' ? 'Google' : 'Severa'}`,
+        ),
+      ),
+      more > 0
+        ? h('li', { className: 'muted', text: `and ${plural(more, 'more entry', 'more entries')}` })
+        : '',
+    ),
+  );
+}
+
 async function onSyncToggle() {
   const person = state.me?.person;
   if (!person) return;
@@ -678,6 +704,17 @@ async function loadRecentChanges() {
 
 // ---- Audit ------------------------------------------------------------------------------------------------------
 
+/** A list of short lines, or a dash when there are none. */
+function lines(items) {
+  return items.length === 0
+    ? '—'
+    : h(
+        'ul',
+        { className: 'plain' },
+        items.map((text) => h('li', { text })),
+      );
+}
+
 function auditTable(entries) {
   return labelled(
     h(
@@ -690,7 +727,7 @@ function auditTable(entries) {
         h(
           'tr',
           {},
-          ['When', 'What', 'Why', 'Field decisions', 'Severa activity', 'Google event'].map((t) =>
+          ['When', 'Entry', 'What and why', 'Changes applied', 'Severa activity / Google event'].map((t) =>
             h('th', { scope: 'col', text: t }),
           ),
         ),
@@ -703,21 +740,25 @@ function auditTable(entries) {
             'tr',
             {},
             h('td', { text: when(e.at) }),
-            h('td', { text: KIND_WORDS[e.kind] ?? e.kind }),
-            h('td', { text: e.why }),
             h(
               'td',
               {},
-              e.decisions.length === 0
-                ? '—'
-                : h(
-                    'ul',
-                    { className: 'plain' },
-                    e.decisions.map((d) => h('li', { text: d })),
-                  ),
+              h('span', { className: 'entry-title', text: e.title === '' ? '—' : e.title }),
+              e.date === null ? '' : h('span', { className: 'muted block', text: e.date }),
             ),
-            h('td', { className: 'id', text: e.severaGuid ?? '—' }),
-            h('td', { className: 'id', text: e.googleId ?? '—' }),
+            h(
+              'td',
+              {},
+              h('span', { className: 'block', text: KIND_WORDS[e.kind] ?? e.kind }),
+              h('span', { className: 'muted block', text: e.why }),
+            ),
+            h('td', {}, lines([...e.changes, ...e.decisions])),
+            h(
+              'td',
+              { className: 'id' },
+              h('span', { className: 'block', text: e.severaGuid ?? '—' }),
+              h('span', { className: 'block', text: e.googleId ?? '—' }),
+            ),
           ),
         ),
       ),
@@ -769,7 +810,17 @@ function renderAudit() {
     const at = new Date(e.at).getTime();
     if (at < fromMs || at >= toMs) return false;
     if (text === '') return true;
-    return [e.kind, KIND_WORDS[e.kind] ?? '', e.why, e.severaGuid ?? '', e.googleId ?? '', ...e.decisions]
+    return [
+      e.title,
+      e.date ?? '',
+      e.kind,
+      KIND_WORDS[e.kind] ?? '',
+      e.why,
+      e.severaGuid ?? '',
+      e.googleId ?? '',
+      ...e.changes,
+      ...e.decisions,
+    ]
       .join('\n')
       .toLowerCase()
       .includes(text);
@@ -904,8 +955,8 @@ function healthRow(p) {
     h('td', { text: when(p.lastSuccessAt) }),
     h('td', { text: String(p.pendingRetries) }),
     h('td', { text: when(p.channelExpiresAt, 'no channel') }),
-    h('td', { text: p.hold === null ? '—' : holdWords(p.hold) }),
-    h('td', { className: 'row-actions' }, actions.length === 0 ? '—' : actions),
+    h('td', {}, p.hold === null ? '—' : [h('span', { text: holdWords(p.hold) }), heldItems(p.hold)]),
+    h('td', {}, actions.length === 0 ? '—' : h('div', { className: 'row-actions' }, actions)),
   );
 }
 

@@ -31,6 +31,7 @@ import {
   createOperator,
   type Operator,
   type OrgSetupInput,
+  type HeldItemView,
   type UserStatusView,
 } from '../shared/app/operator/index.js';
 import {
@@ -1116,6 +1117,7 @@ function statusText(v: UserStatusView): string {
             `  Held deletions:   ${v.hold.deletions} (${v.hold.reason}, since ${v.hold.since}); decide with one of:`,
             `    apply them:     npm run cli -- user hold confirm ${v.email}`,
             `    restore them:   npm run cli -- user hold reject ${v.email}`,
+            ...heldItemLines(v.hold.items, v.hold.deletions),
           ]
         : [
             `  Held deletions:   ${v.hold.deletions} (${v.hold.reason}, since ${v.hold.since}; ` +
@@ -1123,6 +1125,19 @@ function statusText(v: UserStatusView): string {
           ]),
     `  Message:          ${dash(v.message)}`,
   ]);
+}
+
+/** The first held deletions by title and day, and how many more there are. */
+function heldItemLines(items: readonly HeldItemView[], total: number): string[] {
+  const shown = items.slice(0, 10);
+  return [
+    ...shown.map(
+      (i) =>
+        `    would delete:   "${i.title === '' ? '(No title)' : i.title}"${i.date === null ? '' : ` (${i.date})`} ` +
+        `from ${i.from === 'google' ? 'Google' : 'Severa'}`,
+    ),
+    ...(total > shown.length ? [`    … and ${total - shown.length} more`] : []),
+  ];
 }
 
 function statusTable(views: readonly UserStatusView[]): string[] {

@@ -139,15 +139,28 @@ function parseBody<T>(
   };
 }
 
-function auditView(entries: readonly AuditEntry[]) {
-  return entries.map((e) => ({
-    at: e.at,
-    kind: e.kind,
-    severaGuid: e.severaGuid,
-    googleId: e.googleId,
-    why: e.why,
-    decisions: e.decisions,
-  }));
+/**
+ * A person's audit trail as the page shows it. Someone else (an administrator) sees a private entry's title and
+ * changes as "Private entry": what the sync did and why stay visible, what the entry is about does not.
+ */
+function auditView(entries: readonly AuditEntry[], own: boolean) {
+  return entries.map((e) => {
+    const hidden = e.private && !own;
+    return {
+      at: e.at,
+      kind: e.kind,
+      title: hidden ? 'Private entry' : e.title,
+      date: e.date,
+      private: e.private,
+      changes: hidden
+        ? e.changes.filter((c) => c.startsWith('written to ') || c.startsWith('made '))
+        : e.changes,
+      severaGuid: e.severaGuid,
+      googleId: e.googleId,
+      why: e.why,
+      decisions: e.decisions,
+    };
+  });
 }
 
 /** Answers one console API request. Never throws: every failure is an answer. */
@@ -253,7 +266,7 @@ async function route(
     if (what === 'audit') {
       const wrong = allow('GET');
       if (wrong) return wrong;
-      return json(200, { entries: await auditOf(deps, me.email) });
+      return json(200, { entries: await auditOf(deps, me.email, true) });
     }
     return error(404, 'No such page.');
   }
@@ -316,7 +329,7 @@ async function route(
       if (action === 'audit') {
         const wrong = allow('GET');
         if (wrong) return wrong;
-        return json(200, { entries: await auditOf(deps, email) });
+        return json(200, { entries: await auditOf(deps, email, email === me.email) });
       }
       if (action === 'resync') {
         const wrong = allow('POST');
@@ -351,10 +364,10 @@ async function route(
   return error(404, 'No such page.');
 }
 
-async function auditOf(deps: ConsoleApiDeps, email: string) {
+async function auditOf(deps: ConsoleApiDeps, email: string, own: boolean) {
   const status = await deps.operator.userStatus(email);
   if (status.severaUserGuid === null) return [];
-  return auditView(await deps.audit.listForUser(status.severaUserGuid, MAX_AUDIT));
+  return auditView(await deps.audit.listForUser(status.severaUserGuid, MAX_AUDIT), own);
 }
 
 /**

@@ -364,6 +364,10 @@ async function recordAudit(
     googleId: a.googleId,
     why: a.why,
     decisions: a.decisions.map((d) => `${d.field}: ${d.winner} (${d.reason})`),
+    title: a.summary.title,
+    date: a.summary.date,
+    private: a.summary.isPrivate,
+    changes: a.summary.changes,
     expiresAt,
   }));
   try {

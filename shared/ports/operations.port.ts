@@ -75,6 +75,14 @@ export interface AuditEntry {
   readonly why: string;
   /** Field-level decisions of a merge, in words (B6). */
   readonly decisions: readonly string[];
+  /** The entry's title ('' when it has none, or for a decision that concerns no one entry). */
+  readonly title: string;
+  /** The entry's first day (`YYYY-MM-DD`), when known. */
+  readonly date: string | null;
+  /** A private entry: its title is shown to the person only. */
+  readonly private: boolean;
+  /** Each change applied, in words ("title: “A” → “B”", "written to Google"). */
+  readonly changes: readonly string[];
   /** TTL field: the store deletes the entry after this instant. */
   readonly expiresAt: string;
 }

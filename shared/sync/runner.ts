@@ -42,6 +42,7 @@ import type {
 import { matchKey } from './matching.js';
 import type { FieldDecision } from './merge.js';
 import { parseInstanceId } from './recurrence/index.js';
+import { auditSummary, type AuditSummary } from './audit-summary.js';
 import { pairAction, planSync, refusalOf, type Action, type Plan, type UpdateAction } from './plan-sync.js';
 import type { SyncSettings } from './settings.js';
 import { occurrencePrivacy } from './google-side.js';
@@ -78,6 +79,8 @@ export interface AppliedAction {
   readonly googleId: string | null;
   readonly why: string;
   readonly decisions: readonly FieldDecision[];
+  /** The entry it was about and each change applied (audit-summary.ts). */
+  readonly summary: AuditSummary;
 }
 
 export interface SyncRunOptions {
@@ -843,6 +846,9 @@ async function apply(
     googleId: string | null,
     decisions: readonly FieldDecision[] = [],
   ) => {
+    // An update that wrote to neither calendar (a new version with the same content) is no change to record.
+    const summary = auditSummary(action);
+    if (summary === null) return;
     deps.onApplied?.({
       user: user.severaUserGuid,
       kind: action.kind,
@@ -850,6 +856,7 @@ async function apply(
       googleId,
       why: action.why,
       decisions,
+      summary,
     });
   };
   switch (action.kind) {
@@ -1302,15 +1309,15 @@ interface OpenHold {
 /** What a person (and the administrator who decides) reads about a hold (B3, B7). */
 function holdWords(user: SyncUser, hold: OpenHold): string {
   const decide =
-    `An administrator applies them with "npm run cli -- user hold confirm ${user.email}", or restores the ` +
-    `entries with "npm run cli -- user hold reject ${user.email}".`;
+    "An administrator confirms them, or releases them to restore the entries, on the console's Health page " +
+    `(or with "npm run cli -- user hold confirm ${user.email}" or "… reject").`;
   const what =
     hold.reason === 'google-listing-empty'
       ? `Google returned an empty calendar for ${user.email} while ${hold.count} synced entries exist: their ` +
         'deletion is held.'
       : `${hold.count} deletions are held for ${user.email}: together they would delete ${hold.count} of ` +
         `${hold.links} synced entries at once.`;
-  return `${what} Nothing was deleted, and everything else keeps syncing (held since ${hold.since}). ${decide}`;
+  return `${what} Nothing was deleted, and everything else keeps syncing. ${decide}`;
 }
 
 /**

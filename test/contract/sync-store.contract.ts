@@ -184,6 +184,10 @@ function auditEntry(user: string, minutes: number, kind = 'create-google'): Audi
     googleId: null,
     why: `because ${minutes}`,
     decisions: minutes % 2 === 0 ? [] : ['title: Severa wins (latest)', 'notes: merged'],
+    title: `Entry ${minutes}`,
+    date: minutes % 2 === 0 ? '2026-03-02' : null,
+    private: minutes % 3 === 0,
+    changes: minutes % 2 === 0 ? [] : ['title: “A” → “B”', 'written to Google'],
     expiresAt: '2026-06-01T00:00:00.123Z',
   };
 }

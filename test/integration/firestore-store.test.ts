@@ -158,6 +158,10 @@ if ('skip' in emulator) {
           googleId: null,
           why: 'new in Severa',
           decisions: [],
+          title: 'Standup',
+          date: '2026-03-02',
+          private: false,
+          changes: [],
           expiresAt: '2026-06-01T00:00:00Z',
         },
       ]);
@@ -167,6 +171,31 @@ if ('skip' in emulator) {
       assert.equal((entry.get('expiresAt') as Timestamp).toMillis(), Date.parse('2026-06-01T00:00:00Z'));
       const message = await layout.message('m-1').get();
       assert.equal((message.get('expiresAt') as Timestamp).toMillis(), Date.parse('2026-03-09T08:00:00Z'));
+    });
+
+    it('reads an audit entry written before entries had a title and changes, with those empty', async () => {
+      const orgId = nextOrg();
+      const { audit } = firestoreStores({ firestore: dbA, orgId });
+      await new OrgLayout(dbA, orgId)
+        .audit('user-a')
+        .doc()
+        .set({
+          user: 'user-a',
+          at: '2026-03-02T08:00:00Z',
+          atMs: Date.parse('2026-03-02T08:00:00Z'),
+          kind: 'update',
+          severaGuid: 's1',
+          googleId: 'g1',
+          why: 'changed in Severa',
+          decisions: [],
+          expiresAt: Timestamp.fromMillis(Date.parse('2026-06-01T00:00:00Z')),
+          expiresAtText: '2026-06-01T00:00:00Z',
+        });
+      const [entry] = await audit.listForUser('user-a', 5);
+      assert.deepEqual(
+        { title: entry?.title, date: entry?.date, private: entry?.private, changes: entry?.changes },
+        { title: '', date: null, private: false, changes: [] },
+      );
     });
 
     it('keeps organisations apart', async () => {

@@ -362,6 +362,11 @@ export const storedAuditSchema: z.ZodType<AuditEntry> = z
     googleId: nullableStr,
     why: str,
     decisions: z.array(str),
+    // Entries written before the audit named its entry and changes read back without them.
+    title: str.default(''),
+    date: nullableStr.default(null),
+    private: z.boolean().default(false),
+    changes: z.array(str).default([]),
     expiresAt: z.instanceof(Timestamp),
     expiresAtText: str,
   })

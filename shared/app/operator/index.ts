@@ -33,7 +33,14 @@ export {
   type SetupProblem,
 } from './errors.js';
 export type { OrgSetupInput, OrgSetupResult, OrgView, SecretPresence } from './org-setup.js';
-export type { DisableUserResult, EnableUserResult, HoldDecisionResult, UserStatusView } from './people.js';
+export type {
+  DisableUserResult,
+  EnableUserResult,
+  HeldItemView,
+  HoldDecisionResult,
+  UserStatusView,
+} from './people.js';
+export { HELD_ITEMS_SHOWN } from './people.js';
 export {
   ReadOnlyCalendar,
   ReadOnlySevera,

@@ -8,11 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { PermanentError, type SyncUser } from '../../domain/index.js';
 import type {
   DeletionHold,
+  HeldDeletion,
   HoldReason,
   UserRecord,
   UserSyncState,
   UserSyncStatus,
 } from '../../ports/index.js';
+import { auditSummary } from '../../sync/audit-summary.js';
 import { DEFAULT_TICK_OPTIONS, renewChannel } from '../sync-tick.js';
 import { DEFAULT_WORKER_OPTIONS, leaseKey } from '../sync-worker.js';
 import { OperatorError } from './errors.js';
@@ -52,6 +54,11 @@ export interface UserStatusView {
     readonly since: string;
     readonly deletions: number;
     readonly decision: DeletionHold['decision'];
+    /**
+     * What would be deleted (the first {@link HELD_ITEMS_SHOWN}): each entry's title as last synced ("Private entry"
+     * for a private one), its day, and the calendar it would go from.
+     */
+    readonly items: readonly HeldItemView[];
   };
   /**
    * The last success is older than the cycle allows (every person is synced at least once per safety interval):
@@ -61,6 +68,18 @@ export interface UserStatusView {
   /** While a first sync runs: how many of its planned changes are done, of how many. */
   readonly progress: { readonly done: number; readonly total: number } | null;
 }
+
+/** One held deletion as a status shows it. */
+export interface HeldItemView {
+  readonly title: string;
+  /** `YYYY-MM-DD`, the entry's first day. */
+  readonly date: string | null;
+  /** Where the entry would be deleted: its Google event (`google`) or its Severa activity (`severa`). */
+  readonly from: 'google' | 'severa';
+}
+
+/** A status lists this many held deletions; the count says how many there are in all. */
+export const HELD_ITEMS_SHOWN = 50;
 
 export interface HoldDecisionResult {
   readonly user: SyncUser;
@@ -94,10 +113,22 @@ export function peopleUseCases(ctx: OperatorContext): PeopleUseCases {
   const behindAfterMs = config.intervals.safetySyncMs + BEHIND_MARGIN_MS;
 
   async function statusOf(email: string, user: UserRecord | null): Promise<UserStatusView> {
-    if (user === null) return statusView(email, null, OFF_STATUS, null);
+    if (user === null) return statusView(email, null, OFF_STATUS, null, []);
     const guid = user.severaUserGuid;
     const [status, hold] = await Promise.all([stores.store.getStatus(guid), stores.store.getHold(guid)]);
-    return statusView(email, user, status, hold);
+    const items = hold === null ? [] : heldItems(await stores.store.listHeld(guid));
+    return statusView(email, user, status, hold, items);
+  }
+
+  function heldItems(held: readonly HeldDeletion[]): HeldItemView[] {
+    return held.slice(0, HELD_ITEMS_SHOWN).map((h) => {
+      const summary = auditSummary({ kind: 'unlink', link: h.link, why: '' });
+      return {
+        title: summary?.isPrivate === true ? 'Private entry' : (summary?.title ?? ''),
+        date: summary?.date ?? null,
+        from: h.side,
+      };
+    });
   }
 
   function statusView(
@@ -105,6 +136,7 @@ export function peopleUseCases(ctx: OperatorContext): PeopleUseCases {
     user: UserRecord | null,
     status: UserSyncStatus,
     hold: DeletionHold | null,
+    items: readonly HeldItemView[],
   ): UserStatusView {
     const enabled = user?.enabled ?? false;
     const message =
@@ -126,7 +158,13 @@ export function peopleUseCases(ctx: OperatorContext): PeopleUseCases {
       hold:
         hold === null
           ? null
-          : { reason: hold.reason, since: hold.since, deletions: hold.deletions, decision: hold.decision },
+          : {
+              reason: hold.reason,
+              since: hold.since,
+              deletions: hold.deletions,
+              decision: hold.decision,
+              items,
+            },
       behindSince: enabled ? behindSince(status) : null,
       progress: enabled && status.state === 'initial' ? (status.progress ?? null) : null,
     };
@@ -309,6 +347,10 @@ export function peopleUseCases(ctx: OperatorContext): PeopleUseCases {
           googleId: null,
           why: `${by} ${what} ${hold.deletions} held deletions (${hold.reason}, held since ${hold.since})`,
           decisions: [],
+          title: '',
+          date: null,
+          private: false,
+          changes: [],
           expiresAt: new Date(Date.parse(decidedAt) + DEFAULT_WORKER_OPTIONS.auditTtlMs).toISOString(),
         },
       ]);

@@ -619,6 +619,7 @@ describe('cli: runCli exit codes and output', () => {
               since: '2026-11-24T06:00:00Z',
               deletions: 250,
               decision: null,
+              items: [{ title: 'Standup', date: '2026-11-24', from: 'google' }],
             },
             behindSince: '2026-11-24T05:00:00Z',
           }),
