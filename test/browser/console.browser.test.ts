@@ -389,6 +389,84 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
   });
 
   it(
+    'a change Ben makes in Severa reaches his calendar, shows in his last changes and in his audit trail',
+    STEP,
+    async () => {
+      await signInAs(BEN);
+      // One of his activities, synced to his calendar (made here, so that its dates never fall out of the window).
+      const [start, end] = slot(9, 15);
+      const oldTitle = 'Roadmap review';
+      const guid = await inSevera(
+        'create',
+        '--as',
+        'ben',
+        '--title',
+        oldTitle,
+        '--start',
+        start,
+        '--end',
+        end,
+      );
+      assert.equal(await stack.notifySevera([guid]), 202);
+      await until(
+        'the new activity in Ben’s calendar, linked',
+        async () =>
+          bensEvents().some((e) => e.summary === oldTitle) &&
+          (await stack.container.stores.store.listLinks(DEMO_USERS.newYork)).some(
+            (l) => l.severaGuid === guid,
+          ),
+        30_000,
+      );
+
+      // He renames it and moves it an hour later in Severa; the relay sends its signed notice (as npm run act does).
+      const title = 'Roadmap review (moved to the afternoon)';
+      const [newStart, newEnd] = slot(9, 16);
+      await inSevera('update', guid, '--as', 'ben', '--title', title, '--start', newStart, '--end', newEnd);
+      assert.equal(await stack.notifySevera([guid]), 202);
+
+      // His page shows it among the last changes the sync made (Refresh asks again, as he would).
+      const change = page
+        .locator('#me-changes-body tbody tr')
+        .filter({ hasText: guid })
+        .filter({ hasText: 'changed in Severa' });
+      await refreshUntilShown(
+        'the change among “Last changes the sync made”',
+        page.getByRole('button', { name: 'Refresh', exact: true }),
+        change,
+      );
+      assert.equal(await change.count(), 1);
+      const cells = (await change.locator('td').allInnerTexts()).map((t) => t.trim());
+      assert.deepEqual(cells.slice(1, 3), ['Updated', 'changed in Severa'], cells.join(' | '));
+      assert.equal(cells[4], guid);
+      const eventId = cells[5] ?? '';
+      await shot('my-sync-change.png');
+
+      // The event the page names has the new title and time in Google.
+      const event = bensEvents().find((e) => e.id === eventId);
+      assert.ok(event, `no event ${eventId} in Ben's calendar`);
+      assert.equal(event.summary, title);
+      assert.equal(Date.parse(event.start?.dateTime ?? ''), Date.parse(newStart));
+
+      // His audit trail finds the entry by its new title: where it came from and the change applied.
+      await page.getByRole('tab', { name: 'Audit' }).click();
+      const rows = page.locator('#audit-body tbody tr');
+      const ours = rows.filter({ hasText: guid }).filter({ hasText: 'changed in Severa' });
+      await ours.first().waitFor();
+      const unfiltered = await textOf(ours.first());
+      // The filter works in the page, on what it has loaded: its answer is there once the field is filled.
+      await page.getByLabel('Contains', { exact: true }).fill(title);
+      const found = rows.filter({ hasText: guid });
+      assert.ok(
+        (await found.count()) > 0,
+        `the Audit page finds nothing by the new title "${title}" (it says "${await textOf(page.locator('#audit-count'))}"); the entry of the change reads: "${unfiltered}"`,
+      );
+      const entry = await textOf(found.first());
+      assert.match(entry, /Updated changed in Severa/);
+      assert.ok(entry.includes(title), entry);
+    },
+  );
+
+  it(
     'the administrator (Aino) sees everyone on Health, filters by state and asks for a resync',
     STEP,
     async () => {
