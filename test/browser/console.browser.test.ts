@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
+import { parseAct, simAction } from '../../scripts/act.js';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { SECRET_NAMES } from '../../shared/config.js';
 import { DEMO_SERVICE_ACCOUNT } from '../sim/calendar/demo-fixture.js';
@@ -34,6 +35,25 @@ const AINO = 'aino@demo.example';
 const BEN = 'ben@demo.example';
 const CECILIA = 'cecilia@demo.example';
 const STEP = { timeout: 90_000 };
+
+/** An event of the calendar simulator, as far as these tests read it. */
+interface SimEvent {
+  readonly id: string;
+  readonly status?: string;
+  readonly summary?: string;
+  readonly start?: { readonly dateTime?: string };
+}
+
+/** A one-hour slot `daysAhead` days from now at `hour` UTC, as ISO 8601 instants (never in the past, S6). */
+function slot(daysAhead: number, hour: number): [string, string] {
+  const start = new Date(Date.now() + daysAhead * 86_400_000);
+  start.setUTCHours(hour, 0, 0, 0);
+  return [start.toISOString(), new Date(start.getTime() + 3_600_000).toISOString()];
+}
+
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 const skip =
   (existsSync(CHROMIUM) ? null : `Chromium not found at ${CHROMIUM} (apt-get install chromium)`) ??
@@ -192,6 +212,57 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
         return { status: res.status, body: await res.json() };
       },
       { method, path, body },
+    );
+  }
+
+  /**
+   * What `npm run act -- severa …` does to the Severa simulator (scripts/act.ts): the same command line, parsed and
+   * sent as the same `POST /_sim/act` on the simulator's control surface. Returns the activity's guid. The relay's
+   * signed change notice is left to the caller, so that one notice can name many changes.
+   */
+  async function inSevera(...argv: string[]): Promise<string> {
+    const { command } = parseAct(['severa', ...argv]);
+    assert.ok(command.kind === 'create' || command.kind === 'update' || command.kind === 'delete');
+    const res = await fetch(`${stack.severaSim.url}/_sim/act`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(simAction(command)),
+    });
+    const text = await res.text();
+    assert.ok(res.ok, `the Severa simulator refused "${argv.join(' ')}": ${String(res.status)} ${text}`);
+    if (command.kind !== 'create') return command.id;
+    const { guid } = JSON.parse(text) as { guid?: unknown };
+    assert.equal(typeof guid, 'string', text);
+    return String(guid);
+  }
+
+  /** What is in Ben's Google calendar (the simulator's store, deleted events left out). */
+  function bensEvents(): SimEvent[] {
+    return (stack.calendarSim.events(BEN) as unknown as SimEvent[]).filter((e) => e.status !== 'cancelled');
+  }
+
+  /**
+   * Clicks `refresh` until `target` is on the page, as someone waiting for it would (each click's answer is given
+   * half a second to show before the next).
+   */
+  async function refreshUntilShown(
+    what: string,
+    refresh: Locator,
+    target: Locator,
+    timeoutMs = 30_000,
+  ): Promise<void> {
+    await until(
+      what,
+      async () => {
+        if ((await target.count()) > 0) return true;
+        await refresh.click({ timeout: 5_000 });
+        await target
+          .first()
+          .waitFor({ timeout: 500 })
+          .catch(() => undefined);
+        return (await target.count()) > 0;
+      },
+      timeoutMs,
     );
   }
 
@@ -392,6 +463,84 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
     await page.locator('#panel-audit h2').click();
     await shot('audit.png');
   });
+
+  it(
+    'a change Ben makes in Severa reaches his calendar, shows in his last changes and in his audit trail',
+    STEP,
+    async () => {
+      await signInAs(BEN);
+      // One of his activities, synced to his calendar (made here, so that its dates never fall out of the window).
+      const [start, end] = slot(9, 15);
+      const oldTitle = 'Roadmap review';
+      const guid = await inSevera(
+        'create',
+        '--as',
+        'ben',
+        '--title',
+        oldTitle,
+        '--start',
+        start,
+        '--end',
+        end,
+      );
+      assert.equal(await stack.notifySevera([guid]), 202);
+      await until(
+        'the new activity in Ben’s calendar, linked',
+        async () =>
+          bensEvents().some((e) => e.summary === oldTitle) &&
+          (await stack.container.stores.store.listLinks(DEMO_USERS.newYork)).some(
+            (l) => l.severaGuid === guid,
+          ),
+        30_000,
+      );
+
+      // He renames it and moves it an hour later in Severa; the relay sends its signed notice (as npm run act does).
+      const title = 'Roadmap review (moved to the afternoon)';
+      const [newStart, newEnd] = slot(9, 16);
+      await inSevera('update', guid, '--as', 'ben', '--title', title, '--start', newStart, '--end', newEnd);
+      assert.equal(await stack.notifySevera([guid]), 202);
+
+      // His page shows it among the last changes the sync made (Refresh asks again, as he would).
+      const change = page
+        .locator('#me-changes-body tbody tr')
+        .filter({ hasText: guid })
+        .filter({ hasText: 'changed in Severa' });
+      await refreshUntilShown(
+        'the change among “Last changes the sync made”',
+        page.getByRole('button', { name: 'Refresh', exact: true }),
+        change,
+      );
+      assert.equal(await change.count(), 1);
+      const cells = (await change.locator('td').allInnerTexts()).map((t) => t.trim());
+      assert.deepEqual(cells.slice(1, 3), ['Updated', 'changed in Severa'], cells.join(' | '));
+      assert.equal(cells[4], guid);
+      const eventId = cells[5] ?? '';
+      await shot('my-sync-change.png');
+
+      // The event the page names has the new title and time in Google.
+      const event = bensEvents().find((e) => e.id === eventId);
+      assert.ok(event, `no event ${eventId} in Ben's calendar`);
+      assert.equal(event.summary, title);
+      assert.equal(Date.parse(event.start?.dateTime ?? ''), Date.parse(newStart));
+
+      // His audit trail finds the entry by its new title: where it came from and the change applied.
+      await page.getByRole('tab', { name: 'Audit' }).click();
+      const rows = page.locator('#audit-body tbody tr');
+      const ours = rows.filter({ hasText: guid }).filter({ hasText: 'changed in Severa' });
+      await ours.first().waitFor();
+      const unfiltered = await textOf(ours.first());
+      // The filter works in the page, on what it has loaded: its answer is there once the field is filled.
+      await page.getByLabel('Contains', { exact: true }).fill(title);
+      const found = rows.filter({ hasText: guid });
+      assert.ok(
+        (await found.count()) > 0,
+        `the Audit page finds nothing by the new title "${title}" (it says "${await textOf(page.locator('#audit-count'))}"); the entry of the change reads: "${unfiltered}"`,
+      );
+      const entry = await textOf(found.first());
+      assert.match(entry, /Updated changed in Severa/);
+      assert.ok(entry.includes(title), entry);
+    },
+  );
 
   it(
     'the administrator (Aino) sees everyone on Health, filters by state and asks for a resync',
@@ -695,6 +844,157 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
       await untilText(page.locator(`#health-body tr[data-email="${CECILIA}"]`), /Off/);
       // There is no way for the administrator to switch it back on: no button, and the API has no such route.
       assert.equal(await page.locator(`#health-body tr[data-email="${CECILIA}"] button`).count(), 0);
+    },
+  );
+
+  it(
+    'a deletion hold shows on Health; the administrator releases it and the entries come back, audited',
+    STEP,
+    async () => {
+      // B3 holds a run that would delete more than half of a person's synced entries (and at least 5): Ben gets
+      // more new entries than he had, synced, then deletes them all at once in Severa.
+      const links = async () => stack.container.stores.store.listLinks(DEMO_USERS.newYork);
+      const count = Math.max(5, (await links()).length + 3);
+      const titles = Array.from({ length: count }, (_, i) => `Hold check ${String(i + 1)}`);
+      const guids: string[] = [];
+      for (const [i, title] of titles.entries()) {
+        const [start, end] = slot(20 + i, 14);
+        guids.push(await inSevera('create', '--as', 'ben', '--title', title, '--start', start, '--end', end));
+      }
+      assert.equal(await stack.notifySevera(guids), 202);
+      await until(
+        `the ${String(count)} new activities synced to Ben's calendar`,
+        async () => {
+          const linked = new Set((await links()).map((l) => l.severaGuid));
+          return guids.every((g) => linked.has(g));
+        },
+        60_000,
+      );
+      assert.deepEqual(
+        titles.map((t) => bensEvents().filter((e) => e.summary === t).length),
+        titles.map(() => 1),
+      );
+      // All deleted before the one notice that names them: one run sees them together.
+      await Promise.all(guids.map((g) => inSevera('delete', g, '--as', 'ben')));
+      assert.equal(await stack.notifySevera(guids), 202);
+
+      await signInAs(AINO);
+      await page.getByRole('tab', { name: 'Health' }).click();
+      const ben = page.locator(`#health-body tr[data-email="${BEN}"]`);
+      await refreshUntilShown(
+        "Ben's hold on Health",
+        page.getByRole('button', { name: 'Refresh now' }),
+        // The run saves the hold, then his status: both shown.
+        ben
+          .filter({ hasText: 'Release (restore)' })
+          .filter({ has: page.locator('td[data-label="State"]', { hasText: /^Deletions held$/ }) }),
+        60_000,
+      );
+      assert.match(
+        await textOf(ben.locator('td[data-label="Deletions held"]')),
+        new RegExp(
+          `^${String(count)} deletions held since .+ \\(many deletions at once\\): an administrator decides whether they go ahead\\.$`,
+        ),
+      );
+      assert.match(
+        await textOf(ben.locator('td[data-label="Reason"]')),
+        new RegExp(
+          `^${String(count)} deletions are held for ${escaped(BEN)}: together they would delete ${String(count)} of \\d+ synced entries at once\\. Nothing was deleted`,
+        ),
+      );
+      const held = await stack.operator.userStatus(BEN);
+      assert.equal(held.state, 'held');
+      assert.equal(held.hold?.deletions, count);
+      assert.equal(held.hold.decision, null);
+      // Held, not done: every event is still in his calendar.
+      assert.deepEqual(
+        titles.map((t) => bensEvents().filter((e) => e.summary === t).length),
+        titles.map(() => 1),
+      );
+      await shot('health-hold.png');
+
+      // Release (restore). Should one of his syncs hold his lease just then, the page says so and it is clicked again.
+      const release = page.getByRole('button', {
+        name: `Release the held deletions of ${BEN}: the deleted entries are restored`,
+      });
+      const accepted = page.locator('#notice', { hasText: /^The / });
+      const busy = page.locator('#failure', { hasText: /is running right now; try again in a minute\.$/ });
+      await release.click();
+      await until(
+        'the release accepted',
+        async () => {
+          if ((await accepted.count()) > 0) return true;
+          if (await busy.isVisible()) await release.click({ timeout: 5_000 });
+          return false;
+        },
+        30_000,
+      );
+      assert.equal(
+        await textOf(page.locator('#notice')),
+        `The ${String(count)} entries held for ${BEN} will be restored with the next sync.`,
+      );
+
+      // The next sync restores them; Health shows the hold gone and Ben healthy (the run ends the hold, then writes
+      // his status: a refresh in between may show one without the other).
+      await refreshUntilShown(
+        'the hold gone from Health and Ben healthy',
+        page.getByRole('button', { name: 'Refresh now' }),
+        ben
+          .filter({ has: page.locator('td[data-label="Deletions held"]', { hasText: /^—$/ }) })
+          .filter({ has: page.locator('td[data-label="State"]', { hasText: /^Healthy$/ }) }),
+        60_000,
+      );
+      assert.equal(await ben.getByRole('button', { name: /Release|Confirm/ }).count(), 0);
+      const released = await stack.operator.userStatus(BEN);
+      assert.equal(released.hold, null);
+      assert.equal(released.state, 'healthy');
+      // In the simulators: each entry once on each side again, the activities made anew from the events.
+      const activities = stack.severaSim.allActivities();
+      assert.deepEqual(
+        titles.map((t) => activities.filter((a) => a.name === t).length),
+        titles.map(() => 1),
+      );
+      assert.ok(
+        activities.every((a) => !guids.includes(a.guid)),
+        'the deleted activities stay deleted',
+      );
+      assert.deepEqual(
+        titles.map((t) => bensEvents().filter((e) => e.summary === t).length),
+        titles.map(() => 1),
+      );
+      const linked = new Set((await links()).map((l) => l.severaGuid));
+      assert.ok(
+        activities.filter((a) => titles.includes(a.name)).every((a) => linked.has(a.guid)),
+        'every restored activity is linked',
+      );
+
+      // Ben's audit trail has each entry made again (written once the run is over: the tab asks again until they are
+      // there), and the decision with who took it.
+      await page.getByRole('tab', { name: 'Audit' }).click();
+      await page.getByLabel('Person', { exact: true }).selectOption(BEN);
+      await untilText(page.locator('#audit-count'), /^\d+ changes? to the entries of ben@demo\.example\.$/);
+      const rows = page.locator('#audit-body tbody tr');
+      await page
+        .getByLabel('Contains', { exact: true })
+        .fill('held deletion rejected: the activity is made again');
+      await refreshUntilShown(
+        `the ${String(count)} restored entries in Ben's audit`,
+        page.getByRole('tab', { name: 'Audit' }),
+        rows.nth(count - 1),
+      );
+      assert.equal(await rows.count(), count);
+      for (const row of await rows.all()) {
+        assert.equal(await textOf(row.locator('td').nth(1)), 'Created in Severa');
+      }
+      await page.getByLabel('Contains', { exact: true }).fill('Held deletions rejected');
+      await untilText(rows, /^.+ Held deletions rejected \(entries restored\) /);
+      assert.equal(await rows.count(), 1);
+      assert.match(
+        await textOf(rows.locator('td').nth(2)),
+        new RegExp(
+          `^console:${escaped(AINO)} rejected ${String(count)} held deletions \\(too-many-deletions, held since .+\\)$`,
+        ),
+      );
     },
   );
 
