@@ -895,16 +895,9 @@ function renderHealth(people, filter) {
           h(
             'tr',
             {},
-            [
-              'Person',
-              'State',
-              'Reason',
-              'Last success',
-              'Retries',
-              'Push channel expires',
-              'Deletions held',
-              'Actions',
-            ].map((t) => h('th', { scope: 'col', text: t })),
+            ['Person', 'State', 'Reason', 'Last success', 'Deletions held', 'Actions'].map((t) =>
+              h('th', { scope: 'col', text: t }),
+            ),
           ),
         ),
         h('tbody', {}, people.map(healthRow)),
@@ -952,9 +945,23 @@ function healthRow(p) {
     h('th', { scope: 'row', text: p.email }),
     h('td', {}, stateBadge(p.state)),
     h('td', { text: reason === '' ? '—' : reason }),
-    h('td', { text: when(p.lastSuccessAt) }),
-    h('td', { text: String(p.pendingRetries) }),
-    h('td', { text: when(p.channelExpiresAt, 'no channel') }),
+    h(
+      'td',
+      {},
+      h('span', { className: 'block', text: when(p.lastSuccessAt) }),
+      h('span', {
+        className: 'muted block',
+        text:
+          p.pendingRetries === 0
+            ? 'no retries pending'
+            : `${plural(p.pendingRetries, 'retry', 'retries')} pending`,
+      }),
+      h('span', {
+        className: 'muted block',
+        text:
+          p.channelExpiresAt === null ? 'no push channel' : `push channel until ${when(p.channelExpiresAt)}`,
+      }),
+    ),
     h('td', {}, p.hold === null ? '—' : [h('span', { text: holdWords(p.hold) }), heldItems(p.hold)]),
     h('td', {}, actions.length === 0 ? '—' : h('div', { className: 'row-actions' }, actions)),
   );

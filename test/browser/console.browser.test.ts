@@ -51,6 +51,23 @@ function slot(daysAhead: number, hour: number): [string, string] {
   return [start.toISOString(), new Date(start.getTime() + 3_600_000).toISOString()];
 }
 
+/** An hour slot as the audit trail says it: local times in the entry's zone (Ben's, New York). */
+function localSlot(start: string, end: string, zone = 'America/New_York'): string {
+  const local = (iso: string) =>
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .format(new Date(iso))
+      .replace(',', '');
+  return `${local(start)} – ${local(end).slice(11)} (${zone})`;
+}
+
 function escaped(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -370,7 +387,7 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
         sessionStorage.clear();
       });
       await page.goto('about:blank');
-    await page.goto(`${consoleUrl}#id_token=${token}&state=forged`);
+      await page.goto(`${consoleUrl}#id_token=${token}&state=forged`);
       await untilText(page.locator('#failure'), /That sign-in was not started from this page/);
       await signedOut();
       // A sign-in started here, answered with a token for another sign-in (the state guessed, the nonce not).
@@ -397,7 +414,10 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
     await page.locator('#me-changes-body tbody tr').first().waitFor();
     const changes = await page.locator('#me-changes-body tbody tr').count();
     assert.ok(changes >= 1 && changes <= 10, `recent changes: ${changes}`);
-    assert.match(await textOf(page.locator('#me-changes-body thead')), /When What Why/);
+    assert.match(
+      await textOf(page.locator('#me-changes-body thead')),
+      /^When Entry What and why Changes applied Severa activity \/ Google event$/,
+    );
     await shot('my-sync.png');
   });
 
@@ -440,7 +460,12 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
     await untilText(page.locator('#audit-count'), new RegExp(`^${all} changes? to your entries\\.$`));
 
     const firstWhat = (
-      await page.locator('#audit-body tbody tr').first().locator('td').nth(1).innerText()
+      await page
+        .locator('#audit-body tbody tr')
+        .first()
+        .locator('td[data-label="What and why"] span')
+        .first()
+        .innerText()
     ).trim();
     await page.getByLabel('Contains', { exact: true }).fill(firstWhat);
     const matching = await page.locator('#audit-body tbody tr').count();
@@ -511,10 +536,20 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
         change,
       );
       assert.equal(await change.count(), 1);
-      const cells = (await change.locator('td').allInnerTexts()).map((t) => t.trim());
-      assert.deepEqual(cells.slice(1, 3), ['Updated', 'changed in Severa'], cells.join(' | '));
-      assert.equal(cells[4], guid);
-      const eventId = cells[5] ?? '';
+      const cell = async (label: string) =>
+        (await change.locator(`td[data-label="${label}"] span`).allInnerTexts()).map((t) => t.trim());
+      assert.deepEqual(await cell('Entry'), [title, newStart.slice(0, 10)]);
+      assert.deepEqual(await cell('What and why'), ['Updated', 'changed in Severa']);
+      assert.deepEqual(
+        (await change.locator('td[data-label="Changes applied"] li').allInnerTexts()).map((t) => t.trim()),
+        [
+          `title: “${oldTitle}” → “${title}”`,
+          `time: ${localSlot(start, end)} → ${localSlot(newStart, newEnd)}`,
+          'written to Google',
+        ],
+      );
+      const [severaGuid, eventId = ''] = await cell('Severa activity / Google event');
+      assert.equal(severaGuid, guid);
       await shot('my-sync-change.png');
 
       // The event the page names has the new title and time in Google.
@@ -539,6 +574,8 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
       const entry = await textOf(found.first());
       assert.match(entry, /Updated changed in Severa/);
       assert.ok(entry.includes(title), entry);
+      assert.ok(entry.includes(`title: “${oldTitle}” → “${title}”`), entry);
+      await page.getByLabel('Contains', { exact: true }).fill('');
     },
   );
 
@@ -560,12 +597,9 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
       assert.deepEqual(await rows(), [AINO, BEN]);
       const ben = page.locator('#health-body tr[data-email="ben@demo.example"]');
       assert.match(await textOf(ben), /^ben@demo\.example Healthy .* \d+ .*/);
-      assert.equal(
-        await ben
-          .locator('td[data-label="Push channel expires"]')
-          .innerText()
-          .then((t) => t.includes('no channel')),
-        false,
+      assert.match(
+        await textOf(ben.locator('td[data-label="Last success"]')),
+        /^\d+ \w+ \d{4}, \d\d:\d\d .*no retries pending push channel until \d+ \w+ \d{4}, \d\d:\d\d \(in \d+ days?\)$/,
       );
 
       await page.getByLabel('Show', { exact: true }).selectOption('error');
@@ -814,7 +848,7 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
         `${shown} of ${stored.length}`,
       );
       const shownGuids = await Promise.all(
-        (await page.locator('#audit-body tbody tr td.id').all()).map((td) => td.innerText()),
+        (await page.locator('#audit-body tbody tr td.id span').all()).map((span) => span.innerText()),
       );
       const ids = new Set(stored.flatMap((e) => [e.severaGuid ?? '—', e.googleId ?? '—']));
       assert.ok(
@@ -891,7 +925,7 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
         60_000,
       );
       assert.match(
-        await textOf(ben.locator('td[data-label="Deletions held"]')),
+        await textOf(ben.locator('td[data-label="Deletions held"] > span')),
         new RegExp(
           `^${String(count)} deletions held since .+ \\(many deletions at once\\): an administrator decides whether they go ahead\\.$`,
         ),
@@ -901,6 +935,13 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
         new RegExp(
           `^${String(count)} deletions are held for ${escaped(BEN)}: together they would delete ${String(count)} of \\d+ synced entries at once\\. Nothing was deleted`,
         ),
+      );
+      // What would be deleted, by title and day, from Google (the activities went): folded under its summary.
+      await ben.getByText('What would be deleted').click();
+      const listed = (await ben.locator('.held-items li').allInnerTexts()).map((t) => t.trim());
+      assert.deepEqual(
+        [...listed].sort(),
+        titles.map((t, i) => `${t} · ${slot(20 + i, 14)[0].slice(0, 10)} · from Google`).sort(),
       );
       const held = await stack.operator.userStatus(BEN);
       assert.equal(held.state, 'held');
@@ -927,8 +968,11 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
           if (await busy.isVisible()) await release.click({ timeout: 5_000 });
           return false;
         },
-        30_000,
-      );
+        60_000,
+      ).catch(async (error: unknown) => {
+        const said = `notice "${await textOf(page.locator('#notice'))}", failure "${await textOf(page.locator('#failure'))}"`;
+        throw new Error(`${error instanceof Error ? error.message : String(error)}; the page says: ${said}`);
+      });
       assert.equal(
         await textOf(page.locator('#notice')),
         `The ${String(count)} entries held for ${BEN} will be restored with the next sync.`,
@@ -984,13 +1028,17 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
       );
       assert.equal(await rows.count(), count);
       for (const row of await rows.all()) {
-        assert.equal(await textOf(row.locator('td').nth(1)), 'Created in Severa');
+        assert.equal(
+          await textOf(row.locator('td[data-label="What and why"] span').first()),
+          'Created in Severa',
+        );
+        assert.ok(titles.includes(await textOf(row.locator('td[data-label="Entry"] span').first())));
       }
       await page.getByLabel('Contains', { exact: true }).fill('Held deletions rejected');
       await untilText(rows, /^.+ Held deletions rejected \(entries restored\) /);
       assert.equal(await rows.count(), 1);
       assert.match(
-        await textOf(rows.locator('td').nth(2)),
+        await textOf(rows.locator('td[data-label="What and why"] span').nth(1)),
         new RegExp(
           `^console:${escaped(AINO)} rejected ${String(count)} held deletions \\(too-many-deletions, held since .+\\)$`,
         ),
