@@ -221,7 +221,6 @@ async function consoleDeps(logger: ReturnType<typeof invocationLogger>): Promise
     const settings = c.config.console;
     deps = {
       operator: createOperator(c),
-      audit: c.stores.audit,
       authenticate: consoleAuthenticator(
         settings === null
           ? () => Promise.resolve({ ok: false, reason: 'sign-in is not configured' })

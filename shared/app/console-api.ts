@@ -25,7 +25,7 @@
 import { z } from 'zod';
 
 import type { ActivityType } from '../domain/index.js';
-import type { AuditEntry, AuditLog, Logger } from '../ports/index.js';
+import type { Logger } from '../ports/index.js';
 import type { HttpResult } from './http-handlers.js';
 import { OperatorError, SetupValidationError, type Operator } from './operator/index.js';
 
@@ -40,7 +40,6 @@ export type ConsoleAuthCheck =
 
 export interface ConsoleApiDeps {
   readonly operator: Operator;
-  readonly audit: Pick<AuditLog, 'listForUser'>;
   /** Checks the bearer token (signature, issuer, audience, expiry, verified e-mail, domain) and names the person. */
   readonly authenticate: (authorization: string | undefined) => Promise<ConsoleAuthCheck>;
   readonly logger: Logger;
@@ -70,8 +69,6 @@ export interface ConsoleRequest {
   /** This console's own origin (`https://host`), for the same-origin check of state-changing requests. */
   readonly origin: string;
 }
-
-const MAX_AUDIT = 200;
 
 const syncBody = z.strictObject({ enabled: z.boolean() });
 const resyncBody = z.strictObject({ full: z.boolean().optional() });
@@ -137,30 +134,6 @@ function parseBody<T>(
         .join('; '),
     ),
   };
-}
-
-/**
- * A person's audit trail as the page shows it. Someone else (an administrator) sees a private entry's title and
- * changes as "Private entry": what the sync did and why stay visible, what the entry is about does not.
- */
-function auditView(entries: readonly AuditEntry[], own: boolean) {
-  return entries.map((e) => {
-    const hidden = e.private && !own;
-    return {
-      at: e.at,
-      kind: e.kind,
-      title: hidden ? 'Private entry' : e.title,
-      date: e.date,
-      private: e.private,
-      changes: hidden
-        ? e.changes.filter((c) => c.startsWith('written to ') || c.startsWith('made '))
-        : e.changes,
-      severaGuid: e.severaGuid,
-      googleId: e.googleId,
-      why: e.why,
-      decisions: e.decisions,
-    };
-  });
 }
 
 /** Answers one console API request. Never throws: every failure is an answer. */
@@ -266,7 +239,7 @@ async function route(
     if (what === 'audit') {
       const wrong = allow('GET');
       if (wrong) return wrong;
-      return json(200, { entries: await auditOf(deps, me.email, true) });
+      return json(200, { entries: await operator.auditTrail(me.email, 'own') });
     }
     return error(404, 'No such page.');
   }
@@ -329,7 +302,9 @@ async function route(
       if (action === 'audit') {
         const wrong = allow('GET');
         if (wrong) return wrong;
-        return json(200, { entries: await auditOf(deps, email, email === me.email) });
+        return json(200, {
+          entries: await operator.auditTrail(email, email === me.email ? 'own' : 'administrator'),
+        });
       }
       if (action === 'resync') {
         const wrong = allow('POST');
@@ -362,12 +337,6 @@ async function route(
     return error(404, 'No such page.');
   }
   return error(404, 'No such page.');
-}
-
-async function auditOf(deps: ConsoleApiDeps, email: string, own: boolean) {
-  const status = await deps.operator.userStatus(email);
-  if (status.severaUserGuid === null) return [];
-  return auditView(await deps.audit.listForUser(status.severaUserGuid, MAX_AUDIT), own);
 }
 
 /**

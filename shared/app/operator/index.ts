@@ -16,8 +16,10 @@
  *
  * One file per use case group, composed here into the {@link Operator} the CLI and the console API use:
  * `org-setup.ts` (S1), `people.ts` (S2 opt-in, B7 status, B3 hold decisions), `preview-resync.ts` (B1, B7 resync),
+ * `audit.ts` (B2, a person's trail as a reader may see it),
  * `errors.ts` (the typed refusals), `shared.ts` (what they take from the composition root, and shared lookups).
  */
+import { auditUseCases, type AuditUseCases } from './audit.js';
 import { orgSetupUseCases, type OrgSetupUseCases } from './org-setup.js';
 import { peopleUseCases, type PeopleUseCases } from './people.js';
 import { previewResyncUseCases, type PreviewResyncUseCases } from './preview-resync.js';
@@ -49,10 +51,16 @@ export {
   type ResyncResult,
 } from './preview-resync.js';
 export type { OperatorContainer, OperatorOptions } from './shared.js';
+export { AUDIT_SHOWN, auditEntryView, type AuditEntryView } from './audit.js';
 
-export interface Operator extends OrgSetupUseCases, PeopleUseCases, PreviewResyncUseCases {}
+export interface Operator extends OrgSetupUseCases, PeopleUseCases, PreviewResyncUseCases, AuditUseCases {}
 
 export function createOperator(container: OperatorContainer, options: OperatorOptions = {}): Operator {
   const ctx = operatorContext(container, options);
-  return { ...orgSetupUseCases(ctx), ...peopleUseCases(ctx), ...previewResyncUseCases(ctx) };
+  return {
+    ...orgSetupUseCases(ctx),
+    ...peopleUseCases(ctx),
+    ...previewResyncUseCases(ctx),
+    ...auditUseCases(ctx),
+  };
 }
