@@ -264,6 +264,7 @@ export function checkPolicies(config: InfraConfig, facts: CodeFacts): PolicyResu
     ['project-level roles', () => projectRoles(allGrants, instances)],
     ['secrets: read and written per secret, as the code does', () => secretGrants(allGrants, fns, facts)],
     ['topics: publish per topic, as the code does', () => topicGrants(allGrants, fns)],
+    ["the scheduler's agent publishes to the tick topic only", () => schedulerGrants(allGrants, instances)],
     ['no secret value in infra/', () => noSecretValues(config, instances)],
     ['every topic has a dead letter; DELIVERY_POLICY', () => deadLetters(instances, fns, facts)],
     ['environment variables match shared/config.ts', () => environment(fns, facts)],
@@ -435,6 +436,9 @@ function invokers(allGrants: readonly Grant[], fns: readonly Fn[], instances: re
   return problems;
 }
 
+/** The build service account's project roles (modules/function-build): build logs, and reading the sources. */
+const BUILD_PROJECT_ROLES = new Set(['roles/logging.logWriter', 'roles/storage.objectViewer']);
+
 const FORBIDDEN_PROJECT_ROLE =
   /^roles\/(owner|editor|viewer|secretmanager\.|pubsub\.|run\.|iam\.|cloudfunctions\.)/;
 
@@ -458,7 +462,17 @@ function projectRoles(allGrants: readonly Grant[], instances: readonly Instance[
         `${at(g.instance)}: ${g.role} on the whole project; grant it on the resource that needs it`,
       );
     }
-    if (g.fn === undefined) continue;
+    if (g.fn === undefined) {
+      // Only the build account holds project roles besides the functions' (the push account, the scheduler's
+      // agent and the delegation account none).
+      const build = /^serviceAccount:\$\{google_service_account\.build\.email\}$/.test(g.member);
+      if (!build || !BUILD_PROJECT_ROLES.has(g.role)) {
+        problems.push(
+          `${at(g.instance)}: ${g.member} gets ${g.role} on the project; only the functions' and the build's accounts hold project roles`,
+        );
+      }
+      continue;
+    }
     const custom = customRoles.has(g.role);
     if (g.role !== 'roles/datastore.user' && !custom) {
       problems.push(
@@ -541,6 +555,24 @@ function topicGrants(allGrants: readonly Grant[], fns: readonly Fn[]): string[] 
     }
     for (const g of own) {
       if (g.role !== 'roles/pubsub.publisher') problems.push(`${at(g.instance)}: ${g.role} on a topic`);
+    }
+  }
+  return problems;
+}
+
+function schedulerGrants(allGrants: readonly Grant[], instances: readonly Instance[]): string[] {
+  const problems: string[] = [];
+  const jobs = instances.filter((i) => i.resource.type === 'google_cloud_scheduler_job');
+  if (jobs.length === 0) problems.push('no google_cloud_scheduler_job: nothing publishes the tick');
+  const ticked = new Set(jobs.map((j) => text(get(j, 'pubsub_target', 'topic_name'))));
+  for (const g of allGrants) {
+    if (!g.member.includes('gcp-sa-cloudscheduler')) continue;
+    const topic =
+      g.instance.resource.type === 'google_pubsub_topic_iam_member' ? text(get(g.instance, 'topic')) : null;
+    if (topic === null || !ticked.has(topic) || g.role !== 'roles/pubsub.publisher') {
+      problems.push(
+        `${at(g.instance)}: Cloud Scheduler's agent gets ${g.role} on ${topic ?? g.instance.resource.type}; it may only publish to the tick topic`,
+      );
     }
   }
   return problems;

@@ -231,6 +231,38 @@ describe('infra:check catches a planted mistake', () => {
     );
   });
 
+  it("a project role for an account that is not a function's", async () => {
+    await assertCaught(
+      [
+        appended(
+          MAIN,
+          'resource "google_project_iam_member" "planted" {\n  project = var.project_id\n  role    = "roles/datastore.user"\n  member  = "serviceAccount:${google_service_account.push.email}"\n}',
+        ),
+      ],
+      'policy: project-level roles',
+      /google_project_iam_member\.planted: serviceAccount:\$\{google_service_account\.push\.email\} gets roles\/datastore\.user on the project/,
+    );
+  });
+
+  it("the scheduler's agent publishing to another topic", async () => {
+    await assertCaught(
+      [
+        {
+          file: MAIN,
+          from: '  topic_id                = module.sync_tick.topic_id',
+          to: '  topic_id                = module.sync_requests.topic_id',
+        },
+        {
+          file: 'modules/scheduler/main.tf',
+          from: '    topic_name = var.topic_id',
+          to: '    topic_name = "projects/p/topics/sync-tick"',
+        },
+      ],
+      "policy: the scheduler's agent",
+      /Cloud Scheduler's agent gets roles\/pubsub\.publisher on \$\{module\.sync_requests\.topic_id\}; it may only publish to the tick topic/,
+    );
+  });
+
   it('a secret a function never reads', async () => {
     await assertCaught(
       [

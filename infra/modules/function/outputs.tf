@@ -4,8 +4,8 @@ output "uri" {
 }
 
 output "service" {
-  description = "The Cloud Run service the function runs as."
-  value       = google_cloudfunctions2_function.this.service_config[0].service
+  description = "The name of the Cloud Run service the function runs as (the last part, should the API give a full name)."
+  value       = reverse(split("/", google_cloudfunctions2_function.this.service_config[0].service))[0]
 }
 
 output "service_account_email" {
