@@ -83,10 +83,11 @@ locals {
   # push service account may invoke them, and their ingress admits only traffic from inside the project (Pub/Sub
   # push to the run.app URL counts), so an outsider is stopped before the code's own token check runs.
   #
-  # KNOWN GAP (issue 12): when Cloud Run checks the caller itself it hands the token on to the function with its
-  # signature replaced by SIGNATURE_REMOVED_BY_GOOGLE (cloud.google.com/run/docs/troubleshooting#signature-removed),
-  # and Pub/Sub push can only send its token in that header. The code's push check (push-auth.ts) verifies the
-  # signature, so it refuses every push here until it learns to accept the token Cloud Run has already verified.
+  # Cloud Run checks the push token's signature itself (IAM) and hands the token on with its signature replaced by
+  # SIGNATURE_REMOVED_BY_GOOGLE (cloud.google.com/run/docs/troubleshooting#signature-removed); Pub/Sub can send its
+  # token only in that header. PUSH_AUTH_VERIFIED_BY_CLOUD_RUN tells the code's push check (push-auth.ts) so: it
+  # checks issuer, audience, expiry and the push account, and refuses a token that still carries a signature (a
+  # sign that the function was made public and Cloud Run checked nothing).
   functions = {
     calendarPush = {
       name               = "calendar-push"
@@ -165,20 +166,21 @@ locals {
       }
       secrets_write = {}
       environment = {
-        ORG_ID                    = var.org_id
-        GOOGLE_CLOUD_PROJECT      = var.project_id
-        SECRET_SOURCE             = "secret-manager"
-        SYNC_REQUESTS_TOPIC       = module.sync_requests.topic_name
-        LOG_LEVEL                 = var.log_level
-        SEVERA_API_URL            = var.severa_api_url
-        SEVERA_CLIENT_ID          = var.severa_client_id
-        SEVERA_RATE_PER_SECOND    = "1"
-        PUSH_ADDRESS              = local.push_address
-        PUSH_AUTH_AUDIENCE        = local.run_url.syncTick
-        PUSH_AUTH_SERVICE_ACCOUNT = google_service_account.push.email
-        TICK_SECOND_POLL_DELAY_MS = local.intervals.tick_second_poll_delay_ms
-        SAFETY_SYNC_INTERVAL_MS   = local.intervals.safety_sync_ms
-        RECONCILE_INTERVAL_MS     = local.intervals.reconcile_ms
+        ORG_ID                          = var.org_id
+        GOOGLE_CLOUD_PROJECT            = var.project_id
+        SECRET_SOURCE                   = "secret-manager"
+        SYNC_REQUESTS_TOPIC             = module.sync_requests.topic_name
+        LOG_LEVEL                       = var.log_level
+        SEVERA_API_URL                  = var.severa_api_url
+        SEVERA_CLIENT_ID                = var.severa_client_id
+        SEVERA_RATE_PER_SECOND          = "1"
+        PUSH_ADDRESS                    = local.push_address
+        PUSH_AUTH_AUDIENCE              = local.run_url.syncTick
+        PUSH_AUTH_SERVICE_ACCOUNT       = google_service_account.push.email
+        PUSH_AUTH_VERIFIED_BY_CLOUD_RUN = "true"
+        TICK_SECOND_POLL_DELAY_MS       = local.intervals.tick_second_poll_delay_ms
+        SAFETY_SYNC_INTERVAL_MS         = local.intervals.safety_sync_ms
+        RECONCILE_INTERVAL_MS           = local.intervals.reconcile_ms
       }
     }
 
@@ -202,17 +204,18 @@ locals {
       }
       secrets_write = {}
       environment = {
-        ORG_ID                    = var.org_id
-        GOOGLE_CLOUD_PROJECT      = var.project_id
-        SECRET_SOURCE             = "secret-manager"
-        LOG_LEVEL                 = var.log_level
-        SEVERA_API_URL            = var.severa_api_url
-        SEVERA_CLIENT_ID          = var.severa_client_id
-        SEVERA_RATE_PER_SECOND    = "1.5"
-        PUSH_AUTH_AUDIENCE        = local.run_url.syncWorker
-        PUSH_AUTH_SERVICE_ACCOUNT = google_service_account.push.email
-        LEASE_TTL_MS              = local.intervals.lease_ttl_ms
-        MAX_MESSAGE_AGE_MS        = local.intervals.max_message_age_ms
+        ORG_ID                          = var.org_id
+        GOOGLE_CLOUD_PROJECT            = var.project_id
+        SECRET_SOURCE                   = "secret-manager"
+        LOG_LEVEL                       = var.log_level
+        SEVERA_API_URL                  = var.severa_api_url
+        SEVERA_CLIENT_ID                = var.severa_client_id
+        SEVERA_RATE_PER_SECOND          = "1.5"
+        PUSH_AUTH_AUDIENCE              = local.run_url.syncWorker
+        PUSH_AUTH_SERVICE_ACCOUNT       = google_service_account.push.email
+        PUSH_AUTH_VERIFIED_BY_CLOUD_RUN = "true"
+        LEASE_TTL_MS                    = local.intervals.lease_ttl_ms
+        MAX_MESSAGE_AGE_MS              = local.intervals.max_message_age_ms
       }
     }
 

@@ -53,6 +53,14 @@ const envSchema = z.object({
   PUSH_AUTH_CERTS_URL: z.url().default('https://www.googleapis.com/oauth2/v1/certs'),
   PUSH_AUTH_ISSUERS: z.string().trim().min(1).default('accounts.google.com,https://accounts.google.com'),
   /**
+   * Deployed behind Cloud Run's IAM (the functions private, only the push account may invoke them): Cloud Run checks
+   * the token's signature and hands it on without it (push-auth.ts). Only for that deployment shape.
+   */
+  PUSH_AUTH_VERIFIED_BY_CLOUD_RUN: z
+    .enum(['true', 'false', ''])
+    .default('')
+    .transform((v) => v === 'true'),
+  /**
    * The console (issue 11): people sign in with Google. The OAuth client id their ID tokens are for, the Workspace
    * domain they must belong to (`hd`), and the e-mails of the administrators. Without a client id and a domain the
    * console refuses every call.
@@ -110,6 +118,7 @@ export interface AppConfig {
     readonly serviceAccount: string;
     readonly certsUrl: string;
     readonly issuers: readonly string[];
+    readonly verifiedByCloudRun: boolean;
   } | null;
   /** Null when not configured: the console then refuses every call. */
   readonly console: {
@@ -182,6 +191,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
             issuers: e.PUSH_AUTH_ISSUERS.split(',')
               .map((i) => i.trim())
               .filter((i) => i !== ''),
+            verifiedByCloudRun: e.PUSH_AUTH_VERIFIED_BY_CLOUD_RUN,
           },
     console:
       e.CONSOLE_CLIENT_ID === '' || e.WORKSPACE_DOMAIN === ''

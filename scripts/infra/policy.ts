@@ -41,7 +41,12 @@ const SYNC_SECRETS = ['severa-client-secret', 'google-sa-p12', 'google-sa-p12-pa
 const ALL_SECRETS = [...SYNC_SECRETS, 'severa-webhook-secret'] as const;
 const BASE_ENV = ['ORG_ID', 'GOOGLE_CLOUD_PROJECT', 'SECRET_SOURCE'] as const;
 const SEVERA_ENV = ['SEVERA_API_URL', 'SEVERA_CLIENT_ID', 'SEVERA_RATE_PER_SECOND'] as const;
-const PUSH_AUTH_ENV = ['PUSH_AUTH_AUDIENCE', 'PUSH_AUTH_SERVICE_ACCOUNT'] as const;
+const PUSH_AUTH_ENV = [
+  'PUSH_AUTH_AUDIENCE',
+  'PUSH_AUTH_SERVICE_ACCOUNT',
+  // The functions are private: Cloud Run checks the token's signature and removes it (push-auth.ts).
+  'PUSH_AUTH_VERIFIED_BY_CLOUD_RUN',
+] as const;
 
 export const FUNCTION_NEEDS: Readonly<Record<string, Needs>> = {
   // handleCalendarPush: the user directory and the publisher; no API client, no secret.

@@ -151,6 +151,7 @@ describe('push verifier (Pub/Sub authenticated push)', () => {
       serviceAccount: account,
       certsUrl: issuer.certsUrl,
       issuers: [issuer.issuer],
+      verifiedByCloudRun: false,
     });
     const bearer = (t: string) => `Bearer ${t}`;
     assert.deepEqual(await verify(bearer(issuer.sign({ aud: audience, email: account }))), { ok: true });
@@ -177,11 +178,64 @@ describe('push verifier (Pub/Sub authenticated push)', () => {
 
   it("a production configuration (Google as issuer) refuses the local issuer's tokens", async () => {
     const verify = createPushVerifier(
-      { audience, serviceAccount: account, certsUrl: GOOGLE_CERTS_URL, issuers: [...GOOGLE_ISSUERS] },
+      {
+        audience,
+        serviceAccount: account,
+        certsUrl: GOOGLE_CERTS_URL,
+        issuers: [...GOOGLE_ISSUERS],
+        verifiedByCloudRun: false,
+      },
       // Google's certificates are not reachable here; whatever they are, they are not the local key.
       () => Promise.resolve({}),
     );
     assert.equal((await verify(`Bearer ${issuer.sign({ aud: audience, email: account })}`)).ok, false);
+  });
+
+  it("behind Cloud Run's IAM: accepts the push account's token as Cloud Run hands it on, refuses a still-signed one", async () => {
+    const now = Date.parse('2026-03-02T08:00:00Z');
+    const verify = createPushVerifier(
+      {
+        audience,
+        serviceAccount: account,
+        certsUrl: GOOGLE_CERTS_URL,
+        issuers: [...GOOGLE_ISSUERS],
+        verifiedByCloudRun: true,
+      },
+      () => Promise.reject(new Error('no certificates are fetched: Cloud Run checked the signature')),
+      () => now,
+    );
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = {
+      iss: 'https://accounts.google.com',
+      aud: audience,
+      email: account,
+      email_verified: true,
+      iat: now / 1000 - 10,
+      exp: now / 1000 + 3590,
+    };
+    const token = (over: Record<string, unknown> = {}, signature = 'SIGNATURE_REMOVED_BY_GOOGLE') =>
+      `Bearer ${part({ alg: 'RS256', kid: 'k1', typ: 'JWT' })}.${part({ ...claims, ...over })}.${signature}`;
+    assert.deepEqual(await verify(token()), { ok: true });
+    const refused: [string | undefined, string][] = [
+      [undefined, 'no push token'],
+      [
+        token({}, Buffer.from('a real signature').toString('base64url')),
+        'push token not checked by Cloud Run',
+      ],
+      [token({ aud: 'https://elsewhere.example' }), 'push token audience'],
+      [token({ iss: 'https://evil.example' }), 'push token issuer'],
+      [token({ exp: now / 1000 - 301 }), 'push token expired'],
+      [token({ iat: now / 1000 + 301 }), 'push token from the future'],
+      [token({ email: 'other@project.iam.gserviceaccount.com' }), 'push token of another account'],
+      [token({ email_verified: false }), 'push token of another account'],
+      ['Bearer a.b', 'push token malformed'],
+      [`Bearer ${part({ alg: 'none' })}.${part(claims)}.SIGNATURE_REMOVED_BY_GOOGLE`, 'push token malformed'],
+    ];
+    for (const [header, reason] of refused) {
+      const check = await verify(header);
+      assert.equal(check.ok, false, String(header).slice(0, 60));
+      assert.ok('reason' in check && check.reason.startsWith(reason), `${reason}: ${JSON.stringify(check)}`);
+    }
   });
 
   it('refuses everything when push authentication is not configured', async () => {
