@@ -1,5 +1,5 @@
 output "console_url" {
-  description = "The console: open it to sign in; add it as an authorised redirect URI of the OAuth client."
+  description = "The console: open it to sign in; add it, with a trailing slash, as an authorised redirect URI of the OAuth client."
   value       = module.functions["console"].uri
 }
 
@@ -41,8 +41,8 @@ output "dead_letter_subscriptions" {
 output "next_steps" {
   description = "What the administrator does after terraform apply."
   value       = <<-EOT
-    1. OAuth client ${var.console_oauth_client_id}: add ${module.functions["console"].uri} as an authorised
-       redirect URI and JavaScript origin (Google Cloud console > APIs & Services > Credentials).
+    1. OAuth client ${var.console_oauth_client_id}: add ${module.functions["console"].uri}/ (with the trailing
+       slash) as an authorised redirect URI (Google Cloud console > APIs & Services > Credentials).
     2. Domain-wide delegation: create a service account of its own for it (not one of those above, and with no
        role in any project), make a .p12 key, and in the Workspace admin console authorise its client id for
        https://www.googleapis.com/auth/calendar.

@@ -18,7 +18,7 @@ import {
 const globs = process.argv.slice(2);
 const patterns = globs.length > 0 ? globs : ['test/**/*.test.ts'];
 // Suites that need the emulators: integration and chaos (and any pattern that may include them).
-const needsEmulators = patterns.some((p) => !/test\/(unit|property|sim|contract|deploy)\//.test(p));
+const needsEmulators = patterns.some((p) => !/test\/(unit|property|sim|contract|deploy|infra)\//.test(p));
 
 const handles: EmulatorHandle[] = [];
 const env: NodeJS.ProcessEnv = { ...process.env, METADATA_SERVER_DETECTION: 'none' };
