@@ -31,7 +31,7 @@ ${[
   'region',
   'workspace_domain',
   'admin_emails',
-  'console_client_id',
+  'console_oauth_client_id',
   'severa_api_url',
   'severa_client_id',
   'push_domain',

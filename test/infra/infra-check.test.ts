@@ -375,10 +375,10 @@ describe('infra:check catches a planted mistake', () => {
       [
         {
           file: MAIN,
-          from: '        LEASE_TTL_MS              = local.intervals.lease_ttl_ms',
-          to: '        LEASE_TTL_MS              = local.intervals.lease_ttl_ms\n        LEASE_TIME_MS             = "1"\n        CONSOLE_DEMO_SIGN_IN      = "true"',
+          from: '        LEASE_TTL_MS                    = local.intervals.lease_ttl_ms',
+          to: '        LEASE_TTL_MS                    = local.intervals.lease_ttl_ms\n        LEASE_TIME_MS                   = "1"\n        CONSOLE_DEMO_SIGN_IN            = "true"',
         },
-        { file: MAIN, from: '        PUSH_AUTH_AUDIENCE        = local.run_url.syncTick\n', to: '' },
+        { file: MAIN, from: '        PUSH_AUTH_AUDIENCE              = local.run_url.syncTick\n', to: '' },
       ],
       'policy: environment variables',
       /syncWorker"\]\.google_cloudfunctions2_function\.this: LEASE_TIME_MS is set but shared\/config\.ts never reads it/,
