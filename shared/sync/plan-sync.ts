@@ -337,8 +337,27 @@ export function planSync(input: PlanInput): Plan {
   const consumedGoogle = new Set<string>();
   const consumedSevera = new Set<string>();
 
-  /** The event of a pair whose activity is gone, brought to Severa anew (the pair's link is replaced). */
+  /**
+   * The event of a pair whose activity is gone, brought to Severa anew (the pair's link is replaced). A meeting whose
+   * activity another attendee already made again is joined instead: one activity per meeting (B5), whichever of its
+   * attendees' runs comes first (found by the model: seed 386865164, a held deletion rejected).
+   */
   const recreateInSevera = (record: GoogleRecord, link: Link, why: string): Action[] => {
+    const peer =
+      parseInstanceId(link.googleId) !== null
+        ? peerByOccurrence.get(link.googleId)
+        : peerByICalUID.get(record.iCalUID);
+    if (peer && peer.severaGuid !== link.severaGuid && peer.iCalUID === record.iCalUID) {
+      return [
+        {
+          kind: 'join-severa',
+          google: record,
+          severaGuid: peer.severaGuid,
+          replaces: link,
+          why: `${why}: joined the meeting's activity (B5)`,
+        },
+      ];
+    }
     const type = activityTypeForGoogleEntry(record.content.isPrivate, user, settings, record.eventType);
     if (type === undefined) {
       if (!problems.includes(missingTypeMessage(user))) problems.push(missingTypeMessage(user));
@@ -358,24 +377,8 @@ export function planSync(input: PlanInput): Plan {
         needsRead.google.push(link.googleId);
         return [];
       }
-      const peer =
-        parseInstanceId(link.googleId) !== null
-          ? peerByOccurrence.get(link.googleId)
-          : peerByICalUID.get(g.record.iCalUID);
-      if (peer && peer.severaGuid !== link.severaGuid && peer.iCalUID === g.record.iCalUID) {
-        // Case: the meeting's activity went while this user was joining it, and another attendee re-created it →
-        // join that one (B5).
-        return [
-          {
-            kind: 'join-severa',
-            google: g.record,
-            severaGuid: peer.severaGuid,
-            replaces: link,
-            why: 'joining a deleted activity: joined the re-created meeting (B5)',
-          },
-        ];
-      }
-      // Case: the meeting's activity went while this user was joining it → the event comes to Severa anew.
+      // Case: the meeting's activity went while this user was joining it → the event comes to Severa anew (or joins
+      // the activity another attendee made again, B5).
       return recreateInSevera(g.record, link, 'joining a deleted activity: created anew');
     }
     if (!('record' in s) || !fresh(link.severaGuid)) {
@@ -603,39 +606,12 @@ export function planSync(input: PlanInput): Plan {
       continue;
     }
     if (s.state === 'deleted') {
-      const occurrence = parseInstanceId(link.googleId) !== null;
-      const peer = gChanged
-        ? occurrence
-          ? peerByOccurrence.get(link.googleId)
-          : peerByICalUID.get(g.record.iCalUID)
-        : undefined;
-      if (gChanged && peer && peer.severaGuid !== link.severaGuid && peer.iCalUID === g.record.iCalUID) {
-        // Case: deleted in Severa but changed in Google, and another attendee already re-created the meeting →
-        // join that activity rather than making a second one (B5).
-        actions.push({
-          kind: 'join-severa',
-          google: g.record,
-          severaGuid: peer.severaGuid,
-          replaces: link,
-          why: 'deleted in Severa but changed in Google: joined the re-created meeting (B5)',
-        });
-      } else if (gChanged) {
-        // Case: deleted in Severa but changed in Google → the change wins: re-create the Severa activity.
-        const type = activityTypeForGoogleEntry(
-          g.record.content.isPrivate,
-          user,
-          settings,
-          g.record.eventType,
+      if (gChanged) {
+        // Case: deleted in Severa but changed in Google → the change wins: re-create the Severa activity (or join the
+        // activity another attendee already made again for the meeting, B5).
+        actions.push(
+          ...recreateInSevera(g.record, link, 'deleted in Severa but changed in Google: re-created'),
         );
-        if (type === undefined) problems.push(missingTypeMessage(user));
-        else
-          actions.push({
-            kind: 'create-severa',
-            google: g.record,
-            activityTypeGuid: type.guid,
-            replaces: link,
-            why: 'deleted in Severa but changed in Google: re-created',
-          });
       } else {
         // Case: deleted in Severa, unchanged in Google → delete the Google event.
         actions.push(deleteGoogle(link, g, 'deleted in Severa'));
