@@ -899,8 +899,14 @@ describe('the console in a browser (local stack, Chromium)', { skip: skip ?? fal
       await until(
         `the ${String(count)} new activities synced to Ben's calendar`,
         async () => {
-          const linked = new Set((await links()).map((l) => l.severaGuid));
-          return guids.every((g) => linked.has(g));
+          // Linked, and the copy confirmed: a link is written just before its Google copy is inserted.
+          const linked = new Set(
+            (await links()).filter((l) => l.pendingInsert !== true).map((l) => l.severaGuid),
+          );
+          return (
+            guids.every((g) => linked.has(g)) &&
+            titles.every((t) => bensEvents().filter((e) => e.summary === t).length === 1)
+          );
         },
         60_000,
       );
