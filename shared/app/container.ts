@@ -4,7 +4,7 @@
  * Manager, Google, Severa) and the local stack (env/file secrets, the simulators, the emulators): only configuration
  * differs.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { Firestore } from '@google-cloud/firestore';
 
@@ -85,6 +85,9 @@ export interface Container {
   /** Closes the clients (Firestore, Pub/Sub) so a process can exit. */
   close(): Promise<void>;
 }
+
+/** How often an instance reads the organisation's credentials again to see whether they were rotated. */
+export const CREDENTIALS_RECHECK_MS = 5 * 60_000;
 
 const realSleep: Sleep = (ms) =>
   new Promise((resolve) => {
@@ -176,15 +179,65 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
   };
   const adapters: AdapterFactories = { openGoogleKey, makeCalendar, makeSevera };
 
-  const buildSevera = async (): Promise<SeveraAdapter> => {
+  /**
+   * An API adapter built from the organisation's credentials, kept for the instance and rebuilt when they change: they
+   * are read again at most every {@link CREDENTIALS_RECHECK_MS}, so a key or secret rotated in the console reaches
+   * every running instance within minutes (the secret source caches values for as long again), with no redeploy. A
+   * re-read that fails keeps the adapter in use; only an instance with none yet fails.
+   */
+  const rebuiltOnRotation = <T>(
+    what: string,
+    read: () => Promise<{ readonly fingerprint: string; readonly build: () => Promise<T> }>,
+  ): (() => Promise<T>) => {
+    let current: { adapter: Promise<T>; fingerprint: string; checkedAt: number } | null = null;
+    let checking: Promise<T> | null = null;
+    return () => {
+      const now = clock.now().getTime();
+      if (current !== null && now - current.checkedAt < CREDENTIALS_RECHECK_MS) return current.adapter;
+      checking ??= (async () => {
+        const kept = current;
+        let credentials;
+        try {
+          credentials = await read();
+        } catch (error) {
+          if (kept === null) throw error;
+          logger.warn(`${what} credentials could not be read again; the current ones are kept`, { error });
+          kept.checkedAt = now;
+          return kept.adapter;
+        }
+        if (kept !== null && kept.fingerprint === credentials.fingerprint) {
+          kept.checkedAt = now;
+          return kept.adapter;
+        }
+        const adapter = credentials.build();
+        current = { adapter, fingerprint: credentials.fingerprint, checkedAt: now };
+        if (kept !== null) logger.info(`${what} credentials changed: the adapter is rebuilt`);
+        try {
+          return await adapter;
+        } catch (error) {
+          current = kept;
+          throw error;
+        }
+      })().finally(() => {
+        checking = null;
+      });
+      return checking;
+    };
+  };
+  /** Which credentials an adapter was built from, without keeping them: a hash of each value. */
+  const fingerprintOf = (...values: readonly string[]): string =>
+    values.map((v) => createHash('sha256').update(v).digest('hex')).join(':');
+
+  const severa = rebuiltOnRotation('Severa', async () => {
     const stored = await stores.orgConfig.getOrgConfig();
     const clientId = stored?.severaClientId ?? config.severa.clientId;
     const clientSecret = await secrets.get(SECRET_NAMES.severaClientSecret);
-    return makeSevera({ clientId, clientSecret });
-  };
-  let severa: Promise<SeveraAdapter> | null = null;
+    return {
+      fingerprint: fingerprintOf(clientId, clientSecret),
+      build: () => makeSevera({ clientId, clientSecret }),
+    };
+  });
 
-  let calendar: Promise<GoogleCalendarAdapter> | null = null;
   const orgConfig = async (): Promise<OrgConfig> => {
     const stored = await stores.orgConfig.getOrgConfig();
     if (!stored) {
@@ -195,13 +248,19 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     }
     return stored;
   };
-  const buildCalendar = async (): Promise<GoogleCalendarAdapter> => {
+  const calendar = rebuiltOnRotation('Google', async () => {
     const { serviceAccountEmail } = await orgConfig();
     const p12 = await secrets.get(SECRET_NAMES.googleP12);
     const password = (await optionalSecret(secrets, SECRET_NAMES.googleP12Password)) ?? undefined;
-    const privateKeyPem = await openGoogleKey(Buffer.from(p12, 'base64'), password);
-    return makeCalendar({ serviceAccountEmail, privateKeyPem });
-  };
+    return {
+      fingerprint: fingerprintOf(serviceAccountEmail, p12, password ?? ''),
+      build: async () =>
+        makeCalendar({
+          serviceAccountEmail,
+          privateKeyPem: await openGoogleKey(Buffer.from(p12, 'base64'), password),
+        }),
+    };
+  });
 
   const container: Container = {
     config,
@@ -212,20 +271,8 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     publisher,
     adapters,
     orgConfig,
-    severa() {
-      severa ??= buildSevera().catch((error: unknown) => {
-        severa = null;
-        throw error;
-      });
-      return severa;
-    },
-    calendar() {
-      calendar ??= buildCalendar().catch((error: unknown) => {
-        calendar = null;
-        throw error;
-      });
-      return calendar;
-    },
+    severa,
+    calendar,
     async workerDeps() {
       return {
         severa: await container.severa(),

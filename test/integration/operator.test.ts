@@ -22,7 +22,7 @@ import { MemorySyncRequestPublisher } from '../../shared/adapters/memory/memory-
 import { decodeSyncRequest } from '../../shared/adapters/pubsub/sync-request.codec.js';
 import { EnvSecretSource } from '../../shared/adapters/secrets/env-secret-source.js';
 import { RateLimiter } from '../../shared/adapters/throttle.js';
-import { createContainer, type Container } from '../../shared/app/container.js';
+import { CREDENTIALS_RECHECK_MS, createContainer, type Container } from '../../shared/app/container.js';
 import {
   OperatorError,
   SetupValidationError,
@@ -454,6 +454,40 @@ describe(
         assert.equal(w.savedSecrets()?.[SECRET_NAMES.googleP12Password], P12_PASSWORD_CUSTOM);
         await (await w.container.calendar()).checkDelegation(BEN);
         w.assertNoSecretInLogs();
+      });
+
+      it('a running instance picks up a key rotated by the org setup within minutes, with no redeploy', async () => {
+        const w = await World.start();
+        assert.ok(demoKey !== null);
+        await w.setUp();
+        // Another instance of the functions: its own container, its own clock.
+        let now = Date.now();
+        const instance = createContainer(w.container.config, {
+          firestore: w.db,
+          secrets: new EnvSecretSource({ env: {}, file: w.secretsFile }),
+          publisher: w.publisher,
+          logger: w.logger,
+          clock: { now: () => new Date(now) },
+          sleep: () => Promise.resolve(),
+          severaRateLimiter: new RateLimiter({ ratePerSecond: Number.POSITIVE_INFINITY }),
+        });
+        const first = await instance.calendar();
+        const firstSevera = await instance.severa();
+        assert.equal(await instance.calendar(), first, 'kept for the instance');
+        now += CREDENTIALS_RECHECK_MS + 1;
+        assert.equal(await instance.calendar(), first, 'the same credentials read again: the same adapter');
+
+        // The administrator saves the key again with a password of its own (a rotation, as the console does it).
+        await w.operator.setupOrg(
+          w.input({ p12: withPassword(demoKey, P12_PASSWORD_CUSTOM), p12Password: P12_PASSWORD_CUSTOM }),
+        );
+        assert.equal(await instance.calendar(), first, 'not read again before the interval');
+        now += CREDENTIALS_RECHECK_MS + 1;
+        const rotated = await instance.calendar();
+        assert.notEqual(rotated, first, 'rebuilt from the rotated key');
+        await rotated.checkDelegation(BEN);
+        assert.equal(await instance.severa(), firstSevera, 'the Severa credential did not change');
+        w.assertNoSecretInLogs([P12_PASSWORD_CUSTOM]);
       });
 
       it('wrong P12 password: says the password does not open the key, saves nothing', async () => {
