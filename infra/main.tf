@@ -230,13 +230,9 @@ locals {
       concurrency        = 20
       ingress            = "ALLOW_ALL"
       invokers           = { public = "allUsers" }
-      # The org setup saves the secrets with SecretManagerSource.putSecret, which calls createSecret first (an
-      # existing secret answers ALREADY_EXISTS only to an account that may create secrets): hence this one
-      # permission, in a custom role, beside adding versions to the four secrets below.
-      project_roles = {
-        firestore     = "roles/datastore.user"
-        create_secret = google_project_iam_custom_role.secret_creator.id
-      }
+      # The org setup adds versions to the four secrets below (SecretManagerSource.putSecret adds the version first
+      # and creates a secret only when it is missing, which it never is here): no right to create secrets.
+      project_roles  = { firestore = "roles/datastore.user" }
       publish_topics = { "sync-requests" = module.sync_requests.topic_id }
       secrets_read = {
         "severa-client-secret"   = local.secret_ids["severa-client-secret"]
@@ -356,16 +352,6 @@ resource "google_service_account_iam_member" "pubsub_signs_pushes" {
   service_account_id = google_service_account.push.name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = "serviceAccount:${local.pubsub_service_agent}"
-}
-
-resource "google_project_iam_custom_role" "secret_creator" {
-  project     = var.project_id
-  role_id     = "calendarSyncSecretCreator"
-  title       = "Calendar sync: create secrets"
-  description = "Only secretmanager.secrets.create, for the console's org setup (see the console function)."
-  permissions = ["secretmanager.secrets.create"]
-
-  depends_on = [module.services]
 }
 
 module "sync_requests" {

@@ -103,30 +103,46 @@ export class SecretManagerSource implements SecretStore {
 
   /**
    * Stores `value` as the secret's newest version, creating the secret (automatic replication) if it is missing:
-   * the org setup's save (S1). This instance serves the new value at once; others within their TTL.
+   * the org setup's save (S1). The version is added first and the secret created only when Google says it does not
+   * exist, so an account that may add versions to existing secrets (Terraform makes them empty, infra/) needs no
+   * right to create secrets. This instance serves the new value at once; others within their TTL.
    */
   async putSecret(name: string, value: string): Promise<void> {
     assertSecretName(name);
     const client = await this.#connect();
     const parent = `projects/${this.#projectId}`;
-    const created = await this.#call(name, 'create', async () => {
-      try {
-        await client.createSecret(
-          { parent, secretId: name, secret: { replication: { automatic: {} } } },
-          this.#callOptions(),
-        );
-        return true;
-      } catch (error) {
-        if (grpcCode(error) === GRPC.ALREADY_EXISTS) return false;
-        throw error;
-      }
-    });
-    const [version] = await this.#call(name, 'write', () =>
-      client.addSecretVersion(
-        { parent: `${parent}/secrets/${name}`, payload: { data: Buffer.from(value, 'utf8') } },
-        this.#callOptions(),
-      ),
-    );
+    const add = () =>
+      this.#call(name, 'write', async () => {
+        try {
+          const [version] = await client.addSecretVersion(
+            { parent: `${parent}/secrets/${name}`, payload: { data: Buffer.from(value, 'utf8') } },
+            this.#callOptions(),
+          );
+          return version;
+        } catch (error) {
+          if (grpcCode(error) === GRPC.NOT_FOUND) return null;
+          throw error;
+        }
+      });
+    let created = false;
+    let version = await add();
+    if (version === null) {
+      await this.#call(name, 'create', async () => {
+        try {
+          await client.createSecret(
+            { parent, secretId: name, secret: { replication: { automatic: {} } } },
+            this.#callOptions(),
+          );
+          created = true;
+        } catch (error) {
+          // Made meanwhile by another save: the version goes into that one.
+          if (grpcCode(error) !== GRPC.ALREADY_EXISTS) throw error;
+        }
+      });
+      version = await add();
+      if (version === null)
+        throw new TransientError(`secret ${name} could not be written (NOT_FOUND after creating it)`);
+    }
     this.#saves.set(name, (this.#saves.get(name) ?? 0) + 1);
     this.#remember(name, value);
     this.#logger.info('secret version added', { name, created, version: version.name ?? null });
