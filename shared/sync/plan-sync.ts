@@ -679,32 +679,38 @@ export function planSync(input: PlanInput): Plan {
       needsRead.severa.push(link.severaGuid);
       continue;
     }
-    actions.push(
-      updateAction({
-        link,
-        origin: link.origin,
-        severaGuid: link.severaGuid,
-        googleId: link.googleId,
-        iCalUID: gRecord?.iCalUID ?? link.iCalUID,
-        merged,
-        severaState: sRecord ? sideVersionOf(sRecord) : link.severa,
-        severaContent: sContent,
-        severaType: sRecord?.activityType ?? typeRef(settings, link.activityType),
-        typeBeforePrivate: link.typeBeforePrivate,
-        googleState: gRecord ? { version: gRecord.etag, hash: contentHash(gRecord.content) } : link.google,
-        googleContent:
-          gRecord === null ? link.base : occurrencePrivacy(gRecord.content, link.googleId, link.base),
-        googleCurrent: gRecord?.content ?? null,
-        googleWrite: apart && gRecord ? keepGoogleDates(merged, gRecord.content) : merged,
-        apart,
-        notifyGuests: gRecord?.organizerOfMeeting ?? false,
-        user,
-        settings,
-        linkOnly,
-        decisions,
-        why,
-      }),
-    );
+    const update = updateAction({
+      link,
+      origin: link.origin,
+      severaGuid: link.severaGuid,
+      googleId: link.googleId,
+      iCalUID: gRecord?.iCalUID ?? link.iCalUID,
+      merged,
+      severaState: sRecord ? sideVersionOf(sRecord) : link.severa,
+      severaContent: sContent,
+      severaType: sRecord?.activityType ?? typeRef(settings, link.activityType),
+      typeBeforePrivate: link.typeBeforePrivate,
+      googleState: gRecord ? { version: gRecord.etag, hash: contentHash(gRecord.content) } : link.google,
+      googleContent:
+        gRecord === null ? link.base : occurrencePrivacy(gRecord.content, link.googleId, link.base),
+      googleCurrent: gRecord?.content ?? null,
+      googleWrite: apart && gRecord ? keepGoogleDates(merged, gRecord.content) : merged,
+      apart,
+      notifyGuests: gRecord?.organizerOfMeeting ?? false,
+      user,
+      settings,
+      linkOnly,
+      decisions,
+      why,
+    });
+    if (gChanged && (sRecord === null || !fresh(link.severaGuid)) && update.severa.write === null) {
+      // Case: a Google change that writes nothing to Severa (dates kept apart, SPEC §11) would be taken as synced
+      // without a look at the activity: read it first. It may be gone since, and then the change wins over the
+      // deletion (SPEC §6) instead of being forgotten with it (found by the model: seed -2110112601).
+      needsRead.severa.push(link.severaGuid);
+      continue;
+    }
+    actions.push(update);
   }
 
   // ---- Items without a link.
