@@ -538,12 +538,12 @@ function holdWords(hold) {
 }
 
 /** What a hold would delete, folded away under its count (B3: the administrator decides knowing what goes). */
-function heldItems(hold) {
+function heldItems(hold, open) {
   if (hold.items.length === 0) return '';
   const more = hold.deletions - hold.items.length;
   return h(
     'details',
-    { className: 'held-items' },
+    { className: 'held-items', open },
     h('summary', { text: 'What would be deleted' }),
     h(
       'ul',
@@ -870,6 +870,12 @@ function renderHealth(people, filter) {
   // Re-rendering every 10 s must not take the keyboard focus away: it goes back to the same control.
   const focused =
     document.activeElement instanceof HTMLElement ? document.activeElement.dataset.focusKey : undefined;
+  // Nor close a hold's list the administrator opened (the buttons beside it would move under their pointer).
+  const opened = new Set(
+    [...body.querySelectorAll('tr[data-email] details.held-items[open]')].map(
+      (d) => d.closest('tr')?.dataset.email,
+    ),
+  );
   if (people.length === 0) {
     body.replaceChildren(
       h('p', {
@@ -900,7 +906,11 @@ function renderHealth(people, filter) {
             ),
           ),
         ),
-        h('tbody', {}, people.map(healthRow)),
+        h(
+          'tbody',
+          {},
+          people.map((p) => healthRow(p, opened)),
+        ),
       ),
     ),
   );
@@ -910,7 +920,7 @@ function renderHealth(people, filter) {
   }
 }
 
-function healthRow(p) {
+function healthRow(p, opened) {
   const reason = [p.message, p.behindSince !== null ? `Behind since ${when(p.behindSince)}.` : null]
     .filter(Boolean)
     .join(' ');
@@ -962,7 +972,13 @@ function healthRow(p) {
           p.channelExpiresAt === null ? 'no push channel' : `push channel until ${when(p.channelExpiresAt)}`,
       }),
     ),
-    h('td', {}, p.hold === null ? '—' : [h('span', { text: holdWords(p.hold) }), heldItems(p.hold)]),
+    h(
+      'td',
+      {},
+      p.hold === null
+        ? '—'
+        : [h('span', { text: holdWords(p.hold) }), heldItems(p.hold, opened.has(p.email))],
+    ),
     h('td', {}, actions.length === 0 ? '—' : h('div', { className: 'row-actions' }, actions)),
   );
 }
