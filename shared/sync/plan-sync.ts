@@ -387,6 +387,16 @@ export function planSync(input: PlanInput): Plan {
     }
     const record = s.record;
     const involved = record.ownerGuid === userGuid || record.participantGuids.includes(userGuid);
+    if (severaExclusion(record, userGuid, settings, link) === 'project-task') {
+      // Case: the activity became a project task while this user was joining it → project tasks never sync (S3): the
+      // event stays the person's own and the pair is released, or forgotten if the event is gone too (found by the
+      // model: seed -1166831662, the join's pairing refused by Google and waiting on it forever).
+      return [
+        g.state === 'deleted'
+          ? { kind: 'unlink', link, why: 'joining: deleted in Google, and the activity is a project task' }
+          : { kind: 'release', link, why: 'joining: the activity became a project task' },
+      ];
+    }
     if (g.state === 'deleted') {
       // Case: the person deleted the event while joining → leave the activity if the join happened. An activity
       // handed to this user meanwhile (B5) is not deleted: with no synced state, a change to it cannot be ruled
