@@ -89,7 +89,8 @@ export function describeChanges(before: EntryContent, after: EntryContent): stri
   return changes;
 }
 
-function about(content: EntryContent, changes: readonly string[] = []): AuditSummary {
+/** An entry in a few words: its title, first day and privacy (an audit line, a held deletion). */
+export function about(content: EntryContent, changes: readonly string[] = []): AuditSummary {
   return { title: content.title, date: firstDay(content), isPrivate: content.isPrivate, changes };
 }
 

@@ -14,7 +14,7 @@ import type {
   UserSyncState,
   UserSyncStatus,
 } from '../../ports/index.js';
-import { auditSummary } from '../../sync/audit-summary.js';
+import { about } from '../../sync/audit-summary.js';
 import { DEFAULT_TICK_OPTIONS, renewChannel } from '../sync-tick.js';
 import { DEFAULT_WORKER_OPTIONS, leaseKey } from '../sync-worker.js';
 import { OperatorError } from './errors.js';
@@ -122,12 +122,8 @@ export function peopleUseCases(ctx: OperatorContext): PeopleUseCases {
 
   function heldItems(held: readonly HeldDeletion[]): HeldItemView[] {
     return held.slice(0, HELD_ITEMS_SHOWN).map((h) => {
-      const summary = auditSummary({ kind: 'unlink', link: h.link, why: '' });
-      return {
-        title: summary?.isPrivate === true ? 'Private entry' : (summary?.title ?? ''),
-        date: summary?.date ?? null,
-        from: h.side,
-      };
+      const entry = about(h.link.base);
+      return { title: entry.isPrivate ? 'Private entry' : entry.title, date: entry.date, from: h.side };
     });
   }
 
