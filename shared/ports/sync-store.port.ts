@@ -128,6 +128,19 @@ export interface DeletionHold {
 }
 
 /** Durable state of the sync (Firestore in production, memory in tests and the local stack). */
+/**
+ * Where the org-wide `changedSince` poll stands. `watermark` is the newest server change stamp seen. `routed` holds a
+ * fingerprint (version and content) of each activity already routed whose stamp the next query still reaches back to:
+ * the overlap returns those rows again, and routing them again would re-sync their people on every poll of an idle
+ * organisation. A row whose stamp is the same but whose content differs (two writes within one second leave the
+ * same stamp) has another fingerprint and is routed.
+ */
+export interface SeveraPollState {
+  readonly watermark: string | null;
+  /** Activity guid → fingerprint. */
+  readonly routed: Readonly<Record<string, string>>;
+}
+
 export interface SyncStore {
   listLinks(user: string): Promise<readonly Link[]>;
   /**
@@ -168,8 +181,9 @@ export interface SyncStore {
   /** Drops the claim if `user` holds it (the meeting's link now answers for it). */
   releaseMeeting(iCalUID: string, user: string): Promise<void>;
 
-  getWatermark(): Promise<string | null>;
-  setWatermark(watermark: string): Promise<void>;
+  /** The org-wide Severa poll's state (null watermark and nothing routed before the first poll). */
+  getSeveraPoll(): Promise<SeveraPollState>;
+  setSeveraPoll(state: SeveraPollState): Promise<void>;
 
   getStatus(user: string): Promise<UserSyncStatus>;
   setStatus(user: string, status: UserSyncStatus): Promise<void>;

@@ -1,5 +1,5 @@
-import { canonicalInstant, type Link, type SeveraRecord } from '../domain/index.js';
-import type { Clock, SeveraPort, SyncStore } from '../ports/index.js';
+import { canonicalInstant, severaRecordFingerprint, type Link, type SeveraRecord } from '../domain/index.js';
+import type { Clock, SeveraPollState, SeveraPort, SyncStore } from '../ports/index.js';
 
 /**
  * Which syncing users a changed activity concerns (S5): its owner and participants who have sync on, and anyone
@@ -57,42 +57,74 @@ export interface OrgPollOptions {
 export interface OrgPollResult {
   /** Users who received changes: each gets a sync request. */
   readonly users: readonly string[];
+  /** Activities routed by this poll: changed since the last poll (rows the overlap returned again are not counted). */
   readonly changed: number;
-  /** Guids of the activities the poll saw changed (a webhook's guids missing here may have been deleted). */
+  /** Guids of every activity the query returned (a webhook's guids missing here may have been deleted). */
   readonly guids: readonly string[];
   readonly watermark: string | null;
 }
 
+/** Entries kept in `routed` at most: past it the oldest go, which costs only a repeated routing. */
+export const MAX_ROUTED_REMEMBERED = 5_000;
+
 /**
  * One org-wide `changedSince` query per cycle, whatever the number of users (SPEC §5 syncTick, §10 "Severa calls per
- * idle org cycle: 1"). Changes are routed into each user's inbox before the watermark moves, so a crash in between
- * only repeats work.
+ * idle org cycle: 1"). The query reaches back `overlapMs` before the watermark for rows whose stamps land out of
+ * order, so it returns recent rows again: those routed before (same fingerprint) are left alone, and an idle
+ * organisation's poll routes nothing. Changes are routed into each user's inbox before the state moves, so a crash
+ * in between only repeats work.
  */
 export async function pollSeveraChanges(deps: OrgPollDeps, options: OrgPollOptions): Promise<OrgPollResult> {
   const nowMs = deps.clock.now().getTime();
-  const watermark = await deps.store.getWatermark();
+  const state = await deps.store.getSeveraPoll();
   const sinceMs =
-    watermark === null ? nowMs - options.initialLookbackMs : Date.parse(watermark) - options.overlapMs;
-  const records = dedupeByGuid(await deps.severa.listChangedSince(new Date(sinceMs).toISOString()));
+    state.watermark === null
+      ? nowMs - options.initialLookbackMs
+      : Date.parse(state.watermark) - options.overlapMs;
+  const returned = dedupeByGuid(await deps.severa.listChangedSince(new Date(sinceMs).toISOString()));
+  const fingerprints = new Map(returned.map((r) => [r.guid, severaRecordFingerprint(r)]));
+  const fresh = returned.filter((r) => state.routed[r.guid] !== fingerprints.get(r.guid));
 
-  const linksBySevera = new Map<string, Link[]>(records.map((r) => [r.guid, []]));
-  for (const link of await deps.store.findLinksBySeveraGuids(records.map((r) => r.guid))) {
+  const linksBySevera = new Map<string, Link[]>(fresh.map((r) => [r.guid, []]));
+  for (const link of await deps.store.findLinksBySeveraGuids(fresh.map((r) => r.guid))) {
     linksBySevera.get(link.severaGuid)?.push(link);
   }
-  const routed = routeSeveraChanges(records, options.syncingUserGuids, linksBySevera);
+  const routed = routeSeveraChanges(fresh, options.syncingUserGuids, linksBySevera);
   for (const [user, list] of routed) await deps.store.addToInbox(user, list);
 
-  // The watermark is the newest server timestamp seen, never our own clock: no skew between the two matters.
-  const newest = records.reduce<number | null>((max, r) => Math.max(max ?? 0, Date.parse(r.version)), null);
-  let next = watermark;
-  if (newest !== null && (watermark === null || newest > Date.parse(watermark))) {
-    next = canonicalInstant(new Date(newest).toISOString());
-    await deps.store.setWatermark(next);
-  }
+  const next = nextPollState(state, returned, fingerprints, options.overlapMs);
+  if (fresh.length > 0 || next.watermark !== state.watermark) await deps.store.setSeveraPoll(next);
   return {
     users: [...routed.keys()].sort(),
-    changed: records.length,
-    guids: records.map((r) => r.guid),
-    watermark: next,
+    changed: fresh.length,
+    guids: returned.map((r) => r.guid),
+    watermark: next.watermark,
+  };
+}
+
+/**
+ * The watermark is the newest server stamp seen, never our own clock: no skew between the two matters. `routed`
+ * keeps what the next query will return again (stamps at or after the next watermark minus the overlap). Pure.
+ */
+export function nextPollState(
+  state: SeveraPollState,
+  returned: readonly SeveraRecord[],
+  fingerprints: ReadonlyMap<string, string>,
+  overlapMs: number,
+): SeveraPollState {
+  const newest = returned.reduce<number | null>((max, r) => Math.max(max ?? 0, Date.parse(r.version)), null);
+  const watermark =
+    newest !== null && (state.watermark === null || newest > Date.parse(state.watermark))
+      ? canonicalInstant(new Date(newest).toISOString())
+      : state.watermark;
+  if (watermark === null) return { watermark, routed: {} };
+  const reachedFromMs = Date.parse(watermark) - overlapMs;
+  const kept = returned
+    .filter((r) => Date.parse(r.version) >= reachedFromMs)
+    .sort((a, b) => Date.parse(b.version) - Date.parse(a.version))
+    .slice(0, MAX_ROUTED_REMEMBERED);
+  return {
+    watermark,
+    routed: Object.fromEntries(kept.map((r) => [r.guid, fingerprints.get(r.guid) ?? ''])),
   };
 }

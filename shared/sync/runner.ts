@@ -1464,7 +1464,7 @@ function withoutWrites(store: SyncStore): SyncStore {
     putRefusal: skip,
     deleteRefusal: skip,
     findIntentsByICalUID: (i) => store.findIntentsByICalUID(i),
-    getWatermark: () => store.getWatermark(),
+    getSeveraPoll: () => store.getSeveraPoll(),
     getStatus: (u) => store.getStatus(u),
     getHold: (u) => store.getHold(u),
     listHeld: (u) => store.listHeld(u),
@@ -1480,7 +1480,7 @@ function withoutWrites(store: SyncStore): SyncStore {
     deleteIntent: skip,
     claimMeeting: (_iCalUID, user) => Promise.resolve(user),
     releaseMeeting: skip,
-    setWatermark: skip,
+    setSeveraPoll: skip,
     setStatus: skip,
   };
 }

@@ -390,12 +390,12 @@ export function describeStateContract(name: string, options: ContractOptions): v
       assert.deepEqual(await store.getStatus('user-b'), off);
     });
 
-    it('keeps the org-wide watermark', async () => {
+    it('keeps the org-wide poll state, replacing what was routed', async () => {
       const { store } = await fixture();
-      assert.equal(await store.getWatermark(), null);
-      await store.setWatermark(T0);
-      await store.setWatermark(at(1));
-      assert.equal(await store.getWatermark(), at(1));
+      assert.deepEqual(await store.getSeveraPoll(), { watermark: null, routed: {} });
+      await store.setSeveraPoll({ watermark: T0, routed: { 'guid-1': 'f1', 'guid-2': 'f2' } });
+      await store.setSeveraPoll({ watermark: at(1), routed: { 'guid-2': 'f3' } });
+      assert.deepEqual(await store.getSeveraPoll(), { watermark: at(1), routed: { 'guid-2': 'f3' } });
     });
 
     it('a paused status keeps its pause and count; a later status without them drops them', async () => {

@@ -201,9 +201,9 @@ if ('skip' in emulator) {
     it('keeps organisations apart', async () => {
       const one = firestoreStores({ firestore: dbA, orgId: nextOrg() });
       const two = firestoreStores({ firestore: dbA, orgId: nextOrg() });
-      await one.store.setWatermark('2026-03-02T08:00:00Z');
+      await one.store.setSeveraPoll({ watermark: '2026-03-02T08:00:00Z', routed: {} });
       await one.store.claimMeeting('m@x', 'user-a', '2026-03-02T08:00:00Z', '2026-03-02T07:00:00Z');
-      assert.equal(await two.store.getWatermark(), null);
+      assert.equal((await two.store.getSeveraPoll()).watermark, null);
       assert.equal(
         await two.store.claimMeeting('m@x', 'user-b', '2026-03-02T08:00:00Z', '2026-03-02T07:00:00Z'),
         'user-b',

@@ -26,6 +26,7 @@ import type {
   HeldDeletion,
   InboxItem,
   Refusal,
+  SeveraPollState,
   SyncStore,
   UserSyncStatus,
 } from '../../ports/index.js';
@@ -335,19 +336,25 @@ export class FirestoreSyncStore implements SyncStore {
   // -------------------------------------------------------------------------------------------------------------
   // Org-wide Severa watermark
 
-  async getWatermark(): Promise<string | null> {
+  async getSeveraPoll(): Promise<SeveraPollState> {
     const snap = await this.#layout.severaPoll.get();
-    return decode(optionalString, snap.get('watermark'), `${snap.ref.path}.watermark`, 'watermark') ?? null;
+    const path = snap.ref.path;
+    return {
+      watermark: decode(optionalString, snap.get('watermark'), `${path}.watermark`, 'watermark') ?? null,
+      routed: decode(routedSchema, snap.get('routed'), `${path}.routed`, 'routed') ?? {},
+    };
   }
 
-  async setWatermark(watermark: string): Promise<void> {
-    await this.#layout.severaPoll.set({ watermark }, { mergeFields: ['watermark'] });
+  async setSeveraPoll(state: SeveraPollState): Promise<void> {
+    // A whole-document write: the map is replaced, never merged into (entries the overlap no longer reaches go).
+    await this.#layout.severaPoll.set({ watermark: state.watermark, routed: state.routed });
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 
 const optionalString = z.string().nullable().optional();
+const routedSchema = z.record(z.string(), z.string()).optional();
 
 function readLink(doc: DocumentSnapshot): Link {
   return decode(linkSchema, doc.data(), doc.ref.path, 'link');

@@ -5,7 +5,8 @@
  * | Path                                     | Holds                                                              |
  * | ---------------------------------------- | ------------------------------------------------------------------ |
  * | `orgs/{org}/config/settings`             | the OrgConfig                                                      |
- * | `orgs/{org}/state/severaPoll`            | `watermark`: the org-wide Severa `changedSince` watermark          |
+ * | `orgs/{org}/state/severaPoll`            | `watermark`: the org-wide Severa `changedSince` watermark;         |
+ * |                                          | `routed`: guid → fingerprint of rows the overlap still returns     |
  * | `orgs/{org}/users/{user}`                | the UserRecord fields + `inDirectory: true` (written by putUser);  |
  * |                                          | `syncToken`; `status` (UserSyncStatus); `hold` (DeletionHold, when |
  * |                                          | B3 holds deletions). Sync state may exist for a                    |

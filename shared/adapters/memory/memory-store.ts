@@ -5,6 +5,7 @@ import type {
   HeldDeletion,
   InboxItem,
   Refusal,
+  SeveraPollState,
   SyncStore,
   UserSyncStatus,
 } from '../../ports/index.js';
@@ -27,7 +28,7 @@ export class MemorySyncStore implements SyncStore {
   readonly #refusals = new Map<string, Map<string, Refusal>>();
   readonly #holds = new Map<string, DeletionHold>();
   readonly #held = new Map<string, Map<string, HeldDeletion>>();
-  #watermark: string | null = null;
+  #severaPoll: SeveraPollState = { watermark: null, routed: {} };
 
   async listLinks(user: string): Promise<readonly Link[]> {
     await Promise.resolve();
@@ -156,14 +157,14 @@ export class MemorySyncStore implements SyncStore {
     if (this.#claims.get(iCalUID)?.user === user) this.#claims.delete(iCalUID);
   }
 
-  async getWatermark(): Promise<string | null> {
+  async getSeveraPoll(): Promise<SeveraPollState> {
     await Promise.resolve();
-    return this.#watermark;
+    return structuredClone(this.#severaPoll);
   }
 
-  async setWatermark(watermark: string): Promise<void> {
+  async setSeveraPoll(state: SeveraPollState): Promise<void> {
     await Promise.resolve();
-    this.#watermark = watermark;
+    this.#severaPoll = structuredClone(state);
   }
 
   async getStatus(user: string): Promise<UserSyncStatus> {

@@ -270,11 +270,11 @@ export class ReadOnlyStore implements SyncStore {
   releaseMeeting(): Promise<void> {
     return this.#drop('releaseMeeting');
   }
-  getWatermark() {
-    return this.inner.getWatermark();
+  getSeveraPoll() {
+    return this.inner.getSeveraPoll();
   }
-  setWatermark(): Promise<void> {
-    return this.#drop('setWatermark');
+  setSeveraPoll(): Promise<void> {
+    return this.#drop('setSeveraPoll');
   }
   getStatus(user: string) {
     return this.inner.getStatus(user);
