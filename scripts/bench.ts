@@ -53,7 +53,14 @@ for (const part of PARTS) {
   log(`${part.id}: starting${values.quick ? ' (quick)' : ''}`);
   try {
     const bench = await part.load();
-    sections.push(await bench({ quick: values.quick, log: (line) => log(`${part.id}: ${line}`) }));
+    sections.push(
+      await bench({
+        quick: values.quick,
+        log: (line) => {
+          log(`${part.id}: ${line}`);
+        },
+      }),
+    );
     log(`${part.id}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } catch (error) {
     broken.push(part.id);
