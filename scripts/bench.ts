@@ -22,7 +22,10 @@ import { renderMarkdown, renderTable } from './bench/render.js';
 import { renderSvg } from './bench/svg.js';
 
 /** Each part in its own module, loaded only when it runs. */
-const PARTS: readonly { readonly id: string; readonly load: () => Promise<Bench> }[] = [];
+const PARTS: readonly { readonly id: string; readonly load: () => Promise<Bench> }[] = [
+  { id: 'api-cost', load: async () => (await import('./bench/api-cost.js')).apiCost },
+  { id: 'latency', load: async () => (await import('./bench/latency.js')).latency },
+];
 
 const { values } = parseArgs({
   options: {

@@ -20,7 +20,7 @@ import { RateLimiter } from '../../shared/adapters/throttle.js';
 import { SECRET_NAMES, parseConfig } from '../../shared/config.js';
 import { SyncError } from '../../shared/domain/index.js';
 import { createMemoryLogger } from '../../shared/observability/logger.js';
-import type { SyncRequest, SyncRequestPublisher, UserRecord } from '../../shared/ports/index.js';
+import type { Clock, SyncRequest, SyncRequestPublisher, UserRecord } from '../../shared/ports/index.js';
 import { defaultSettings } from '../../shared/sync/settings.js';
 import { createCalendarSim, type CalendarSim } from '../sim/calendar/calendar-sim.js';
 import {
@@ -62,6 +62,12 @@ export interface LiveOrgOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Where sync requests go; an in-memory publisher the test delivers from by default. */
   readonly publisher?: SyncRequestPublisher;
+  /**
+   * The container's clock (the bench runs an hour of ticks in moments); real time by default. The simulators keep
+   * real time: their change stamps are only compared with each other, and Google's token exchange signs with the
+   * real clock, which the calendar simulator checks as Google does.
+   */
+  readonly clock?: Clock;
 }
 
 export interface DeliveryReport {
@@ -132,6 +138,7 @@ export class LiveOrg {
     let org: LiveOrg | null = null;
     const publisher = new MemorySyncRequestPublisher();
     const container = createContainer(config, {
+      ...(options.clock ? { clock: options.clock } : {}),
       firestore,
       secrets,
       publisher: options.publisher ?? publisher,
@@ -193,7 +200,7 @@ export class LiveOrg {
     return this.container.publisher.publish({
       user: PEOPLE[person].guid,
       reason: 'manual',
-      requestedAt: new Date().toISOString(),
+      requestedAt: this.container.clock.now().toISOString(),
       reconcile: false,
       ...overrides,
     });
@@ -238,7 +245,7 @@ export class LiveOrg {
     return handleSyncRequest(await this.container.workerDeps(), {
       request: decoded.request,
       messageId: decoded.messageId,
-      publishTime: decoded.publishTime ?? new Date().toISOString(),
+      publishTime: decoded.publishTime ?? this.container.clock.now().toISOString(),
     });
   }
 
