@@ -75,14 +75,25 @@ export interface MaintenanceSummary {
   readonly failures: number;
 }
 
-async function enabledUsers(deps: Pick<TickDeps, 'users' | 'orgConfig'>): Promise<UserRecord[] | null> {
-  const config = await deps.orgConfig.getOrgConfig();
-  if (!config?.enabled) return null;
-  return (await deps.users.listUsers()).filter((u) => u.enabled);
-}
-
 function request(user: string, reason: SyncRequest['reason'], now: string, reconcile = false): SyncRequest {
   return { user, reason, requestedAt: now, reconcile };
+}
+
+/** Past this many people, one listing of the directory is cheaper than looking each one up. */
+const LOOKUPS_BEFORE_LISTING = 50;
+
+/** Which of these users have sync on: each looked up, or the directory listed once when they are many. */
+async function syncingAmong(users: UserDirectory, guids: readonly string[]): Promise<Set<string>> {
+  if (guids.length > LOOKUPS_BEFORE_LISTING) {
+    const wanted = new Set(guids);
+    return new Set(
+      (await users.listUsers())
+        .filter((u) => u.enabled && wanted.has(u.severaUserGuid))
+        .map((u) => u.severaUserGuid),
+    );
+  }
+  const found = await Promise.all(guids.map((guid) => users.getUser(guid)));
+  return new Set(found.filter((u) => u?.enabled === true).map((u) => u?.severaUserGuid ?? ''));
 }
 
 /**
@@ -90,12 +101,12 @@ function request(user: string, reason: SyncRequest['reason'], now: string, recon
  * for every user a change concerns.
  */
 export async function pollAndRoute(deps: TickDeps): Promise<PollSummary> {
-  const users = await enabledUsers(deps);
-  if (users === null) return { changed: 0, requested: [], guids: [] };
+  const config = await deps.orgConfig.getOrgConfig();
+  if (!config?.enabled) return { changed: 0, requested: [], guids: [] };
   const result = await pollSeveraChanges(
     { severa: deps.severa, store: deps.store, clock: deps.clock },
     {
-      syncingUserGuids: new Set(users.map((u) => u.severaUserGuid)),
+      syncingAmong: (guids) => syncingAmong(deps.users, guids),
       overlapMs: deps.options.pollOverlapMs,
       initialLookbackMs: deps.options.initialLookbackMs,
     },

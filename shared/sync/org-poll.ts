@@ -47,7 +47,11 @@ export interface OrgPollDeps {
 }
 
 export interface OrgPollOptions {
-  readonly syncingUserGuids: ReadonlySet<string>;
+  /**
+   * Which of these users have sync on. Asked only when the poll found something new, and only about the people the
+   * new rows concern (owners, participants, link holders): an idle poll reads no user at all.
+   */
+  readonly syncingAmong: (userGuids: readonly string[]) => Promise<ReadonlySet<string>>;
   /** How far the query reaches back before the watermark, for rows whose timestamps land out of order. */
   readonly overlapMs: number;
   /** Where a first poll starts (no watermark yet). */
@@ -86,10 +90,16 @@ export async function pollSeveraChanges(deps: OrgPollDeps, options: OrgPollOptio
   const fresh = returned.filter((r) => state.routed[r.guid] !== fingerprints.get(r.guid));
 
   const linksBySevera = new Map<string, Link[]>(fresh.map((r) => [r.guid, []]));
-  for (const link of await deps.store.findLinksBySeveraGuids(fresh.map((r) => r.guid))) {
-    linksBySevera.get(link.severaGuid)?.push(link);
+  if (fresh.length > 0) {
+    for (const link of await deps.store.findLinksBySeveraGuids(fresh.map((r) => r.guid))) {
+      linksBySevera.get(link.severaGuid)?.push(link);
+    }
   }
-  const routed = routeSeveraChanges(fresh, options.syncingUserGuids, linksBySevera);
+  const concerned = new Set<string>();
+  for (const r of fresh) for (const user of [r.ownerGuid, ...r.participantGuids]) concerned.add(user);
+  for (const links of linksBySevera.values()) for (const link of links) concerned.add(link.user);
+  const syncing = concerned.size > 0 ? await options.syncingAmong([...concerned].sort()) : new Set<string>();
+  const routed = routeSeveraChanges(fresh, syncing, linksBySevera);
   for (const [user, list] of routed) await deps.store.addToInbox(user, list);
 
   const next = nextPollState(state, returned, fingerprints, options.overlapMs);

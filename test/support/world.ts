@@ -169,7 +169,8 @@ export class World {
     const result = await pollSeveraChanges(
       { severa: this.severa, store: this.store, clock: this.clock },
       {
-        syncingUserGuids: new Set(SYNCING.map((u) => u.severaUserGuid)),
+        syncingAmong: (guids) =>
+          Promise.resolve(new Set(guids.filter((g) => SYNCING.some((u) => u.severaUserGuid === g)))),
         overlapMs: 120_000,
         initialLookbackMs: 60 * 86_400_000,
       },
