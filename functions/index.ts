@@ -14,7 +14,8 @@ import * as functions from '@google-cloud/functions-framework';
 import { z } from 'zod';
 
 import { handleCalendarPush, handleSeveraWebhook, type HttpResult } from '../shared/app/http-handlers.js';
-import { pollAndRoute, runTickCycle } from '../shared/app/sync-tick.js';
+import { coalesced } from '../shared/app/coalesce.js';
+import { pollAndRoute, runTickCycle, type PollSummary } from '../shared/app/sync-tick.js';
 import { handleSyncRequest } from '../shared/app/sync-worker.js';
 import { createPushVerifier, type PushVerifier } from '../shared/adapters/pubsub/push-auth.js';
 import { decodeSyncRequest } from '../shared/adapters/pubsub/sync-request.codec.js';
@@ -80,6 +81,21 @@ export async function calendarPush(req: functions.Request, res: functions.Respon
   }
 }
 
+/**
+ * The webhook's org poll, one at a time per instance and per container: a burst of notices shares a poll that
+ * started after each arrived (SPEC §5: answer fast, never a poll per notice), instead of queueing one poll each
+ * behind Severa's pace.
+ */
+const webhookPolls = new WeakMap<Container, () => Promise<PollSummary>>();
+function webhookPoll(c: Container): () => Promise<PollSummary> {
+  let poll = webhookPolls.get(c);
+  if (!poll) {
+    poll = coalesced(async () => pollAndRoute({ ...(await c.tickDeps()), logger: c.logger }));
+    webhookPolls.set(c, poll);
+  }
+  return poll;
+}
+
 /** Severa change notices (from Severa or a relay), HMAC-signed. */
 export async function severaWebhook(req: functions.Request, res: functions.Response): Promise<void> {
   const logger = invocationLogger('severaWebhook', correlationOf(req));
@@ -88,7 +104,7 @@ export async function severaWebhook(req: functions.Request, res: functions.Respo
     const result = await handleSeveraWebhook(
       {
         secret: () => c.secrets.get(SECRET_NAMES.webhookSecret),
-        poll: async () => pollAndRoute({ ...(await c.tickDeps()), logger }),
+        poll: webhookPoll(c),
         store: c.stores.store,
         users: c.stores.users,
         publisher: c.publisher,
