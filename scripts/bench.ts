@@ -17,6 +17,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { stopOwnEmulators } from '../test/support/emulators.js';
 import type { Bench, Section } from './bench/report.js';
 import { renderMarkdown, renderTable } from './bench/render.js';
 import { renderSvg } from './bench/svg.js';
@@ -70,6 +71,9 @@ for (const part of PARTS) {
     console.error(`[bench] ${part.id} broke:`, error);
   }
 }
+
+// Emulators a part started for itself (the live-org harness starts them on demand) stop with the run.
+await stopOwnEmulators();
 
 const machine = {
   cpu: `${String(cpus().length)} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`,

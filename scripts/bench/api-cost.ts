@@ -14,6 +14,8 @@ import { DEMO_TYPES, LiveOrg, PEOPLE, type Person } from '../../test/support/liv
 import { ManualClock } from '../../test/support/world.js';
 import { runTickCycle } from '../../shared/app/sync-tick.js';
 import type { SyncUser } from '../../shared/domain/index.js';
+import { DEFAULT_ASSUMPTIONS, PRICES, fitIdle, monthlyCost, type MeasuredUsage } from './cost.js';
+import { meterFirestore, type FirestoreOps } from './firestore-meter.js';
 import { betterBy, num, type Bench, type BenchOptions, type Row, type Section } from './report.js';
 
 const MINUTE = 60_000;
@@ -69,17 +71,30 @@ function seed(live: LiveOrg, clock: ManualClock, people: readonly Person[]): voi
   }
 }
 
-/** Severa calls made by the org polls (`listChangedSince`), counted around each call. */
-interface PollCounter {
-  calls: number;
+/** What an hour of ticks cost beyond the API calls: the polls' Severa calls and the worker's deliveries. */
+interface Counter {
+  /** Severa HTTP calls made by the org polls (`listChangedSince`), counted around each call. */
+  pollCalls: number;
+  /** Sync requests delivered to the worker (each one Pub/Sub message published and pushed). */
+  deliveries: number;
+  /** Deliveries that ran a sync (the rest were coalesced or skipped). */
+  runs: number;
+}
+
+const newCounter = (): Counter => ({ pollCalls: 0, deliveries: 0, runs: 0 });
+
+async function drainCounted(live: LiveOrg, counter: Counter): Promise<void> {
+  const report = await live.drain();
+  counter.deliveries += report.outcomes.length + report.redeliveries.length;
+  counter.runs += report.outcomes.filter((o) => o.kind === 'synced').length;
 }
 
 /** One production tick cycle on the injected clock, and the worker for everything it asked. */
-async function tickMinute(live: LiveOrg, clock: ManualClock, polls: PollCounter): Promise<void> {
+async function tickMinute(live: LiveOrg, clock: ManualClock, counter: Counter): Promise<void> {
   const secondPollDelayMs = 30_000;
   const sleep = async (ms: number) => {
     clock.advance(ms);
-    await live.drain();
+    await drainCounted(live, counter);
   };
   const deps = await live.container.tickDeps();
   const severa = deps.severa;
@@ -88,7 +103,7 @@ async function tickMinute(live: LiveOrg, clock: ManualClock, polls: PollCounter)
     try {
       return await severa.listChangedSince(sinceIso);
     } finally {
-      polls.calls += apiCalls(live).severa - before;
+      counter.pollCalls += apiCalls(live).severa - before;
     }
   };
   // Every other method reaches the adapter itself (its private fields need it as `this`).
@@ -100,12 +115,13 @@ async function tickMinute(live: LiveOrg, clock: ManualClock, polls: PollCounter)
     },
   });
   await runTickCycle({ ...deps, severa: counted }, sleep, secondPollDelayMs);
-  await live.drain();
+  await drainCounted(live, counter);
   clock.advance(MINUTE - secondPollDelayMs);
 }
 
-async function runHour(live: LiveOrg, clock: ManualClock, polls: PollCounter = { calls: 0 }): Promise<void> {
-  for (let minute = 0; minute < 60; minute++) await tickMinute(live, clock, polls);
+async function runHour(live: LiveOrg, clock: ManualClock, counter = newCounter()): Promise<Counter> {
+  for (let minute = 0; minute < 60; minute++) await tickMinute(live, clock, counter);
+  return counter;
 }
 
 /** The anchors' way for the same people and the same hour: every 30 s, list each person's two sides. */
@@ -132,11 +148,13 @@ async function baselineHour(live: LiveOrg, clock: ManualClock, people: readonly 
   }
 }
 
-interface IdleFigures {
+export interface IdleFigures {
   readonly people: number;
   readonly ours: Calls;
   readonly baseline: Calls;
-  readonly oursPolls: number;
+  readonly counter: Counter;
+  /** Firestore operations of the measured hour (tick and worker together). */
+  readonly firestore: FirestoreOps;
 }
 
 /** Warm-up (first syncs, channels, a first hour), then one measured idle hour of ours and one of the baseline. */
@@ -144,6 +162,7 @@ async function idleHour(people: readonly Person[], log: BenchOptions['log']): Pr
   const clock = new ManualClock(new Date().toISOString());
   const started = await LiveOrg.start({
     syncing: people,
+    directory: 'syncing',
     clock,
     pushAddress: 'https://push.invalid/calendarPush',
   });
@@ -154,14 +173,24 @@ async function idleHour(people: readonly Person[], log: BenchOptions['log']): Pr
     log(`${String(people.length)} people: warm-up hour`);
     await runHour(live, clock);
     const before = apiCalls(live);
-    const polls = { calls: 0 };
     log(`${String(people.length)} people: measured idle hour`);
-    await runHour(live, clock, polls);
+    const meter = meterFirestore();
+    let counter: Counter;
+    try {
+      counter = await runHour(live, clock);
+    } finally {
+      meter.uninstall();
+    }
     const ours = since(apiCalls(live), before);
-    const oursPolls = polls.calls;
     const baseBefore = apiCalls(live);
     await baselineHour(live, clock, people);
-    return { people: people.length, ours, baseline: since(apiCalls(live), baseBefore), oursPolls };
+    return {
+      people: people.length,
+      ours,
+      baseline: since(apiCalls(live), baseBefore),
+      counter,
+      firestore: { ...meter.ops },
+    };
   } finally {
     await live.close();
   }
@@ -169,8 +198,15 @@ async function idleHour(people: readonly Person[], log: BenchOptions['log']): Pr
 
 class SkipError extends Error {}
 
+export interface ChangeFigures {
+  readonly changes: number;
+  readonly writes: number;
+  readonly counter: Counter;
+  readonly firestore: FirestoreOps;
+}
+
 /** Creates, edits and deletes on both sides, each synced on its own; writes counted per change. */
-async function writesPerChange(log: BenchOptions['log']): Promise<{ changes: number; writes: number }> {
+async function writesPerChange(log: BenchOptions['log']): Promise<ChangeFigures> {
   const clock = new ManualClock(new Date().toISOString());
   const started = await LiveOrg.start({ syncing: ['aino', 'ben'], clock });
   if ('skip' in started) throw new SkipError(started.skip);
@@ -178,53 +214,64 @@ async function writesPerChange(log: BenchOptions['log']): Promise<{ changes: num
   try {
     await live.syncAll();
     const before = live.writes();
+    const counter = newCounter();
+    const meter = meterFirestore();
     let changes = 0;
-    const day = (n: number) => new Date(clock.now().getTime() + n * 86_400_000).toISOString().slice(0, 10);
-    for (let i = 0; i < 5; i++) {
-      const created = live.severaSim.act({
-        action: 'create',
-        as: PEOPLE.aino.guid,
-        activity: {
-          name: `Review ${String(i)}`,
-          startDateTime: `${day(i + 2)}T10:00:00+02:00`,
-          endDateTime: `${day(i + 2)}T11:00:00+02:00`,
-          activityType: { guid: DEMO_TYPES.meeting },
-          ownerUser: { guid: PEOPLE.aino.guid },
-        },
-      }) as { guid: string };
-      await live.poll();
-      await live.drain();
-      live.severaSim.act({
-        action: 'update',
-        guid: created.guid,
-        as: PEOPLE.aino.guid,
-        changes: { name: `Review ${String(i)} (moved)` },
-      });
-      await live.poll();
-      await live.drain();
-      live.calendarSim.act({
-        action: 'create',
-        as: PEOPLE.ben.email,
-        event: {
-          summary: `Call ${String(i)}`,
-          start: { dateTime: `${day(i + 2)}T09:00:00-05:00` },
-          end: { dateTime: `${day(i + 2)}T09:30:00-05:00` },
-        },
-      });
-      await live.request('ben', { reason: 'push' });
-      await live.drain();
-      const event = live.eventsNamed('ben', `Call ${String(i)}`)[0];
-      if (!event) throw new Error(`Call ${String(i)} vanished from Ben's calendar`);
-      live.calendarSim.act({ action: 'delete', as: PEOPLE.ben.email, id: event.id });
-      await live.request('ben', { reason: 'push' });
-      await live.drain();
-      changes += 4;
-      clock.advance(MINUTE);
+    try {
+      const day = (n: number) => new Date(clock.now().getTime() + n * 86_400_000).toISOString().slice(0, 10);
+      for (let i = 0; i < 5; i++) {
+        const created = live.severaSim.act({
+          action: 'create',
+          as: PEOPLE.aino.guid,
+          activity: {
+            name: `Review ${String(i)}`,
+            startDateTime: `${day(i + 2)}T10:00:00+02:00`,
+            endDateTime: `${day(i + 2)}T11:00:00+02:00`,
+            activityType: { guid: DEMO_TYPES.meeting },
+            ownerUser: { guid: PEOPLE.aino.guid },
+          },
+        }) as { guid: string };
+        await live.poll();
+        await drainCounted(live, counter);
+        live.severaSim.act({
+          action: 'update',
+          guid: created.guid,
+          as: PEOPLE.aino.guid,
+          changes: { name: `Review ${String(i)} (moved)` },
+        });
+        await live.poll();
+        await drainCounted(live, counter);
+        live.calendarSim.act({
+          action: 'create',
+          as: PEOPLE.ben.email,
+          event: {
+            summary: `Call ${String(i)}`,
+            start: { dateTime: `${day(i + 2)}T09:00:00-05:00` },
+            end: { dateTime: `${day(i + 2)}T09:30:00-05:00` },
+          },
+        });
+        await live.request('ben', { reason: 'push' });
+        await drainCounted(live, counter);
+        const event = live.eventsNamed('ben', `Call ${String(i)}`)[0];
+        if (!event) throw new Error(`Call ${String(i)} vanished from Ben's calendar`);
+        live.calendarSim.act({ action: 'delete', as: PEOPLE.ben.email, id: event.id });
+        await live.request('ben', { reason: 'push' });
+        await drainCounted(live, counter);
+        changes += 4;
+        clock.advance(MINUTE);
+      }
+    } finally {
+      meter.uninstall();
     }
     const after = live.writes();
     log(`${String(changes)} changes synced`);
     if (live.activitiesNamed('Call 0').length !== 0) throw new Error('a deleted event kept its activity');
-    return { changes, writes: after.severa - before.severa + (after.google - before.google) };
+    return {
+      changes,
+      writes: after.severa - before.severa + (after.google - before.google),
+      counter,
+      firestore: { ...meter.ops },
+    };
   } finally {
     await live.close();
   }
@@ -246,9 +293,9 @@ function idleRows(figures: readonly IdleFigures[]): Row[] {
     rows.push({
       what: `Severa calls per idle org cycle (30 s), the poll (${String(f.people)} ${f.people === 1 ? 'person' : 'people'})`,
       target: '1, any size',
-      ours: num(f.oursPolls / cycles, 2),
+      ours: num(f.counter.pollCalls / cycles, 2),
       baseline: num(f.baseline.severa / cycles, 1),
-      ratio: betterBy(f.oursPolls / cycles, f.baseline.severa / cycles, 'fewer'),
+      ratio: betterBy(f.counter.pollCalls / cycles, f.baseline.severa / cycles, 'fewer'),
     });
     rows.push({
       what: `Severa calls per idle org cycle (30 s), all with reconciles (${String(f.people)} ${f.people === 1 ? 'person' : 'people'})`,
@@ -261,14 +308,70 @@ function idleRows(figures: readonly IdleFigures[]): Row[] {
   return rows;
 }
 
+function hourOf(f: IdleFigures): MeasuredUsage['orgHour'] {
+  return { ...f.firestore, deliveries: f.counter.deliveries };
+}
+
+/** The measured hours split into the org's share and each person's, and one synced change's share. */
+function measuredUsage(figures: readonly IdleFigures[], writes: ChangeFigures): MeasuredUsage {
+  const [small, large] = [figures[0], figures[figures.length - 1]];
+  if (!small || !large || small.people === large.people) throw new Error('two group sizes are needed');
+  const per = (n: number) => n / writes.changes;
+  return {
+    ...fitIdle(small.people, hourOf(small), large.people, hourOf(large)),
+    change: {
+      reads: per(writes.firestore.reads),
+      writes: per(writes.firestore.writes),
+      deletes: per(writes.firestore.deletes),
+      deliveries: per(writes.counter.deliveries),
+    },
+  };
+}
+
+const usd = (n: number) => `$${n < 10 ? n.toFixed(2) : n.toFixed(0)}`;
+
+function costRows(usage: MeasuredUsage): Row[] {
+  const p = usage.personHour;
+  const rows: Row[] = [
+    {
+      what: 'Firestore reads / writes per idle person-hour (fitted)',
+      target: '—',
+      ours: `${num(p.reads, 1)} / ${num(p.writes, 1)}`,
+      baseline: '—',
+      ratio: '—',
+    },
+    {
+      what: 'Firestore reads / writes per synced change',
+      target: '—',
+      ours: `${num(usage.change.reads, 1)} / ${num(usage.change.writes, 1)}`,
+      baseline: '—',
+      ratio: '—',
+    },
+  ];
+  for (const people of [50, 500, 5_000]) {
+    const c = monthlyCost(people, usage);
+    rows.push({
+      what: `Monthly cost estimate, ${num(people)} people (computed)`,
+      target: '—',
+      ours: `${usd(c.total)} (compute ${usd(c.compute)}, Firestore ${usd(c.firestore)}, Pub/Sub ${usd(c.pubsub)}, other ${usd(c.other)})`,
+      baseline: '—',
+      ratio: '—',
+    });
+  }
+  return rows;
+}
+
 export const apiCost: Bench = async ({ quick, log }) => {
-  const groups: Person[][] = quick ? [['aino', 'ben']] : [['aino'], ['aino', 'ben', 'cecilia']];
+  // Two sizes, so that the organisation's fixed share and each person's share can be told apart.
+  const groups: Person[][] = quick ? [['aino'], ['aino', 'ben']] : [['aino'], ['aino', 'ben', 'cecilia']];
   const figures: IdleFigures[] = [];
   try {
     for (const people of groups) figures.push(await idleHour(people, log));
     const writes = await writesPerChange(log);
+    const usage = measuredUsage(figures, writes);
     const rows: Row[] = [
       ...idleRows(figures),
+      ...costRows(usage),
       {
         what: `API writes per synced change (${String(writes.changes)} changes, both ways)`,
         target: '1.0',
@@ -277,7 +380,9 @@ export const apiCost: Bench = async ({ quick, log }) => {
         ratio: '—',
       },
     ];
-    const polls = figures.map((f) => `${num(f.oursPolls / 120, 2)} with ${String(f.people)}`).join(', ');
+    const polls = figures
+      .map((f) => `${num(f.counter.pollCalls / 120, 2)} with ${String(f.people)}`)
+      .join(', ');
     return {
       id: 'api-cost',
       title: 'API cost',
@@ -299,6 +404,22 @@ export const apiCost: Bench = async ({ quick, log }) => {
           'nothing, so its figures are a lower bound of its cost.',
         'Writes per synced change: each change (create and edit in Severa, create and delete in Google) synced on ' +
           'its own; the writes both simulators accepted divided by the changes.',
+        'Firestore operations are counted in the client library as Firestore bills them (a document read per ' +
+          'document fetched, at least one per query; a write or delete per document in a commit) during the ' +
+          'measured hour on the emulator. Two organisation sizes are measured so that the fixed share (the ' +
+          "tick's own reads) and each person's share are fitted apart.",
+        `The monthly cost is computed, not measured: the fitted usage times a month (730 h) plus ` +
+          `${String(DEFAULT_ASSUMPTIONS.changesPerPersonMonth)} synced changes per person (20 a working day), at ` +
+          'the list prices of Cloud Run (request-based billing, Tier 1), Firestore (Standard, a single US region; ' +
+          'European regions cost a little more), Pub/Sub, Cloud Scheduler and Secret Manager as published on ' +
+          `their pricing pages (scripts/bench/cost.ts names each), after each free tier. Assumed: each worker ` +
+          `delivery bills ${String(DEFAULT_ASSUMPTIONS.workerSecondsPerDelivery)} s at 1 vCPU and 1 GiB (the ` +
+          `worker's size in infra/); each tick bills ${String(DEFAULT_ASSUMPTIONS.tickSecondsPerRun)} s at 1 vCPU ` +
+          'and 512 MiB, because it holds its request through its second poll 30 s later; a push notification ' +
+          `per change made in Google, ${String(DEFAULT_ASSUMPTIONS.pushSecondsPerCall)} s each; ` +
+          `${String(DEFAULT_ASSUMPTIONS.warmInstances)} warm instances re-reading the three credentials every ` +
+          '5 minutes. Storage (well under the free GiB), logging (under the free 50 GiB) and egress are left out. ' +
+          `Cloud Run's free tier (${String(PRICES.run.freeVcpuSeconds)} vCPU-s a month) is per billing account.`,
       ],
     } satisfies Section;
   } catch (error) {

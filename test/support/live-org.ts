@@ -55,6 +55,11 @@ export type SimEvent = Record<string, unknown> & { id: string; summary?: string 
 let sharedKey: ServiceAccountKey | null = null;
 
 export interface LiveOrgOptions {
+  /**
+   * Who is in the sync's user directory: everyone (the others with sync off), or only those who have it on (as in an
+   * organisation where only people who opted in were ever put there; the bench measures per-person cost so).
+   */
+  readonly directory?: 'everyone' | 'syncing';
   /** Who has sync on (the others exist on both sides but are not synced). Default aino and ben. */
   readonly syncing?: readonly Person[];
   readonly pushAddress?: string;
@@ -156,12 +161,12 @@ export class LiveOrg {
       secrets: [DEMO_CREDENTIALS.clientSecret, p12, sharedKey.privateKeyPem],
       tokens: issuedTokens,
     });
-    await org.setUp(options.syncing ?? ['aino', 'ben']);
+    await org.setUp(options.syncing ?? ['aino', 'ben'], options.directory ?? 'everyone');
     return org;
   }
 
   /** What the operator's org setup does: settings from Severa's activity types, users from Severa's directory. */
-  private async setUp(syncing: readonly Person[]): Promise<void> {
+  private async setUp(syncing: readonly Person[], directory: 'everyone' | 'syncing'): Promise<void> {
     const severa = await this.container.severa();
     const types = await severa.listActivityTypes();
     await this.container.stores.orgConfig.putOrgConfig({
@@ -177,6 +182,7 @@ export class LiveOrg {
     const on = new Set<string>(syncing.map((p) => PEOPLE[p].guid));
     for (const user of await severa.listUsers()) {
       if (!Object.values(PEOPLE).some((p) => p.guid === user.severaUserGuid)) continue;
+      if (directory === 'syncing' && !on.has(user.severaUserGuid)) continue;
       const record: UserRecord = {
         ...user,
         enabled: on.has(user.severaUserGuid),
