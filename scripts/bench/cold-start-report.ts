@@ -30,6 +30,8 @@ export interface Measured {
     readonly alone: Samples;
   };
   readonly deployment: Pick<Deployment, 'packaged' | 'installSeconds' | 'dependencies'>;
+  /** The 1-minute load average when the part started and ended, and the CPUs it shares. */
+  readonly load: { readonly before: number; readonly after: number; readonly cpus: number };
 }
 
 const TARGET = '≤ 300 ms';
@@ -152,7 +154,8 @@ function startRows(m: Measured): Row[] {
       ),
     );
     if (target.deeper !== undefined) {
-      const deeper = `first answer past the container (${String(target.deeper().status)})`;
+      const { status: deeperStatus, label: deeperLabel } = target.deeper();
+      const deeper = `first answer past the container (${String(deeperStatus)} ${deeperLabel})`;
       rows.push(
         startRow(
           `cold start ${target.id}, spawn → ${deeper}, p50 / p95`,
@@ -221,6 +224,19 @@ function methodNotes(m: Measured): string[] {
   ];
 }
 
+function loadNote(m: Measured): string {
+  const { before, after, cpus } = m.load;
+  const busy = Math.max(before, after) > cpus * 0.75;
+  return (
+    `The machine's 1-minute load average was ${before.toFixed(1)} when this part started and ${after.toFixed(1)} ` +
+    `when it ended, on ${String(cpus)} CPUs` +
+    (busy
+      ? ': other work shared the CPUs, so every figure here is inflated and noisy; the ratios, measured interleaved ' +
+        'in the same run, hold better than the absolute times.'
+      : '.')
+  );
+}
+
 function pingNote(m: Measured): string {
   const said = ofKind(m, 'function').map((t) => {
     const deeper = t.deeper === undefined ? '' : `, then ${t.deeper().what}`;
@@ -251,31 +267,59 @@ function timeNote(m: Measured): string {
   );
 }
 
+/** "N packages, F files (…) and K of our compiled modules (production dependencies: …)". */
+function loaded(modules: readonly Resolved[], dependencies: readonly string[]): string {
+  return (
+    `${describe(modules)} and ${String(ownModules(modules))} of our compiled modules (production dependencies: ` +
+    `${direct(modules, dependencies)})`
+  );
+}
+
+/** Whether every snapshot loaded the same modules before its first request. */
+function sameAtListen(snaps: readonly ModuleSnapshots[]): boolean {
+  const key = (s: ModuleSnapshots) =>
+    s.atListen
+      .map(([url]) => url)
+      .sort()
+      .join('\n');
+  return snaps.every((s) => key(s) === key(snaps[0] ?? s));
+}
+
+function afterRequests(id: string, snap: ModuleSnapshots, deps: readonly string[]): string {
+  let text = `${id}'s first request added ${loaded(since(snap.atListen, snap.afterFirst), deps)}`;
+  if (snap.afterDeeper !== null) {
+    text += `; the deeper request added ${loaded(since(snap.afterFirst, snap.afterDeeper), deps)}`;
+  }
+  return `${text}.`;
+}
+
 function lazyNotes(m: Measured): string[] {
   const deps = m.deployment.dependencies;
-  const out: string[] = [];
-  for (const target of m.targets.filter((t) => t.kind !== 'floor')) {
-    const snap = m.modules.get(target.id);
-    if (snap === undefined) continue;
-    const first = since(snap.atListen, snap.afterFirst);
-    let text =
-      `${target.id}: before any request ${describe(snap.atListen)} and ${String(ownModules(snap.atListen))} of ` +
-      `our compiled modules (production dependencies: ${direct(snap.atListen, deps)}); the first request added ` +
-      `${describe(first)} and ${String(ownModules(first))} of ours (production dependencies: ${direct(first, deps)})`;
-    if (snap.afterDeeper !== null) {
-      const deeper = since(snap.afterFirst, snap.afterDeeper);
-      text +=
-        `; the deeper request added ${describe(deeper)} and ${String(ownModules(deeper))} of ours (production ` +
-        `dependencies: ${direct(deeper, deps)})`;
-    }
-    out.push(`${text}.`);
-  }
+  const functions = ofKind(m, 'function').flatMap((t) => {
+    const snap = m.modules.get(t.id);
+    return snap === undefined ? [] : [{ id: t.id, snap }];
+  });
+  const shared = functions[0];
+  const atImport =
+    shared !== undefined && sameAtListen(functions.map((f) => f.snap))
+      ? [
+          `Before any request, every function (one entry point) had loaded ${loaded(shared.snap.atListen, deps)}.`,
+        ]
+      : functions.map((f) => `Before any request, ${f.id} had loaded ${loaded(f.snap.atListen, deps)}.`);
+  const baseline = ofKind(m, 'baseline').flatMap((t) => {
+    const snap = m.modules.get(t.id);
+    return snap === undefined
+      ? []
+      : [`The baseline had loaded ${describe(snap.atListen)} before any request.`];
+  });
   return [
     'What "lazy" means here: a package is lazy when it is not loaded before the first request. A `node:module` ' +
       '`registerHooks` resolve hook (loaded with `--import` in the warm-up start) records every module URL, ' +
       'require and import alike, with its first importer; they are counted per package under node_modules when ' +
       'the port first accepts a connection and after each answer.',
-    ...out,
+    ...atImport,
+    ...functions.map((f) => afterRequests(f.id, f.snap, deps)),
+    ...baseline,
   ];
 }
 
@@ -300,13 +344,16 @@ function whereLoaded(m: Measured, dependency: string): string {
 
 function aloneNote(m: Measured): string {
   const runs = [...m.imports.alone.values()][0]?.length ?? 0;
+  const cost = (samples: readonly number[]) => (samples.length === 0 ? '' : ` ${ms(p50(samples))}`);
   const each = [...m.imports.alone]
     .sort((a, b) => p50(b[1]) - p50(a[1]))
-    .map(([dep, samples]) => `${dep} ${ms(p50(samples))}, ${whereLoaded(m, dep)}`);
-  return (
-    `Each production dependency imported alone in a fresh node (median of ${String(runs)}; shared ` +
-    `sub-dependencies make these overlap, so they do not add up), and where our functions load it: ${each.join('; ')}.`
-  );
+    .map(([dep, samples]) => `${dep}${cost(samples)}, ${whereLoaded(m, dep)}`);
+  const measured =
+    runs === 0
+      ? 'Where our functions load each production dependency (their import cost alone is measured in full mode)'
+      : `Each production dependency imported alone in a fresh node (median of ${String(runs)}; shared ` +
+        'sub-dependencies make these overlap, so they do not add up), and where our functions load it';
+  return `${measured}: ${each.join('; ')}.`;
 }
 
 export function coldStartSection(m: Measured): Section {
@@ -318,6 +365,6 @@ export function coldStartSection(m: Measured): Section {
       'Functions Framework spawned per start, no Cloud Run sandbox',
     rows: [...startRows(m), importRow(m)],
     plots: [plot(m)],
-    notes: [...methodNotes(m), pingNote(m), timeNote(m), ...lazyNotes(m), aloneNote(m)],
+    notes: [...methodNotes(m), loadNote(m), pingNote(m), timeNote(m), ...lazyNotes(m), aloneNote(m)],
   };
 }

@@ -29,7 +29,11 @@ const PRODUCTION_ENV: Readonly<Record<string, string>> = {
 /** The webhook's HMAC key, for this run only (the env secret source reads `SECRET_<NAME>`). */
 const WEBHOOK_SECRET = randomBytes(24).toString('hex');
 
-/** Per function, what infra/main.tf deploys differently from the shared configuration (see {@link TARGETS}). */
+/**
+ * Per function, beside the shared configuration: syncTick and syncWorker as infra/main.tf deploys them (Cloud Run
+ * checks the push token's signature), and severaWebhook's key from the environment (Secret Manager cannot be reached
+ * here; the env source is the one the local stack uses).
+ */
 const EXTRA_ENV: Readonly<Record<FunctionName, Readonly<Record<string, string>>>> = {
   calendarPush: {},
   severaWebhook: { SECRET_SOURCE: 'env', SECRET_SEVERA_WEBHOOK_SECRET: WEBHOOK_SECRET },
@@ -41,6 +45,8 @@ const EXTRA_ENV: Readonly<Record<FunctionName, Readonly<Record<string, string>>>
 export interface Probe {
   /** How the request reads in the notes and rows. */
   readonly what: string;
+  /** A few words for the row: "handshake". */
+  readonly label: string;
   readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -90,9 +96,10 @@ function pushToken(): string {
 }
 
 /** A Pub/Sub push as Cloud Run forwards it: authenticated, JSON. */
-function push(what: string, envelope: unknown, status: number): Probe {
+function push(label: string, what: string, envelope: unknown, status: number): Probe {
   return {
     what,
+    label,
     method: 'POST',
     path: '/',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${pushToken()}` },
@@ -107,6 +114,7 @@ function signedNotice(): Probe {
   const timestamp = Math.floor(Date.now() / 1000);
   return {
     what: 'a correctly signed notice whose body is no notice (400 after the signature check)',
+    label: 'signed non-notice',
     method: 'POST',
     path: '/',
     headers: {
@@ -119,8 +127,9 @@ function signedNotice(): Probe {
   };
 }
 
-const get = (what: string, path: string, status: number): Probe => ({
+const get = (label: string, what: string, path: string, status: number): Probe => ({
   what,
+  label,
   method: 'GET',
   path,
   headers: {},
@@ -152,6 +161,7 @@ const PROBES: Readonly<Record<FunctionName, { first: () => Probe; deeper?: () =>
   calendarPush: {
     first: () => ({
       what: 'the channel handshake (x-goog-resource-state: sync), answered before the container is built',
+      label: 'handshake',
       method: 'POST',
       path: '/',
       headers: { 'x-goog-resource-state': 'sync' },
@@ -160,6 +170,7 @@ const PROBES: Readonly<Record<FunctionName, { first: () => Probe; deeper?: () =>
     }),
     deeper: () => ({
       what: 'a POST that is no notification (400 after the container is built)',
+      label: 'non-notification',
       method: 'POST',
       path: '/',
       headers: {},
@@ -170,26 +181,37 @@ const PROBES: Readonly<Record<FunctionName, { first: () => Probe; deeper?: () =>
   severaWebhook: { first: signedNotice },
   syncTick: {
     first: () =>
-      push('an authenticated push without a message (acked 204 after the container is built)', {}, 204),
+      push(
+        'push ack',
+        'an authenticated push without a message (acked 204 after the container is built)',
+        {},
+        204,
+      ),
   },
   syncWorker: {
     first: () =>
       push(
+        'push ack',
         'an authenticated push of a malformed sync request (acked 204 as undeliverable after the container is built)',
         { message: { data: 'e30=', messageId: '1' } },
         204,
       ),
   },
   console: {
-    first: () => get('the page (GET /)', '/', 200),
+    first: () => get('page', 'the page (GET /)', '/', 200),
     deeper: () =>
-      get('an API call without a sign-in (GET /api/me, 401 after the console modules load)', '/api/me', 401),
+      get(
+        'API without sign-in',
+        'an API call without a sign-in (GET /api/me, 401 after the console modules load)',
+        '/api/me',
+        401,
+      ),
   },
 };
 
 /** Every target of the bench: the five functions, then the baseline and the floor. */
 export function targets(): Target[] {
-  const hello = () => get('GET / (the function answers 200 at once)', '/', 200);
+  const hello = () => get('hello', 'GET / (the function answers 200 at once)', '/', 200);
   return [
     ...FUNCTION_NAMES.map((name): Target => ({
       id: name,

@@ -18,6 +18,7 @@
  *   records every module URL; the packages under node_modules are listed when the port first accepts a connection
  *   (before any request), after the first request and after the deeper one.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -99,6 +100,7 @@ async function importTimes(deployment: Deployment, runs: number, aloneRuns: numb
 
 export const coldStart: Bench = async ({ quick, log }) => {
   const runs = quick ? 3 : 10;
+  const loadBefore = loadavg()[0] ?? Number.NaN;
   const deployment = await deploy({ reuseArchive: quick, log });
   try {
     const all = targets();
@@ -109,8 +111,10 @@ export const coldStart: Bench = async ({ quick, log }) => {
     }
     const starts = await coldStarts(deployment.dir, all, runs, log);
     log('module load in a fresh node');
-    const imports = await importTimes(deployment, runs, quick ? 1 : 3);
-    return coldStartSection({ runs, targets: all, modules, starts, imports, deployment });
+    // Each dependency alone only in full mode: ten more node starts per run would not fit --quick's budget.
+    const imports = await importTimes(deployment, runs, quick ? 0 : 3);
+    const load = { before: loadBefore, after: loadavg()[0] ?? Number.NaN, cpus: availableParallelism() };
+    return coldStartSection({ runs, targets: all, modules, starts, imports, deployment, load });
   } finally {
     deployment.remove();
   }
