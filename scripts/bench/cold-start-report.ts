@@ -141,11 +141,11 @@ function startRows(m: Measured): Row[] {
   const baseline = m.starts.first.get(ofKind(m, 'baseline')[0]?.id ?? '');
   const rows: Row[] = [];
   for (const target of ofKind(m, 'function')) {
-    const status = target.first().status;
+    const { status, label } = target.first();
     const answer =
       status < 300
-        ? `first 2xx (${String(status)})`
-        : `first answer (${String(status)}; no 2xx without Google)`;
+        ? `first 2xx (${String(status)} ${label})`
+        : `first answer (${String(status)} ${label}; no 2xx without Google)`;
     rows.push(
       startRow(
         `cold start ${target.id}, spawn → ${answer}, p50 / p95`,
