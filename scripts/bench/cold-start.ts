@@ -13,10 +13,15 @@
  * - Baseline (the anchors' way): a tiny HTTP function in the same folder whose module imports every production
  *   dependency at load, started and timed the same way. The floor (the framework alone) is measured too.
  * - Module load: `import()` of the compiled entry point (build/functions/index.js) in a fresh `node`, timed inside
- *   that process; the same for the baseline's module; and each production dependency imported alone.
+ *   that process (`runs` times); the same for the baseline's module; and, in full mode, each production dependency
+ *   imported alone (3 times).
  * - What is lazy: the warm-up start of each target runs with a `node:module` `registerHooks` resolve hook that
  *   records every module URL; the packages under node_modules are listed when the port first accepts a connection
- *   (before any request), after the first request and after the deeper one.
+ *   (before any request), after the first request and after the deeper one, with the chain of our modules that
+ *   first imported each production dependency.
+ *
+ * Nothing is asserted on a time; the part throws only when something is broken: the packaging or install fails, a
+ * function does not listen or exits, or answers another status than its request must get.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
