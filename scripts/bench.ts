@@ -26,6 +26,7 @@ import { renderSvg } from './bench/svg.js';
 const PARTS: readonly { readonly id: string; readonly load: () => Promise<Bench> }[] = [
   { id: 'api-cost', load: async () => (await import('./bench/api-cost.js')).apiCost },
   { id: 'latency', load: async () => (await import('./bench/latency.js')).latency },
+  { id: 'cold-start', load: async () => (await import('./bench/cold-start.js')).coldStart },
 ];
 
 const { values } = parseArgs({
