@@ -27,6 +27,7 @@ const PARTS: readonly { readonly id: string; readonly load: () => Promise<Bench>
   { id: 'api-cost', load: async () => (await import('./bench/api-cost.js')).apiCost },
   { id: 'latency', load: async () => (await import('./bench/latency.js')).latency },
   { id: 'cold-start', load: async () => (await import('./bench/cold-start.js')).coldStart },
+  { id: 'burst', load: async () => (await import('./bench/burst.js')).burst },
 ];
 
 const { values } = parseArgs({
