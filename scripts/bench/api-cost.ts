@@ -417,8 +417,9 @@ export const apiCost: Bench = async ({ quick, log }) => {
           `worker's size in infra/); each tick bills ${String(DEFAULT_ASSUMPTIONS.tickSecondsPerRun)} s at 1 vCPU ` +
           'and 512 MiB, because it holds its request through its second poll 30 s later; a push notification ' +
           `per change made in Google, ${String(DEFAULT_ASSUMPTIONS.pushSecondsPerCall)} s each; ` +
-          `${String(DEFAULT_ASSUMPTIONS.warmInstances)} warm instances re-reading the three credentials every ` +
-          '5 minutes. Storage (well under the free GiB), logging (under the free 50 GiB) and egress are left out. ' +
+          `${String(DEFAULT_ASSUMPTIONS.warmInstances)} warm instances re-reading the ` +
+          `${String(DEFAULT_ASSUMPTIONS.secrets)} secrets every 5 minutes. Storage (well under the free GiB), logging (under the free 50 GiB) and ` +
+          `egress are left out. ` +
           `Cloud Run's free tier (${String(PRICES.run.freeVcpuSeconds)} vCPU-s a month) is per billing account.`,
       ],
     } satisfies Section;

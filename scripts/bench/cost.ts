@@ -64,8 +64,10 @@ export interface CostAssumptions {
   /** Push notifications: about one per change made in Google (half the changes), this long each. */
   readonly pushSecondsPerCall: number;
   readonly push: { readonly vcpu: number; readonly gib: number };
-  /** Warm instances that re-read the three credentials every 5 minutes. */
+  /** Warm instances that re-read the credentials every 5 minutes (the container's recheck, Secret Manager's cache). */
   readonly warmInstances: number;
+  /** The product's secrets (severa-client-secret, google-sa-p12, its password, severa-webhook-secret), one version each. */
+  readonly secrets: number;
 }
 
 export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
@@ -77,6 +79,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   pushSecondsPerCall: 0.2,
   push: { vcpu: 1, gib: 0.5 },
   warmInstances: 4,
+  secrets: 4,
 };
 
 export interface CostLine {
@@ -130,10 +133,10 @@ export function monthlyCost(
   const bytes = (deliveries + ticks) * 2 * prices.pubsub.minBytesPerRequest;
   const pubsub = (above(bytes / 2 ** 30, prices.pubsub.freeGiB) / 1024) * prices.pubsub.perTiB;
 
-  const accesses = a.warmInstances * 3 * 12 * HOURS_PER_MONTH;
+  const accesses = a.warmInstances * a.secrets * 12 * HOURS_PER_MONTH;
   const other =
     above(1, prices.scheduler.freeJobs) * prices.scheduler.perJobMonth +
-    above(3, prices.secrets.freeVersions) * prices.secrets.perVersionMonth +
+    above(a.secrets, prices.secrets.freeVersions) * prices.secrets.perVersionMonth +
     (above(accesses, prices.secrets.freeAccesses) / 1e4) * prices.secrets.per10kAccesses;
 
   return { compute, firestore, pubsub, other, total: compute + firestore + pubsub + other };
