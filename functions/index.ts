@@ -156,11 +156,10 @@ export async function syncTick(req: functions.Request, res: functions.Response):
   try {
     const c = await runtime();
     const deps = { ...(await c.tickDeps()), logger };
-    const summary = await runTickCycle(
-      deps,
-      (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      c.config.intervals.tickSecondPollDelayMs,
-    );
+    const summary = await runTickCycle(deps, (ms) => new Promise((resolve) => setTimeout(resolve, ms)), {
+      secondPollDelayMs: c.config.intervals.tickSecondPollDelayMs,
+      maintenanceEveryMinutes: c.config.intervals.tickMaintenanceEveryMinutes,
+    });
     logger.info('tick done', {
       changed: summary.polls.reduce((n, p) => n + p.changed, 0),
       requested: summary.polls.reduce((n, p) => n + p.requested.length, 0),

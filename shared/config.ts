@@ -43,6 +43,8 @@ const envSchema = z.object({
   SEVERA_RATE_PER_SECOND: z.coerce.number().positive().max(10).default(8),
   /** The tick's second org poll, this long after the first (0: one poll per tick). */
   TICK_SECOND_POLL_DELAY_MS: z.coerce.number().int().min(0).max(50_000).default(30_000),
+  /** The tick's upkeep (safety syncs, reconciles, channels) runs every this many minutes (it reads every person). */
+  TICK_MAINTENANCE_EVERY_MINUTES: z.coerce.number().int().min(1).max(15).default(5),
   /**
    * Pub/Sub's authenticated push to `syncTick` and `syncWorker` (issue 10 #3): the audience the push subscriptions
    * put in their OIDC tokens and the service account they sign as. Without both, every push is refused.
@@ -134,6 +136,7 @@ export interface AppConfig {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly intervals: {
     readonly tickSecondPollDelayMs: number;
+    readonly tickMaintenanceEveryMinutes: number;
     readonly safetySyncMs: number;
     readonly reconcileMs: number;
     readonly leaseTtlMs: number;
@@ -209,6 +212,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
     logLevel: e.LOG_LEVEL,
     intervals: {
       tickSecondPollDelayMs: e.TICK_SECOND_POLL_DELAY_MS,
+      tickMaintenanceEveryMinutes: e.TICK_MAINTENANCE_EVERY_MINUTES,
       safetySyncMs: e.SAFETY_SYNC_INTERVAL_MS,
       reconcileMs: e.RECONCILE_INTERVAL_MS,
       leaseTtlMs: e.LEASE_TTL_MS,

@@ -114,7 +114,10 @@ async function tickMinute(live: LiveOrg, clock: ManualClock, counter: Counter): 
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
-  await runTickCycle({ ...deps, severa: counted }, sleep, secondPollDelayMs);
+  await runTickCycle({ ...deps, severa: counted }, sleep, {
+    secondPollDelayMs,
+    maintenanceEveryMinutes: live.container.config.intervals.tickMaintenanceEveryMinutes,
+  });
   await drainCounted(live, counter);
   clock.advance(MINUTE - secondPollDelayMs);
 }

@@ -216,17 +216,43 @@ export interface TickCycleSummary {
   readonly maintenance: MaintenanceSummary;
 }
 
+export interface TickCycleOptions {
+  /** The second poll, this long after the first (0: one poll per tick). */
+  readonly secondPollDelayMs: number;
+  /**
+   * The upkeep runs in the ticks of every n-th minute of the clock, not in every tick: it reads every person's record,
+   * and its cadences (15-min safety syncs, hourly reconciles, channels renewed a day ahead) need no finer step.
+   */
+  readonly maintenanceEveryMinutes: number;
+}
+
+const NO_MAINTENANCE: MaintenanceSummary = {
+  safetySyncs: [],
+  reconciles: [],
+  renewedChannels: [],
+  stoppedChannels: [],
+  failures: 0,
+};
+
+/** Whether the tick at `now` is one that does the upkeep (minute of the clock divisible by `every`). */
+export function isMaintenanceMinute(now: Date, every: number): boolean {
+  return Math.floor(now.getTime() / 60_000) % Math.max(1, every) === 0;
+}
+
 /**
- * One Cloud Scheduler tick (every minute): a poll, the upkeep, and a second poll `secondPollDelayMs` later, so Severa
- * changes are seen about every 30 s (SPEC §3 S8) with one scheduler job. A delay of 0 polls once.
+ * One Cloud Scheduler tick (every minute): a poll, the upkeep when its minute has come, and a second poll
+ * `secondPollDelayMs` later, so Severa changes are seen about every 30 s (SPEC §3 S8) with one scheduler job.
  */
 export async function runTickCycle(
   deps: TickDeps,
   sleep: (ms: number) => Promise<void>,
-  secondPollDelayMs: number,
+  options: TickCycleOptions,
 ): Promise<TickCycleSummary> {
+  const { secondPollDelayMs } = options;
   const polls = [await pollAndRoute(deps)];
-  const maintenance = await maintain(deps);
+  const maintenance = isMaintenanceMinute(deps.clock.now(), options.maintenanceEveryMinutes)
+    ? await maintain(deps)
+    : NO_MAINTENANCE;
   if (secondPollDelayMs > 0) {
     await sleep(secondPollDelayMs);
     polls.push(await pollAndRoute(deps));

@@ -3,8 +3,10 @@ import { beforeEach, describe, it } from 'node:test';
 
 import {
   DEFAULT_TICK_OPTIONS,
+  isMaintenanceMinute,
   maintain,
   pollAndRoute,
+  runTickCycle,
   type TickDeps,
 } from '../../../shared/app/sync-tick.js';
 import {
@@ -24,6 +26,7 @@ import { TYPES, USERS, World, timed } from '../../support/world.js';
 
 const { aino, ben, cecilia } = USERS;
 const HOUR = 3_600_000;
+const MINUTE = 60_000;
 
 /** Records what the tick asks of Google's channel API; channels expire `ttlSeconds` after the world's clock. */
 class RecordingChannels implements CalendarChannelsPort {
@@ -274,5 +277,58 @@ describe('syncTick: org poll and upkeep', () => {
     assert.deepEqual(await pollAndRoute(d), { changed: 0, requested: [], guids: [] });
     assert.deepEqual((await maintain(d)).safetySyncs, []);
     assert.equal(publisher.published.length, 0);
+  });
+});
+
+describe('runTickCycle: the upkeep every n-th minute', () => {
+  it('runs the upkeep only in the ticks of its minutes; the polls run in every tick', async () => {
+    const world = new World({ start: '2026-03-02T08:00:00Z' });
+    const users = new MemoryUserDirectory();
+    await users.putUser(record(USERS.aino));
+    const publisher = new MemorySyncRequestPublisher({ clock: world.clock });
+    const deps: TickDeps = {
+      severa: world.severa,
+      channels: new RecordingChannels(world),
+      store: world.store,
+      users,
+      orgConfig: new MemoryOrgConfigStore({
+        enabled: true,
+        serviceAccountEmail: 'sync@acme.iam.gserviceaccount.com',
+        severaClientId: 'demo-sync-client',
+        sync: world.settings,
+        updatedAt: '2026-03-01T00:00:00Z',
+      }),
+      publisher,
+      clock: world.clock,
+      logger: nullLogger,
+      options: { ...DEFAULT_TICK_OPTIONS, initialLookbackMs: 30 * 86_400_000 },
+    };
+    const options = { secondPollDelayMs: 0, maintenanceEveryMinutes: 5 };
+    const reads = () => world.severa.calls.reads;
+    const upkeep: boolean[] = [];
+    const polled: number[] = [];
+    for (let minute = 0; minute < 10; minute++) {
+      const before = reads();
+      const summary = await runTickCycle(deps, () => Promise.resolve(), options);
+      upkeep.push(summary.maintenance.safetySyncs.length > 0);
+      polled.push(reads() - before);
+      // 16 minutes a step: each upkeep finds the person due again, and the minute numbers go round the five.
+      world.clock.advance(16 * MINUTE);
+    }
+    assert.deepEqual(
+      upkeep,
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((m) =>
+        isMaintenanceMinute(new Date(Date.parse('2026-03-02T08:00:00Z') + m * 16 * MINUTE), 5),
+      ),
+    );
+    assert.ok(upkeep.some(Boolean) && upkeep.some((u) => !u), 'some ticks did the upkeep, some did not');
+    assert.deepEqual(polled, Array(10).fill(1), 'one poll per tick');
+  });
+
+  it('every minute whose number is divisible by n', () => {
+    assert.equal(isMaintenanceMinute(new Date('2026-03-02T08:00:30Z'), 5), true);
+    assert.equal(isMaintenanceMinute(new Date('2026-03-02T08:01:00Z'), 5), false);
+    assert.equal(isMaintenanceMinute(new Date('2026-03-02T08:05:59Z'), 5), true);
+    assert.equal(isMaintenanceMinute(new Date('2026-03-02T08:01:00Z'), 1), true);
   });
 });
