@@ -146,12 +146,14 @@ locals {
       }
     }
 
+    # The tick has half a vCPU: it holds its request through the second poll (30 s of waiting a minute), and Cloud
+    # Run bills CPU while a request runs. A fraction of a vCPU needs a concurrency of 1, which the tick has.
     syncTick = {
       name               = "sync-tick"
       description        = "The scheduler's tick: the org-wide Severa poll, safety syncs, reconciles, channel renewals."
       service_account_id = "calendar-sync-fn-tick"
       memory             = "512Mi"
-      cpu                = "1"
+      cpu                = "0.5"
       timeout_seconds    = 240
       max_instances      = 1
       concurrency        = 1

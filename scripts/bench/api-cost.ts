@@ -417,7 +417,7 @@ export const apiCost: Bench = async ({ quick, log }) => {
           'European regions cost a little more), Pub/Sub, Cloud Scheduler and Secret Manager as published on ' +
           `their pricing pages (scripts/bench/cost.ts names each), after each free tier. Assumed: each worker ` +
           `delivery bills ${String(DEFAULT_ASSUMPTIONS.workerSecondsPerDelivery)} s at 1 vCPU and 1 GiB (the ` +
-          `worker's size in infra/); each tick bills ${String(DEFAULT_ASSUMPTIONS.tickSecondsPerRun)} s at 1 vCPU ` +
+          `worker's size in infra/); each tick bills ${String(DEFAULT_ASSUMPTIONS.tickSecondsPerRun)} s at ${String(DEFAULT_ASSUMPTIONS.tick.vcpu)} vCPU ` +
           'and 512 MiB, because it holds its request through its second poll 30 s later; a push notification ' +
           `per change made in Google, ${String(DEFAULT_ASSUMPTIONS.pushSecondsPerCall)} s each; ` +
           `${String(DEFAULT_ASSUMPTIONS.warmInstances)} warm instances re-reading the ` +

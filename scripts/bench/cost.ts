@@ -75,7 +75,7 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   workerSecondsPerDelivery: 1,
   worker: { vcpu: 1, gib: 1 },
   tickSecondsPerRun: 31,
-  tick: { vcpu: 1, gib: 0.5 },
+  tick: { vcpu: 0.5, gib: 0.5 },
   pushSecondsPerCall: 0.2,
   push: { vcpu: 1, gib: 0.5 },
   warmInstances: 4,

@@ -36,13 +36,14 @@ describe('the monthly cost estimate', () => {
   });
 
   it('the tick that holds its request through the second poll is a fixed compute cost', () => {
-    const withTick = monthlyCost(1, idle, { ...noTick, tickSecondsPerRun: 31 });
+    const tick = { ...noTick, tickSecondsPerRun: 31, tick: { vcpu: 1, gib: 0.5 } };
+    const withTick = monthlyCost(1, idle, tick);
     const vcpuSeconds = (730 / 24) * 24 * 60 * 31;
     const expected =
       (vcpuSeconds - PRICES.run.freeVcpuSeconds) * PRICES.run.vcpuSecond +
       Math.max(0, vcpuSeconds * 0.5 - PRICES.run.freeGibSeconds) * PRICES.run.gibSecond;
     assert.ok(Math.abs(withTick.compute - expected) < 1e-6);
-    assert.equal(monthlyCost(5_000, idle, { ...noTick, tickSecondsPerRun: 31 }).compute, withTick.compute);
+    assert.equal(monthlyCost(5_000, idle, tick).compute, withTick.compute);
   });
 
   it('grows with people through their share only', () => {
