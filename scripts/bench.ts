@@ -22,7 +22,9 @@ import { renderMarkdown, renderTable } from './bench/render.js';
 import { renderSvg } from './bench/svg.js';
 
 /** Each part in its own module, loaded only when it runs. */
-const PARTS: readonly { readonly id: string; readonly load: () => Promise<Bench> }[] = [];
+const PARTS: readonly { readonly id: string; readonly load: () => Promise<Bench> }[] = [
+  { id: 'scale', load: async () => (await import('./bench/scale.js')).scale },
+];
 
 const { values } = parseArgs({
   options: {
