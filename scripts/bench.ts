@@ -23,8 +23,8 @@ import { renderSvg } from './bench/svg.js';
 
 /** Each part in its own module, loaded only when it runs. */
 const PARTS: readonly { readonly id: string; readonly load: () => Promise<Bench> }[] = [
-  { id: 'scale', load: async () => (await import('./bench/scale.js')).scale },
   { id: 'initial-sync', load: async () => (await import('./bench/initial-sync.js')).initialSync },
+  { id: 'scale', load: async () => (await import('./bench/scale.js')).scale },
 ];
 
 const { values } = parseArgs({
