@@ -340,7 +340,8 @@ function notes(runs: readonly Run[]): string[] {
     'The run is the worker’s (handleSyncRequest → syncUser, reconcile on) for the request the tick publishes when ' +
       'the person opts in; wall time and the process’s CPU time are both given, since the machine may be shared. ' +
       `${growth}. Most of that growth is the in-memory link store: MemorySyncStore.putLink scans all the person’s ` +
-      'links on every write (a quarter of the run’s CPU at 5,000 entries, profiled), where Firestore writes by key.',
+      'links on every write (profiled while building this bench: a quarter of the run’s CPU at 5,000 entries), where ' +
+      'Firestore writes by key.',
     'Severa reads: one window listing (the in-memory Severa answers it in one call; the API pages it by 100 rows, ' +
       'computed from the rows), then one single read per matched pair: pairing re-reads the activity right before ' +
       'linking it (runner.ts applyUpdate, “make sure it still is”), even when the same run listed it a moment before.',
