@@ -72,6 +72,26 @@ export interface OrgPollResult {
 export const MAX_ROUTED_REMEMBERED = 5_000;
 
 /**
+ * How far our clock may run ahead of Severa's. Once the newest stamp seen is older than the overlap and this margin,
+ * every row stamped inside the overlap has landed and been polled: the query starts at the watermark itself, so an
+ * idle organisation's poll returns only the rows of the watermark's own second (not the last two minutes' rows, on
+ * every poll, for as long as nothing newer happens).
+ */
+export const CLOCK_SKEW_MARGIN_MS = 60_000;
+
+/** Where the next `changedSince` query starts. Pure. */
+export function pollStart(
+  watermark: string | null,
+  nowMs: number,
+  options: Pick<OrgPollOptions, 'overlapMs' | 'initialLookbackMs'>,
+): number {
+  if (watermark === null) return nowMs - options.initialLookbackMs;
+  const watermarkMs = Date.parse(watermark);
+  const settled = nowMs - watermarkMs >= options.overlapMs + CLOCK_SKEW_MARGIN_MS;
+  return settled ? watermarkMs : watermarkMs - options.overlapMs;
+}
+
+/**
  * One org-wide `changedSince` query per cycle, whatever the number of users (SPEC §5 syncTick, §10 "Severa calls per
  * idle org cycle: 1"). The query reaches back `overlapMs` before the watermark for rows whose stamps land out of
  * order, so it returns recent rows again: those routed before (same fingerprint) are left alone, and an idle
@@ -81,10 +101,7 @@ export const MAX_ROUTED_REMEMBERED = 5_000;
 export async function pollSeveraChanges(deps: OrgPollDeps, options: OrgPollOptions): Promise<OrgPollResult> {
   const nowMs = deps.clock.now().getTime();
   const state = await deps.store.getSeveraPoll();
-  const sinceMs =
-    state.watermark === null
-      ? nowMs - options.initialLookbackMs
-      : Date.parse(state.watermark) - options.overlapMs;
+  const sinceMs = pollStart(state.watermark, nowMs, options);
   const returned = dedupeByGuid(await deps.severa.listChangedSince(new Date(sinceMs).toISOString()));
   const fingerprints = new Map(returned.map((r) => [r.guid, severaRecordFingerprint(r)]));
   const fresh = returned.filter((r) => state.routed[r.guid] !== fingerprints.get(r.guid));

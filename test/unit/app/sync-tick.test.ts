@@ -22,6 +22,7 @@ import type {
   WatchChannel,
   WatchRequest,
 } from '../../../shared/ports/index.js';
+import { CLOCK_SKEW_MARGIN_MS } from '../../../shared/sync/org-poll.js';
 import { TYPES, USERS, World, timed } from '../../support/world.js';
 
 const { aino, ben, cecilia } = USERS;
@@ -137,6 +138,30 @@ describe('syncTick: org poll and upkeep', () => {
     }
     assert.deepEqual(requested, []);
     assert.equal(publisher.take().length, 0);
+  });
+
+  it('once the newest change is older than the overlap and the skew margin, the poll starts at the watermark', async () => {
+    world.severa.humanCreate({
+      ownerGuid: aino.severaUserGuid,
+      content: timed('Earlier', 2, 10, 1),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    world.clock.advance(60_000);
+    const newest = world.severa.humanCreate({
+      ownerGuid: ben.severaUserGuid,
+      content: timed('Newest', 2, 12, 1),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    const first = await pollAndRoute(deps());
+    assert.equal(first.guids.length, 2);
+    // Within the overlap the query reaches back two minutes: both rows come back (routed once, not again).
+    world.clock.advance(30_000);
+    assert.equal((await pollAndRoute(deps())).guids.length, 2);
+    // Past the overlap and the margin, only the watermark's own second is asked for.
+    world.clock.advance(DEFAULT_TICK_OPTIONS.pollOverlapMs + CLOCK_SKEW_MARGIN_MS);
+    const settled = await pollAndRoute(deps());
+    assert.deepEqual(settled.guids, [newest.guid]);
+    assert.deepEqual(settled.requested, []);
   });
 
   it('a second change within the same second (same version stamp) is routed again', async () => {
