@@ -25,9 +25,21 @@ function zoneOf(name: string): IANAZone {
   return zone;
 }
 
+/** Zone names seen: a handful in practice; the bound only keeps hostile input from growing the maps. */
+const ZONE_CACHE_LIMIT = 1_000;
+const ZONE_VALIDITY = new Map<string, boolean>();
+const CANONICAL_ZONES = new Map<string, string>();
+
 /** True for a zone name the runtime's IANA database knows. */
 export function isTimeZone(name: string): boolean {
-  return IANAZone.isValidZone(name);
+  let valid = ZONE_VALIDITY.get(name);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(name);
+    // Checking builds an Intl formatter (tens of microseconds, native memory freed late): once per zone, per
+    // process, is enough. The zone database does not change under a running process.
+    if (ZONE_VALIDITY.size < ZONE_CACHE_LIMIT) ZONE_VALIDITY.set(name, valid);
+  }
+  return valid;
 }
 
 /**
@@ -35,8 +47,12 @@ export function isTimeZone(name: string): boolean {
  * one ICU id), or the name itself when it is unknown.
  */
 export function canonicalZoneName(name: string): string {
+  const known = CANONICAL_ZONES.get(name);
+  if (known !== undefined) return known;
   if (!isTimeZone(name)) return name;
-  return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  const canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  if (CANONICAL_ZONES.size < ZONE_CACHE_LIMIT) CANONICAL_ZONES.set(name, canonical);
+  return canonical;
 }
 
 export function clampMs(ms: number): number {
