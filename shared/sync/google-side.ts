@@ -74,8 +74,16 @@ export function googleSide(input: GoogleSideInput): GoogleSide {
   const leftOut: Record<string, number> = {};
   const readFirst: string[] = [];
   const linksByGoogleId = new Map(links.map((l) => [l.googleId, l]));
-  const occurrenceLinksOf = (masterId: string) =>
-    links.filter((l) => parseInstanceId(l.googleId)?.masterId === masterId);
+  // Built once: looking them up per change by scanning every link made a full listing quadratic.
+  const occurrenceLinksByMaster = new Map<string, Link[]>();
+  for (const l of links) {
+    const masterId = parseInstanceId(l.googleId)?.masterId;
+    if (masterId === undefined) continue;
+    const list = occurrenceLinksByMaster.get(masterId);
+    if (list) list.push(l);
+    else occurrenceLinksByMaster.set(masterId, [l]);
+  }
+  const occurrenceLinksOf = (masterId: string): readonly Link[] => occurrenceLinksByMaster.get(masterId) ?? [];
 
   for (const change of input.changes) {
     if (change.kind === 'deleted') {
