@@ -83,7 +83,8 @@ export function googleSide(input: GoogleSideInput): GoogleSide {
     if (list) list.push(l);
     else occurrenceLinksByMaster.set(masterId, [l]);
   }
-  const occurrenceLinksOf = (masterId: string): readonly Link[] => occurrenceLinksByMaster.get(masterId) ?? [];
+  const occurrenceLinksOf = (masterId: string): readonly Link[] =>
+    occurrenceLinksByMaster.get(masterId) ?? [];
 
   for (const change of input.changes) {
     if (change.kind === 'deleted') {
