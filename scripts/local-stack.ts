@@ -152,7 +152,11 @@ export async function ensureEmulators(cleanups: (() => Promise<void>)[]): Promis
     const status = emulatorStatus(name);
     if (!status.ok) throw new Error(`${status.reason}. See docs/local-stack.md.`);
     const handle: EmulatorHandle = await startEmulator(name);
-    cleanups.push(() => handle.stop());
+    // The variable goes with the emulator: a later stack in the same process starts its own instead of a dead one.
+    cleanups.push(async () => {
+      await handle.stop();
+      if (process.env[variable] === handle.host) Reflect.deleteProperty(process.env, variable);
+    });
     process.env[variable] = handle.host;
   }
 }
