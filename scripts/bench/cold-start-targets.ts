@@ -1,7 +1,7 @@
 /**
  * What the cold-start bench starts and what it sends: the five functions of the deployable archive and two
  * reference functions (every production dependency imported eagerly, the anchors' way; the framework alone, the
- * floor), each with the production-like configuration of test/deploy/archive.test.ts and the first request it
+ * floor), each with the production-like configuration of test/deploy/production-env.ts and the first request it
  * answers without calling Google.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,22 +9,7 @@ import { tmpdir } from 'node:os';
 
 import { FUNCTION_NAMES, type FunctionName } from '../../functions/edge.js';
 import { signWebhook } from '../../shared/app/webhook-signature.js';
-
-/** What a production instance is given: test/deploy/archive.test.ts's PRODUCTION_ENV (that file runs its tests). */
-const PRODUCTION_ENV: Readonly<Record<string, string>> = {
-  NODE_ENV: 'production',
-  GOOGLE_CLOUD_PROJECT: 'archive-test-project',
-  ORG_ID: 'archive-test',
-  SEVERA_CLIENT_ID: 'archive-test-client',
-  SYNC_REQUESTS_TOPIC: 'sync-requests',
-  LOG_LEVEL: 'info',
-  PUSH_AUTH_AUDIENCE: 'https://sync-worker.example.com/',
-  PUSH_AUTH_SERVICE_ACCOUNT: 'pubsub-push@archive-test-project.iam.gserviceaccount.com',
-  CONSOLE_CLIENT_ID: 'archive-test.apps.googleusercontent.com',
-  WORKSPACE_DOMAIN: 'example.com',
-  CONSOLE_ADMINS: 'admin@example.com',
-  METADATA_SERVER_DETECTION: 'none',
-};
+import { PRODUCTION_ENV } from '../../test/deploy/production-env.js';
 
 /** The webhook's HMAC key, for this run only (the env secret source reads `SECRET_<NAME>`). */
 const WEBHOOK_SECRET = randomBytes(24).toString('hex');
