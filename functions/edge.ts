@@ -17,7 +17,7 @@
  */
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 
-import { MAX_NOTICE_BYTES } from '../shared/app/http-handlers.js';
+import { MAX_NOTICE_BYTES } from '../shared/app/limits.js';
 import type { Logger } from '../shared/ports/index.js';
 
 export const FUNCTION_NAMES = ['calendarPush', 'severaWebhook', 'syncTick', 'syncWorker', 'console'] as const;

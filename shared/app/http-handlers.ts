@@ -13,6 +13,7 @@ import type {
   SyncStore,
   UserDirectory,
 } from '../ports/index.js';
+import { MAX_NOTICE_BYTES } from './limits.js';
 import type { PollSummary } from './sync-tick.js';
 import {
   REPLAY_WINDOW_MS,
@@ -121,8 +122,7 @@ export const severaNoticeSchema = z.strictObject({
 });
 export type SeveraNotice = z.infer<typeof severaNoticeSchema>;
 
-/** Larger bodies are refused before anything else is done with them. */
-export const MAX_NOTICE_BYTES = 64 * 1024;
+export { MAX_NOTICE_BYTES };
 
 export interface SeveraWebhookDeps {
   readonly secret: () => Promise<string>;

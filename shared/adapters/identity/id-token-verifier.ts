@@ -5,7 +5,7 @@
  * (push-auth.ts) and the console's sign-in each check their own. The same code path runs against Google in
  * production and against a local stand-in issuer, which publishes its certificates the same way.
  */
-import { OAuth2Client, type TokenPayload } from 'google-auth-library';
+import type { OAuth2Client, TokenPayload } from 'google-auth-library';
 
 export interface IdTokenVerifierConfig {
   readonly audience: string;
@@ -34,7 +34,9 @@ export function createIdTokenVerifier(
   fetchJson: (url: string) => Promise<unknown> = defaultFetchJson,
   nowMs: () => number = Date.now,
 ): IdTokenVerifier {
-  const client = new OAuth2Client();
+  // The library is loaded on the first token, not when the module is: an instance that never checks a signature
+  // itself (Cloud Run checks the push tokens) never loads it.
+  let client: Promise<OAuth2Client> | null = null;
   let certs: Record<string, string> | null = null;
   let fetchedAt = 0;
   const load = async (force: boolean): Promise<Record<string, string>> => {
@@ -56,9 +58,10 @@ export function createIdTokenVerifier(
       const kid = keyIdOf(token);
       let keys = await load(false);
       if (kid !== null && !(kid in keys)) keys = await load(true);
-      const ticket = await client.verifySignedJwtWithCertsAsync(token, keys, config.audience, [
-        ...config.issuers,
-      ]);
+      client ??= import('google-auth-library').then(({ OAuth2Client }) => new OAuth2Client());
+      const ticket = await (
+        await client
+      ).verifySignedJwtWithCertsAsync(token, keys, config.audience, [...config.issuers]);
       const payload = ticket.getPayload();
       if (payload === undefined) return { ok: false, reason: 'token without claims' };
       return { ok: true, payload };
