@@ -412,6 +412,7 @@ module "functions" {
   available_memory                 = each.value.memory
   available_cpu                    = each.value.cpu
   timeout_seconds                  = each.value.timeout_seconds
+  min_instance_count               = lookup(var.warm_instances, each.key, 0)
   max_instance_count               = each.value.max_instances
   max_instance_request_concurrency = each.value.concurrency
   ingress_settings                 = each.value.ingress

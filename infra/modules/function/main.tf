@@ -70,7 +70,7 @@ resource "google_cloudfunctions2_function" "this" {
     available_memory                 = var.available_memory
     available_cpu                    = var.available_cpu
     timeout_seconds                  = var.timeout_seconds
-    min_instance_count               = 0
+    min_instance_count               = var.min_instance_count
     max_instance_count               = var.max_instance_count
     max_instance_request_concurrency = var.max_instance_request_concurrency
     ingress_settings                 = var.ingress_settings

@@ -74,6 +74,12 @@ variable "timeout_seconds" {
   description = "The longest one request may run (HTTP functions: up to 3600)."
 }
 
+variable "min_instance_count" {
+  type        = number
+  description = "Instances kept warm (billed while idle); 0 lets the function scale to zero."
+  default     = 0
+}
+
 variable "max_instance_count" {
   type        = number
   description = "The most instances that may run at once."
