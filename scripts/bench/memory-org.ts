@@ -19,8 +19,10 @@ import {
   MemoryUserDirectory,
 } from '../../shared/adapters/memory/memory-operations.js';
 import { MemorySyncRequestPublisher } from '../../shared/adapters/memory/memory-publisher.js';
+import { firstSyncQueued } from '../../shared/app/operator/people.js';
 import {
   DEFAULT_TICK_OPTIONS,
+  isMaintenanceMinute,
   maintain,
   pollAndRoute,
   type TickDeps,
@@ -50,6 +52,8 @@ import type { World } from '../../test/support/world.js';
 export const SECOND_POLL_DELAY_MS = 30_000;
 /** Cloud Scheduler fires the tick every minute (SPEC §5). */
 export const TICK_PERIOD_MS = 60_000;
+/** The config's default upkeep cadence (shared/config.ts TICK_MAINTENANCE_EVERY_MINUTES): every 5th tick. */
+export const MAINTENANCE_EVERY_MINUTES = 5;
 
 export interface Tally {
   reads: number;
@@ -149,6 +153,8 @@ export interface TickRun {
   /** The tick function's own time (polls and upkeep), without the 30 s wait between its polls. */
   readonly tickMs: number;
   readonly tickCpuMs: number;
+  /** Whether this tick ran the upkeep (every {@link MAINTENANCE_EVERY_MINUTES}th minute). */
+  readonly upkeep: boolean;
   /** The worker runs for what the tick published, in order. */
   readonly runs: readonly WorkerRun[];
   /** The same runs by delivery: after the first poll and the upkeep, and after the second poll. */
@@ -304,9 +310,23 @@ export class MemoryOrg {
     });
   }
 
-  /** These people switch their sync on (S2: in the console, each for themselves). */
+  /**
+   * These people switch their sync on (S2: in the console, each for themselves): as the console's switch does, each
+   * is enabled, sees their first sync queued, and that sync is asked for at once (delivered with the next tick's
+   * requests). Their push channel is opened by the next upkeep here (the console opens it at once).
+   */
   async optIn(people: readonly SyncUser[]): Promise<void> {
-    for (const person of people) await this.#users.updateUser(person.severaUserGuid, { enabled: true });
+    for (const person of people) {
+      await this.#users.updateUser(person.severaUserGuid, { enabled: true });
+      const status = await this.store.getStatus(person.severaUserGuid);
+      await this.store.setStatus(person.severaUserGuid, firstSyncQueued(status));
+      await this.publisher.publish({
+        user: person.severaUserGuid,
+        reason: 'initial',
+        requestedAt: this.world.clock.now().toISOString(),
+        reconcile: true,
+      });
+    }
   }
 
   async userRecords(): Promise<readonly UserRecord[]> {
@@ -329,15 +349,17 @@ export class MemoryOrg {
   }
 
   /**
-   * One Cloud Scheduler tick as `runTickCycle` runs it (a poll, the upkeep, a second poll 30 s later), with Pub/Sub
-   * delivering what each poll published to the worker right away, as the push subscription does.
+   * One Cloud Scheduler tick as `runTickCycle` runs it (a poll, the upkeep when its minute has come — every
+   * {@link MAINTENANCE_EVERY_MINUTES}th — and a second poll 30 s later), with Pub/Sub delivering what each poll
+   * published to the worker right away, as the push subscription does.
    */
   async tick(): Promise<TickRun> {
     const before = this.counts();
     let t0 = performance.now();
     let cpu0 = process.cpuUsage();
     await pollAndRoute(this.#tick);
-    await maintain(this.#tick);
+    const upkeep = isMaintenanceMinute(this.world.clock.now(), MAINTENANCE_EVERY_MINUTES);
+    if (upkeep) await maintain(this.#tick);
     let tickMs = performance.now() - t0;
     let tickCpuMs = cpuMs(cpu0);
     const first = await this.deliver();
@@ -352,6 +374,7 @@ export class MemoryOrg {
     return {
       tickMs,
       tickCpuMs,
+      upkeep,
       runs: [...first, ...second],
       deliveries: [first, second],
       counts: minus(this.counts(), before),

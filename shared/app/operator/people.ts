@@ -34,6 +34,17 @@ export interface DisableUserResult {
   readonly wasEnabled: boolean;
 }
 
+/** What a person sees between switching sync on and their first sync's first progress (B7). */
+export function firstSyncQueued(previous: UserSyncStatus): UserSyncStatus {
+  return {
+    state: 'initial',
+    lastSuccessAt: previous.lastSuccessAt,
+    message:
+      'The first sync is queued: entries on both sides are matched first, then the rest is copied both ways.',
+    pendingRetries: 0,
+  };
+}
+
 /** One person's sync health (B7). No channel token or other secret. */
 export interface UserStatusView {
   readonly email: string;
@@ -231,13 +242,7 @@ export function peopleUseCases(ctx: OperatorContext): PeopleUseCases {
     }
     if (firstSyncPending) {
       const status = await stores.store.getStatus(user.severaUserGuid);
-      await stores.store.setStatus(user.severaUserGuid, {
-        state: 'initial',
-        lastSuccessAt: status.lastSuccessAt,
-        message:
-          'The first sync is queued: entries on both sides are matched first, then the rest is copied both ways.',
-        pendingRetries: 0,
-      });
+      await stores.store.setStatus(user.severaUserGuid, firstSyncQueued(status));
     }
     const requestId = await publisher.publish({
       user: user.severaUserGuid,
