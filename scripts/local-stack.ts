@@ -105,7 +105,10 @@ const DEMO_PEOPLE = [
 async function listen(server: Server, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    // One process stands in for Cloud Run's front end, which queues a burst rather than refusing connections: a
+    // deep accept queue (Linux caps it at net.core.somaxconn) keeps a burst's connections from timing out while
+    // the event loop is busy (Node's default is 511).
+    server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
       resolve();
     });
   });

@@ -513,7 +513,7 @@ function notes(m: Measured, sizes: Sizes, startup: { emulators: number; stack: n
   const [g2s, s2g] = [latencies(m.changes, 'Google → Severa'), latencies(m.changes, 'Severa → Google')];
   return [
     `Ran on the local stack in one Node process: official Firestore and Pub/Sub emulators (ready in ${startup.emulators.toFixed(1)} s), ` +
-      `both simulators with ${String(API_LATENCY_MS)} ms per API call, the functions behind one HTTP server, real Pub/Sub push to syncWorker ` +
+      `both simulators with ${String(API_LATENCY_MS)} ms per API call, the functions behind one HTTP server (no concurrency limit; an accept queue of 4,096 stands in for Cloud Run's front end, which queues rather than refuses), real Pub/Sub push to syncWorker ` +
       `(stack with org setup up in ${startup.stack.toFixed(1)} s). The scheduler's tick was off (1 h), so only the burst drove syncs. ` +
       `Load average when the burst started: ${m.load.toFixed(1)} on ${String(cpus().length)} CPUs.`,
     `The load: ${num(sizes.pushes)} pushes to calendarPush spread evenly over the syncing people's channels (valid headers and token, ` +
