@@ -20,6 +20,8 @@ const OFF: UserSyncStatus = { state: 'off', lastSuccessAt: null, message: null, 
 export class MemorySyncStore implements SyncStore {
   readonly faults = new FaultQueue();
   readonly #links = new Map<string, Link>();
+  /** (user, Google id) → the key of its one link, as Firestore's query by user and googleId finds it. */
+  readonly #byGoogleId = new Map<string, string>();
   readonly #tokens = new Map<string, string>();
   readonly #inbox = new Map<string, Map<string, InboxItem>>();
   readonly #intents = new Map<string, Map<string, CreateIntent>>();
@@ -37,21 +39,29 @@ export class MemorySyncStore implements SyncStore {
 
   putLink(link: Link, replaces?: Link): Promise<void> {
     return this.faults.run('store.putLink', () => {
-      if (replaces) this.#links.delete(linkKey(replaces.user, replaces.severaGuid));
+      if (replaces) this.#removeLink(linkKey(replaces.user, replaces.severaGuid));
       // One Google event is linked once per user: a new pair for the same event supersedes the old one.
-      for (const [key, l] of this.#links) {
-        if (l.user === link.user && l.googleId === link.googleId && l.severaGuid !== link.severaGuid) {
-          this.#links.delete(key);
-        }
-      }
-      this.#links.set(linkKey(link.user, link.severaGuid), link);
+      const key = linkKey(link.user, link.severaGuid);
+      const sameEvent = this.#byGoogleId.get(linkKey(link.user, link.googleId));
+      if (sameEvent !== undefined && sameEvent !== key) this.#removeLink(sameEvent);
+      this.#removeLink(key);
+      this.#links.set(key, link);
+      this.#byGoogleId.set(linkKey(link.user, link.googleId), key);
     });
   }
 
   deleteLink(link: Link): Promise<void> {
     return this.faults.run('store.deleteLink', () => {
-      this.#links.delete(linkKey(link.user, link.severaGuid));
+      this.#removeLink(linkKey(link.user, link.severaGuid));
     });
+  }
+
+  #removeLink(key: string): void {
+    const link = this.#links.get(key);
+    if (link === undefined) return;
+    this.#links.delete(key);
+    const byGoogle = linkKey(link.user, link.googleId);
+    if (this.#byGoogleId.get(byGoogle) === key) this.#byGoogleId.delete(byGoogle);
   }
 
   async findLinksByICalUID(iCalUID: string): Promise<readonly Link[]> {
