@@ -340,9 +340,9 @@ function notes(runs: readonly Run[]): string[] {
       'shared one paired by the matcher (link origin “matched”), none copied.',
     'The run is the worker’s (handleSyncRequest → syncUser, reconcile on) for the request the console publishes when ' +
       'the person opts in; wall time and the process’s CPU time are both given, since the machine may be shared. ' +
-      `${growth}. Most of that growth is the in-memory link store: MemorySyncStore.putLink scans all the person’s ` +
-      'links on every write (profiled while building this bench: a quarter of the run’s CPU at 5,000 entries), where ' +
-      'Firestore writes by key.',
+      `${growth}. The in-memory link store finds a person’s link to an event by an index, as Firestore’s query ` +
+      'does (it used to scan every link on each write: a quarter of the run’s CPU at 5,000 entries, profiled while ' +
+      'building this bench, and the reason the CPU per entry doubled from 2,500 to 5,000 entries).',
     'Severa reads: one window listing (the in-memory Severa answers it in one call; the API pages it by 100 rows, ' +
       'computed from the rows), then one single read per matched pair: pairing re-reads the activity right before ' +
       'linking it (runner.ts applyUpdate, “make sure it still is”), even when the same run listed it a moment before.',
