@@ -25,16 +25,32 @@ function quoted(text: string): string {
   return `“${flat.length > SHOWN ? `${flat.slice(0, SHOWN - 1)}…` : flat}”`;
 }
 
+/**
+ * Formatters by zone, day or day and time: making one costs far more than formatting with it, and a first sync
+ * describes thousands of entries in a handful of zones. An unknown zone throws here, as the constructor does.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${withTime ? 'time' : 'day'}|${timeZone}`;
+  let found = formatters.get(key);
+  if (found === undefined) {
+    found = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      ...(withTime ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}),
+    });
+    formatters.set(key, found);
+  }
+  return found;
+}
+
 /** The entry's first day, in its own zone for a timed entry. */
 function firstDay(content: EntryContent): string | null {
   if (content.timing.kind === 'allDay') return content.timing.startDate;
   try {
-    return new Intl.DateTimeFormat('en-CA', {
-      timeZone: content.timing.timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    }).format(new Date(content.timing.start));
+    return formatter(content.timing.timeZone, false).format(new Date(content.timing.start));
   } catch {
     return content.timing.start.slice(0, 10);
   }
@@ -49,18 +65,7 @@ function whenOf(content: EntryContent): string {
     return last === t.startDate ? `${t.startDate}, all day` : `${t.startDate} – ${last}, all day`;
   }
   try {
-    const local = (iso: string) =>
-      new Intl.DateTimeFormat('en-CA', {
-        timeZone: t.timeZone,
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        hourCycle: 'h23',
-      })
-        .format(new Date(iso))
-        .replace(',', '');
+    const local = (iso: string) => formatter(t.timeZone, true).format(new Date(iso)).replace(',', '');
     return `${local(t.start)} – ${local(t.end).slice(11)} (${t.timeZone})`;
   } catch {
     return `${t.start} – ${t.end}`;
