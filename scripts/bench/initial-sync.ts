@@ -345,7 +345,8 @@ function notes(runs: readonly Run[]): string[] {
       'building this bench, and the reason the CPU per entry doubled from 2,500 to 5,000 entries).',
     'Severa reads: one window listing (the in-memory Severa answers it in one call; the API pages it by 100 rows, ' +
       'computed from the rows), then one single read per matched pair: pairing re-reads the activity right before ' +
-      'linking it (runner.ts applyUpdate, “make sure it still is”), even when the same run listed it a moment before.',
+      'linking it (runner/apply-update.ts stillAsRead, “make sure it still is”), even when the same run listed it a ' +
+      'moment before.',
     'Progress is every status the worker wrote to the store during the run (B7: “Initial sync: n of m changes ' +
       'made.”, every 25 changes). It starts once the run has listed both sides and planned: until then the status ' +
       'is the one the console wrote when the person switched on (“The first sync is queued: …”).',

@@ -27,7 +27,7 @@ import type {
   UserRecord,
   UserSyncStatus,
 } from '../ports/index.js';
-import { describeErrors, syncUser, type AppliedAction, type SyncRunResult } from '../sync/runner.js';
+import { describeErrors, syncUser, type AppliedAction, type SyncRunResult } from '../sync/runner/index.js';
 
 export interface WorkerOptions {
   /** How long a run may hold a user's lease; longer than the function's timeout, so a live run never loses it. */

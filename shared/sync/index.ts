@@ -4,5 +4,5 @@ export * from './org-poll.js';
 export * from './plan-sync.js';
 export * from './preview.js';
 export * from './rules.js';
-export * from './runner.js';
+export * from './runner/index.js';
 export * from './settings.js';

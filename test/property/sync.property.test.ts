@@ -45,7 +45,7 @@ import {
 import { ourCopyOf } from '../../shared/sync/google-side.js';
 import { severaExclusion } from '../../shared/sync/rules.js';
 import { severaView, viewContextOf } from '../../shared/sync/severa-view.js';
-import type { SyncRunResult } from '../../shared/sync/runner.js';
+import type { SyncRunResult } from '../../shared/sync/runner/index.js';
 import { ALL_TYPES, SYNCING, TYPES, USERS, World } from '../support/world.js';
 
 const PEOPLE: readonly SyncUser[] = [USERS.aino, USERS.ben, USERS.cecilia];

@@ -16,7 +16,7 @@ import {
   type RunnerDeps,
   type SyncRunOptions,
   type SyncRunResult,
-} from '../../shared/sync/runner.js';
+} from '../../shared/sync/runner/index.js';
 import { defaultSettings, type SyncSettings } from '../../shared/sync/settings.js';
 
 export class ManualClock implements Clock {

@@ -8,7 +8,7 @@
  * - S2 opt-in: {@link Operator.enableUser} only while the organisation is switched on; the person is matched by
  *   e-mail (case-insensitively) in Severa and Google must issue a delegated token for them.
  * - B1 preview: {@link Operator.previewUser} plans a run with nothing written (the runner's dry run, over read-only
- *   views of the store and both APIs, so even a runner bug cannot write).
+ *   views of the store and both APIs, shared/sync/runner/dry-run.ts, so even a runner bug cannot write).
  * - B7 status and resync: {@link Operator.listStatuses}, {@link Operator.userStatus}, {@link Operator.resync}.
  *
  * No secret value (P12 bytes, its password, the Severa client secret, tokens, a push channel's token) is ever
@@ -43,13 +43,7 @@ export type {
   UserStatusView,
 } from './people.js';
 export { HELD_ITEMS_SHOWN } from './people.js';
-export {
-  ReadOnlyCalendar,
-  ReadOnlySevera,
-  ReadOnlyStore,
-  type PreviewResult,
-  type ResyncResult,
-} from './preview-resync.js';
+export type { PreviewResult, ResyncResult } from './preview-resync.js';
 export type { OperatorContainer, OperatorOptions } from './shared.js';
 export { AUDIT_SHOWN, auditEntryView, type AuditEntryView } from './audit.js';
 
