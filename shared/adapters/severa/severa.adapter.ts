@@ -98,7 +98,11 @@ export class SeveraAdapter implements SeveraPort {
       logger: this.#logger,
       ...(options.directoryTtlMs === undefined ? {} : { ttlMs: options.directoryTtlMs }),
     });
-    this.#reader = new SeveraReader({ client: options.client, logger: this.#logger, directory: this.#directory });
+    this.#reader = new SeveraReader({
+      client: options.client,
+      logger: this.#logger,
+      directory: this.#directory,
+    });
     this.#apiUser = options.apiUserGuid ?? null;
   }
 

@@ -2,14 +2,9 @@
  * The reading side of the Severa adapter: activity rows from Severa's REST API (§6–§8) resolved into the port's
  * records. A series is **one record**: every row of a series (`Occurrence`, `Exception`) resolves to its `Series`
  * master, read once with all its `Exception` rows, which the mapper folds in. Participant lists are kept per
- * activity version.
+ * activity version. Also the Occurrence rows an exception is written on (severa.series.ts plans those writes).
  */
-import {
-  NotFoundError,
-  PermanentError,
-  SyncError,
-  type SeveraRecord,
-} from '../../domain/index.js';
+import { NotFoundError, PermanentError, SyncError, type SeveraRecord } from '../../domain/index.js';
 import type { Logger } from '../../ports/index.js';
 import type { SeveraHttpClient } from './severa-http.js';
 import type { SeveraDirectoryCache } from './severa.directory-cache.js';
@@ -110,6 +105,30 @@ export class SeveraReader {
     return out;
   }
 
+  /** Occurrence row guids of the series by original start key, for the given keys (one windowed listing). */
+  async occurrenceRows(
+    seriesGuid: string,
+    ownerGuid: string,
+    zone: string,
+    keys: readonly string[],
+  ): Promise<Map<string, string>> {
+    const { fromMs, toMs } = occurrenceSpanMs(keys, zone);
+    const rows = await this.list({
+      userGuids: [ownerGuid],
+      recurrenceType: 'Occurrence',
+      startDateTime: queryInstant(fromMs, zone),
+      endDateTime: queryInstant(toMs, zone),
+    });
+    const types = this.#directory.knownActivityTypes();
+    const found = new Map<string, string>();
+    for (const row of rows) {
+      if (row.recurrenceParentActivityGuid !== seriesGuid || (row.guid ?? '') === '') continue;
+      const content = rowContent(row, zone, types);
+      if (content !== null) found.set(occurrenceKey(content), row.guid ?? '');
+    }
+    return found;
+  }
+
   /**
    * Listed rows → records: singles as they are; every row of a series → its series (master read once, with all its
    * Exception rows), each record once.
@@ -159,6 +178,7 @@ export class SeveraReader {
     return out;
   }
 
+  /** A row (single or master) and what was read for it → the record; a series' version spans its rows. */
   toLoaded(
     row: ActivityModel,
     zone: string,
@@ -176,34 +196,11 @@ export class SeveraReader {
     return { record: { ...base, version }, row, exceptionRows, participants, zone };
   }
 
+  /** Keeps `list` as the participants of this version of the activity. */
   rememberParticipants(row: ActivityModel, list: readonly ActivityParticipantModel[]): void {
     const stamp = row.lastUpdatedDateTime ?? row.createdDateTime ?? '';
     if (this.#participants.size >= PARTICIPANT_CACHE_MAX) this.#participants.clear();
     this.#participants.set(row.guid ?? '', { stamp, list });
-  }
-
-  /** Occurrence row guids of the series by original start key, for the given keys (one windowed listing). */
-  async occurrenceRows(
-    seriesGuid: string,
-    ownerGuid: string,
-    zone: string,
-    keys: readonly string[],
-  ): Promise<Map<string, string>> {
-    const { fromMs, toMs } = occurrenceSpanMs(keys, zone);
-    const rows = await this.list({
-      userGuids: [ownerGuid],
-      recurrenceType: 'Occurrence',
-      startDateTime: queryInstant(fromMs, zone),
-      endDateTime: queryInstant(toMs, zone),
-    });
-    const types = this.#directory.knownActivityTypes();
-    const found = new Map<string, string>();
-    for (const row of rows) {
-      if (row.recurrenceParentActivityGuid !== seriesGuid || (row.guid ?? '') === '') continue;
-      const content = rowContent(row, zone, types);
-      if (content !== null) found.set(occurrenceKey(content), row.guid ?? '');
-    }
-    return found;
   }
 
   forgetParticipants(guid: string): void {

@@ -115,7 +115,10 @@ export type ExceptionWrite =
   | { readonly kind: 'modify-occurrence'; readonly key: string; readonly override: RecurrenceOverride };
 
 /** The writes made on an occurrence row Severa generated (found by its original start, `key`). */
-export type OccurrenceWrite = Extract<ExceptionWrite, { readonly kind: 'cancel-occurrence' | 'modify-occurrence' }>;
+export type OccurrenceWrite = Extract<
+  ExceptionWrite,
+  { readonly kind: 'cancel-occurrence' | 'modify-occurrence' }
+>;
 
 export interface ExceptionPlan {
   /** Whether every exception is reset first (`DELETE /v1/activities/{guid}/exceptions`, §6). */
@@ -145,7 +148,9 @@ export function planExceptionWrites(
     if (from.exdates.includes(key)) continue;
     const existing = fromOverrides.get(key);
     const row = existing === undefined ? undefined : rowFor(existing);
-    writes.push(row === undefined ? { kind: 'cancel-occurrence', key } : { kind: 'delete-row', rowGuid: row });
+    writes.push(
+      row === undefined ? { kind: 'cancel-occurrence', key } : { kind: 'delete-row', rowGuid: row },
+    );
   }
   for (const override of target.overrides) {
     const key = override.originalStart;
