@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { MemorySyncStore } from '../../shared/adapters/memory/memory-store.js';
-import { MAX_PAGE_SIZE as GOOGLE_PAGE_SIZE } from '../../shared/adapters/google-calendar/google-calendar.adapter.js';
+import { MAX_PAGE_SIZE as GOOGLE_PAGE_SIZE } from '../../shared/adapters/google-calendar/google-calendar.client.js';
 import { SEVERA_PAGE_SIZE } from '../../shared/adapters/severa/severa-http.js';
 import { WEEKDAYS, type EntryContent, type SyncUser } from '../../shared/domain/index.js';
 import type { UserSyncStatus } from '../../shared/ports/index.js';

@@ -6,7 +6,7 @@
  * Severa keeps these as a `Series` master plus `Exception` rows; Google as a master plus exception instances
  * (`recurringEventId` + `originalStartTime`). The adapters fold them into this shape and unfold them on write.
  */
-import type { Timing } from './timing.js';
+import { sameTiming, type Timing } from './timing.js';
 
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -66,4 +66,17 @@ export interface Recurrence {
   readonly exdates: readonly string[];
   /** Modified occurrences, sorted by `originalStart`, at most one per original start. */
   readonly overrides: readonly RecurrenceOverride[];
+}
+
+/** What an occurrence holds on its own: an override, or an entry read as one occurrence. */
+export type OccurrenceFields = Pick<RecurrenceOverride, 'title' | 'notes' | 'location' | 'timing'>;
+
+/**
+ * Whether two occurrences hold the same synced fields. The one comparison both adapters use to decide that an
+ * exception already is as a write wants it (and so is not written again).
+ */
+export function sameOverride(a: OccurrenceFields, b: OccurrenceFields): boolean {
+  return (
+    a.title === b.title && a.notes === b.notes && a.location === b.location && sameTiming(a.timing, b.timing)
+  );
 }

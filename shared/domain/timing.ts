@@ -78,3 +78,12 @@ export function timingStartMs(timing: Timing, offsetMinutesAt: (date: string) =>
   if (timing.kind === 'timed') return instantMs(timing.start);
   return Date.parse(`${timing.startDate}T00:00:00Z`) - offsetMinutesAt(timing.startDate) * 60_000;
 }
+
+/** The same timing, field by field (not by spelling: two objects built in a different key order are equal). */
+export function sameTiming(a: Timing, b: Timing): boolean {
+  if (a.kind === 'timed' && b.kind === 'timed')
+    return a.start === b.start && a.end === b.end && a.timeZone === b.timeZone;
+  if (a.kind === 'allDay' && b.kind === 'allDay')
+    return a.startDate === b.startDate && a.endDate === b.endDate;
+  return false;
+}

@@ -25,30 +25,24 @@
  *   `recurrence: null` when a series became a single event) so they are cleared. A
  *   plain etag goes to Google as `If-Match` (412 → {@link PreconditionFailedError}); a series etag is checked against
  *   a fresh read, then the master is patched with `If-Match` on its own etag.
- * - Every call goes through `withRetry` (429, 403 rate-limit reasons, 5xx, network errors; `Retry-After` honoured);
- *   gaxios' own retries are off. A 401 gets one fresh token before it counts as bad credentials.
  * - `sendUpdates=none`, or `all` for a meeting the user organises (`notifyGuests`: its guests hear of a move or a
- *   cancellation as from Google's own UI, §3 `sendUpdates`); `quotaUser` = the user's e-mail (§4); calendar `primary`
- *   of the impersonated user.
+ *   cancellation as from Google's own UI, §3 `sendUpdates`).
+ *
+ * The calls themselves (retries, tokens, `quotaUser`, validation) are google-calendar.client.ts; the series
+ * arithmetic (folding, EXDATE lines, exception-instance writes) is google-calendar.series.ts.
  */
-import { createHash } from 'node:crypto';
-
-import { calendar, type calendar_v3 } from '@googleapis/calendar';
-import type { JWT } from 'google-auth-library';
+import type { calendar_v3 } from '@googleapis/calendar';
 import { Info } from 'luxon';
 
 import {
   AlreadyExistsError,
   NotFoundError,
-  PermanentError,
   PreconditionFailedError,
   TransientError,
-  canonicalInstant,
   isValidGoogleEventId,
   type EntryContent,
   type GoogleChange,
   type GoogleRecord,
-  type RecurrenceOverride,
   type SyncUser,
 } from '../../domain/index.js';
 import { nullLogger } from '../../observability/logger.js';
@@ -59,73 +53,41 @@ import type {
   CalendarListResult,
   CalendarPort,
   CalendarWrite,
-  Clock,
   Logger,
-  Sleep,
   WatchChannel,
   WatchRequest,
 } from '../../ports/index.js';
 import { expandSeriesToInstances, instanceId, parseInstanceId } from '../../sync/recurrence/index.js';
-import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from '../retry.js';
-import { DEFAULT_TIMEOUT_MS, DelegatedAuth } from './google-auth.js';
-import { classifyGoogleError, describeGoogleFailure, type GoogleOperation } from './google-errors.js';
-import { eventToRecord, recordToEvent } from './google-calendar.mapper.js';
+import {
+  GoogleCalendarClient,
+  sendUpdatesFor,
+  type GoogleCalendarClientOptions,
+  type SendUpdates,
+} from './google-calendar.client.js';
+import { recordToEvent } from './google-calendar.mapper.js';
 import { changedPart } from './google-calendar.patch.js';
 import {
   canonicalKey,
-  currentLineExdates,
   exceptionsByKey,
-  heldContent,
+  foldRecord,
   instanceBody,
+  instanceOps,
   isSeries,
+  lineExdatesOf,
   masterLevel,
-  naturalTiming,
+  occurrenceOverride,
   sameMasterFields,
-  sameOverride,
-  seriesEtag,
-  withoutNoOpOverrides,
+  type InstanceOp,
 } from './google-calendar.series.js';
-import { eventSchema, type Event, type EventBody } from './google-calendar.wire.js';
+import type { Event, EventBody } from './google-calendar.wire.js';
 
-/** `maxResults` ceiling of events.list (google-calendar.md §1). */
-export const MAX_PAGE_SIZE = 2500;
-/** Google's limit on `quotaUser` ("must not exceed 40 characters", discovery StandardParameters). */
-const QUOTA_USER_MAX = 40;
-const CALENDAR_ID = 'primary';
 /** The same expansion window the memory calendar uses to find one occurrence by its instance id. */
 const ALL_TIME = { fromMs: 0, toMs: 8.64e15 } as const;
 /** Series etags are ours (Google's are `"<digits>"`), so a write can tell which kind it was given. */
 const SERIES_ETAG = /^"s-[0-9a-f]{32}"$/;
 
-export interface GoogleCalendarAdapterOptions {
-  readonly serviceAccountEmail: string;
-  /** The service account's private key (PEM), e.g. from `privateKeyPemFromP12`. */
-  readonly privateKeyPem: string;
-  /** API root, `https://www.googleapis.com/` by default; the simulator's base URL locally. */
-  readonly rootUrl?: string;
-  /** Token endpoint, Google's by default; the simulator's `/token` locally. */
-  readonly tokenUrl?: string;
-  readonly retryPolicy?: RetryPolicy;
-  readonly sleep: Sleep;
-  /** In [0, 1), for backoff jitter. */
-  readonly random?: () => number;
-  readonly logger?: Logger;
-  /** For HTTP-date `Retry-After` values. */
-  readonly clock?: Clock;
-  /** `maxResults` per page, at most 2500 (the default). */
-  readonly pageSize?: number;
-  readonly timeoutMs?: number;
-  /** A shared token cache; one is made from the key otherwise. */
-  readonly auth?: DelegatedAuth;
-}
-
-interface CallInfo {
-  readonly call: string;
-  readonly method: string;
-  readonly path: string;
-  readonly eventId?: string;
-  readonly operation?: GoogleOperation;
-}
+/** The adapter is built from its client's options: it has no setting of its own. */
+export type GoogleCalendarAdapterOptions = GoogleCalendarClientOptions;
 
 /** A master as stored, its exceptions, and the folded record (null when the master is cancelled). */
 interface Loaded {
@@ -134,56 +96,13 @@ interface Loaded {
   readonly record: GoogleRecord | null;
 }
 
-/** `sendUpdates` of a write (§3): `all` tells a meeting's guests, `none` tells nobody. */
-type SendUpdates = 'all' | 'none';
-
-type InstanceOp =
-  | {
-      readonly kind: 'patch';
-      readonly key: string;
-      readonly body: EventBody;
-      readonly ifMatch: string | null;
-    }
-  | { readonly kind: 'delete'; readonly key: string; readonly ifMatch: string | null };
-
-const systemClock: Clock = { now: () => new Date() };
-
 export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort {
-  readonly #api: calendar_v3.Calendar;
-  readonly #auth: DelegatedAuth;
-  readonly #policy: RetryPolicy;
-  readonly #sleep: Sleep;
-  readonly #random: () => number;
+  readonly #client: GoogleCalendarClient;
   readonly #log: Logger;
-  readonly #clock: Clock;
-  readonly #pageSize: number;
 
   constructor(options: GoogleCalendarAdapterOptions) {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#auth =
-      options.auth ??
-      new DelegatedAuth({
-        serviceAccountEmail: options.serviceAccountEmail,
-        privateKeyPem: options.privateKeyPem,
-        timeoutMs,
-        ...(options.tokenUrl === undefined ? {} : { tokenUrl: options.tokenUrl }),
-      });
-    // `retry: false`: googleapis-common turns gaxios retries on by default; withRetry is the only policy here.
-    this.#api = calendar({
-      version: 'v3',
-      retry: false,
-      timeout: timeoutMs,
-      ...(options.rootUrl === undefined ? {} : { rootUrl: withSlash(options.rootUrl) }),
-    });
-    this.#policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
-    this.#sleep = options.sleep;
-    this.#random = options.random ?? Math.random;
+    this.#client = new GoogleCalendarClient(options);
     this.#log = (options.logger ?? nullLogger).child({ component: 'google-calendar' });
-    this.#clock = options.clock ?? systemClock;
-    const pageSize = options.pageSize ?? MAX_PAGE_SIZE;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE)
-      throw new RangeError(`pageSize must be an integer in [1, ${MAX_PAGE_SIZE}]`);
-    this.#pageSize = pageSize;
   }
 
   // ---- CalendarPort ----------------------------------------------------------------------------------------
@@ -192,7 +111,11 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     const incremental = 'syncToken' in request;
     // Only `timeMin` xor `syncToken` varies between the two; every other parameter stays the same, as §1 requires.
     const scope = incremental ? { syncToken: request.syncToken } : { timeMin: request.timeMin };
-    const { items, nextSyncToken } = await this.#listAll(user, incremental ? 'incremental' : 'full', scope);
+    const { items, nextSyncToken } = await this.#client.list(
+      user,
+      incremental ? 'incremental' : 'full',
+      scope,
+    );
     if (nextSyncToken === null)
       throw new TransientError('Google returned no nextSyncToken on the last page.');
 
@@ -270,18 +193,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     const body = masterBody(id, masterContent, write.severaGuid, 'insert');
     let created: Event;
     try {
-      created = await this.#event(
-        user,
-        { call: 'events.insert', method: 'POST', path: '/calendars/primary/events', eventId: id },
-        (auth) =>
-          this.#api.events.insert({
-            auth,
-            calendarId: CALENDAR_ID,
-            sendUpdates: sendUpdatesFor(write.notifyGuests),
-            quotaUser: quotaUserFor(user.email),
-            requestBody: body,
-          }),
-      );
+      created = await this.#client.insert(user, id, body, sendUpdatesFor(write.notifyGuests));
     } catch (error) {
       // 409 duplicate: an earlier attempt created it (or a deleted event holds the id, §3).
       if (!(error instanceof AlreadyExistsError)) throw error;
@@ -343,125 +255,31 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
         throw new PreconditionFailedError(`event ${id}: etag mismatch`);
       ifMatch = loaded.master.etag ?? '*';
     }
-    await this.#deleteEvent(user, id, ifMatch, sendUpdates);
+    await this.#client.delete(user, id, ifMatch, sendUpdates);
   }
 
   // ---- CalendarChannelsPort --------------------------------------------------------------------------------
 
-  async watch(user: SyncUser, request: WatchRequest): Promise<WatchChannel> {
-    const channel = await this.#request(
-      user,
-      { call: 'events.watch', method: 'POST', path: '/calendars/primary/events/watch' },
-      (auth) =>
-        this.#api.events.watch({
-          auth,
-          calendarId: CALENDAR_ID,
-          quotaUser: quotaUserFor(user.email),
-          requestBody: {
-            id: request.id,
-            type: 'web_hook',
-            address: request.address,
-            token: request.token,
-            params: { ttl: String(request.ttlSeconds) },
-          },
-        }),
-    );
-    const expirationMs = Number(channel.expiration);
-    if (typeof channel.resourceId !== 'string' || channel.resourceId === '' || !Number.isFinite(expirationMs))
-      throw new TransientError('Google returned a watch channel without resourceId or expiration.');
-    return {
-      id: channel.id ?? request.id,
-      resourceId: channel.resourceId,
-      expiration: canonicalInstant(new Date(expirationMs).toISOString()),
-      token: request.token,
-      address: request.address,
-    };
+  watch(user: SyncUser, request: WatchRequest): Promise<WatchChannel> {
+    return this.#client.watch(user, request);
   }
 
-  async stop(user: SyncUser, channel: Pick<WatchChannel, 'id' | 'resourceId'>): Promise<void> {
-    try {
-      await this.#request(user, { call: 'channels.stop', method: 'POST', path: '/channels/stop' }, (auth) =>
-        this.#api.channels.stop({
-          auth,
-          quotaUser: quotaUserFor(user.email),
-          requestBody: { id: channel.id, resourceId: channel.resourceId },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof NotFoundError) return; // already stopped or expired (§2)
-      throw error;
-    }
+  stop(user: SyncUser, channel: Pick<WatchChannel, 'id' | 'resourceId'>): Promise<void> {
+    return this.#client.stop(user, channel);
   }
 
   /**
    * Obtains an access token for `email` now (S1's "a token can be obtained for a test user"): resolves when domain-
    * wide delegation works, else throws the typed error (`delegation-denied`, `bad-credentials`, …).
    */
-  async checkDelegation(email: string): Promise<void> {
-    this.#auth.forget(email);
-    await withRetry(
-      async () => {
-        try {
-          await this.#auth.clientFor(email).getAccessToken();
-        } catch (error) {
-          throw classifyGoogleError(error, { nowMs: this.#clock.now().getTime() });
-        }
-      },
-      { policy: this.#policy, sleep: this.#sleep, random: this.#random },
-    );
+  checkDelegation(email: string): Promise<void> {
+    return this.#client.checkDelegation(email);
   }
 
   // ---- reads -----------------------------------------------------------------------------------------------
 
-  /** All pages of a listing; only the last page carries `nextSyncToken` (§1). */
-  async #listAll(
-    user: SyncUser,
-    phase: string,
-    scope: { syncToken: string } | { timeMin: string } | { iCalUID: string; showDeleted: true },
-  ): Promise<{ items: Event[]; nextSyncToken: string | null }> {
-    const items: Event[] = [];
-    let pageToken: string | undefined;
-    let nextSyncToken: string | null = null;
-    let page = 0;
-    do {
-      page += 1;
-      const data = await this.#request(
-        user,
-        {
-          call: `events.list(${phase})`,
-          method: 'GET',
-          path: '/calendars/primary/events',
-          operation: 'syncToken' in scope ? 'list' : 'other',
-        },
-        (auth) =>
-          this.#api.events.list({
-            auth,
-            calendarId: CALENDAR_ID,
-            quotaUser: quotaUserFor(user.email),
-            singleEvents: false,
-            maxResults: this.#pageSize,
-            ...scope,
-            ...(pageToken === undefined ? {} : { pageToken }),
-          }),
-      );
-      for (const raw of data.items ?? []) {
-        const parsed = eventSchema.safeParse(raw);
-        if (parsed.success) items.push(parsed.data);
-        else
-          this.#log.warn('skipped an event Google returned in a shape the sync cannot read', {
-            user: user.severaUserGuid,
-            eventId: typeof raw.id === 'string' ? raw.id : null,
-            issues: parsed.error.issues.map((i) => i.path.join('.')),
-          });
-      }
-      pageToken = data.nextPageToken ?? undefined;
-      if (pageToken === undefined) nextSyncToken = data.nextSyncToken ?? null;
-    } while (pageToken !== undefined && page < 10_000);
-    return { items, nextSyncToken };
-  }
-
   async #listByICalUID(user: SyncUser, iCalUID: string, phase: string): Promise<Event[]> {
-    return (await this.#listAll(user, phase, { iCalUID, showDeleted: true })).items;
+    return (await this.#client.list(user, phase, { iCalUID, showDeleted: true })).items;
   }
 
   /**
@@ -485,17 +303,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
   async #load(user: SyncUser, id: string, listed: readonly Event[] = []): Promise<Loaded | null> {
     let master: Event;
     try {
-      master = await this.#event(
-        user,
-        { call: 'events.get', method: 'GET', path: '/calendars/primary/events/{eventId}', eventId: id },
-        (auth) =>
-          this.#api.events.get({
-            auth,
-            calendarId: CALENDAR_ID,
-            eventId: id,
-            quotaUser: quotaUserFor(user.email),
-          }),
-      );
+      master = await this.#client.get(user, id);
     } catch (error) {
       if (error instanceof NotFoundError) return null;
       throw error;
@@ -545,23 +353,14 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     undelete: boolean,
   ): Promise<GoogleRecord> {
     const content = write.content;
-    const byKey = exceptionsByKey(id, current.exceptions);
-    const lineExdates = new Set<string>();
-    if (content.recurrence !== null) {
-      const kept = new Set(currentLineExdates(current.master, this.#zone(user)));
-      for (const key of content.recurrence.exdates.map(canonicalKey)) {
-        // Occurrences that already have an exception instance are cancelled through it; others by EXDATE lines.
-        if (!byKey.live.has(key) && !byKey.cancelled.has(key)) lineExdates.add(key);
-        else if (kept.has(key)) lineExdates.add(key);
-      }
-    }
+    const lineExdates = lineExdatesOf(content, id, current.master, current.exceptions, userZone(user));
     const masterContent = masterLevel(content, lineExdates);
     let master = current.master;
     const unchanged =
       !undelete &&
       master !== null &&
       content.recurrence !== null &&
-      sameMasterFields(master, masterContent, write.severaGuid, this.#zone(user));
+      sameMasterFields(master, masterContent, write.severaGuid, userZone(user));
     if (!unchanged) {
       const body = changedPart(
         masterBody(id, masterContent, write.severaGuid, undelete ? 'undelete' : 'update'),
@@ -570,22 +369,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
       );
       // A series that became a single event: its recurrence lines must go (null clears a field in a patch).
       if (content.recurrence === null && master !== null && isSeries(master)) body.recurrence = null;
-      master = await this.#event(
-        user,
-        { call: 'events.patch', method: 'PATCH', path: '/calendars/primary/events/{eventId}', eventId: id },
-        (auth) =>
-          this.#api.events.patch(
-            {
-              auth,
-              calendarId: CALENDAR_ID,
-              eventId: id,
-              sendUpdates: sendUpdatesFor(write.notifyGuests),
-              quotaUser: quotaUserFor(user.email),
-              requestBody: body,
-            },
-            ifMatch === null ? {} : { headers: { 'If-Match': ifMatch } },
-          ),
-      );
+      master = await this.#client.patch(user, id, body, sendUpdatesFor(write.notifyGuests), ifMatch);
       // A patch of a cancelled event (reached only if its etag still matched) leaves it cancelled: it is gone.
       if (master.status === 'cancelled') throw new NotFoundError(`event ${id} not found`);
     }
@@ -605,65 +389,13 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     const ops =
       content.recurrence === null
         ? []
-        : this.#instanceOps(user, id, content, exceptions, write.current !== undefined);
+        : instanceOps(id, content, exceptions, seriesZone(content, user), write.current !== undefined);
     for (const op of ops) await this.#applyInstanceOp(user, id, op, sendUpdatesFor(write.notifyGuests));
     // Any instance write changes etags we can only learn by reading (a delete answers 204 without a body).
     const after = ops.length > 0 ? await this.#exceptions(user, master) : exceptions;
     const record = this.#fold(user, master, isSeries(master) ? after : []);
     if (record === null) throw new NotFoundError(`event ${id} not found`);
     return record;
-  }
-
-  /**
-   * The exception-instance writes that turn `exceptions` into `content`'s overrides and exdates. `changedOnly`: a
-   * patch leaves out the fields the occurrence already has (its live exception's, else the series' own).
-   */
-  #instanceOps(
-    user: SyncUser,
-    id: string,
-    content: EntryContent,
-    exceptions: readonly Event[],
-    changedOnly: boolean,
-  ): InstanceOp[] {
-    const recurrence = content.recurrence;
-    if (recurrence === null) return [];
-    const zone = content.timing.kind === 'timed' ? content.timing.timeZone : this.#zone(user);
-    const { live, cancelled } = exceptionsByKey(id, exceptions);
-    const exdates = new Set(recurrence.exdates.map(canonicalKey));
-    const overrides = new Map(recurrence.overrides.map((o) => [canonicalKey(o.originalStart), o]));
-    const bare = masterLevel(content, new Set());
-    const ops: InstanceOp[] = [];
-    const patch = (key: string, override: RecurrenceOverride, currentEvent: Event | undefined) => {
-      const held = changedOnly ? heldContent(content, bare, key, currentEvent, zone) : undefined;
-      const body = instanceBody(id, override, zone, held);
-      ops.push({ kind: 'patch', key, body, ifMatch: currentEvent?.etag ?? null });
-    };
-    for (const [key, override] of overrides) {
-      if (exdates.has(key) || naturalTiming(bare, key) === null) continue; // cancelled, or not an occurrence
-      const existing = live.get(key);
-      if (existing !== undefined && sameOverride(existing, override, zone)) continue;
-      patch(key, override, existing ?? cancelled.get(key));
-    }
-    for (const key of exdates) {
-      const existing = live.get(key);
-      if (existing !== undefined) ops.push({ kind: 'delete', key, ifMatch: existing.etag ?? null });
-    }
-    // Occurrences modified or cancelled in Google that `content` has as plain ones: back to the series' content.
-    for (const [key, existing] of [...live, ...cancelled]) {
-      if (overrides.has(key) || exdates.has(key)) continue;
-      const timing = naturalTiming(bare, key);
-      if (timing === null) continue;
-      const natural: RecurrenceOverride = {
-        originalStart: key,
-        title: content.title,
-        notes: content.notes,
-        location: content.location,
-        timing,
-      };
-      if (existing.status !== 'cancelled' && sameOverride(existing, natural, zone)) continue;
-      patch(key, natural, existing);
-    }
-    return ops;
   }
 
   async #applyInstanceOp(
@@ -673,27 +405,11 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     sendUpdates: SendUpdates,
   ): Promise<void> {
     const eventId = instanceId(masterId, op.key);
-    const headers = op.ifMatch === null ? {} : { headers: { 'If-Match': op.ifMatch } };
     if (op.kind === 'delete') {
-      await this.#deleteEvent(user, eventId, op.ifMatch, sendUpdates);
+      await this.#client.delete(user, eventId, op.ifMatch, sendUpdates);
       return;
     }
-    await this.#event(
-      user,
-      { call: 'events.patch', method: 'PATCH', path: '/calendars/primary/events/{eventId}', eventId },
-      (auth) =>
-        this.#api.events.patch(
-          {
-            auth,
-            calendarId: CALENDAR_ID,
-            eventId,
-            sendUpdates,
-            quotaUser: quotaUserFor(user.email),
-            requestBody: toSchema(op.body),
-          },
-          headers,
-        ),
-    );
+    await this.#client.patch(user, eventId, toSchema(op.body), sendUpdates, op.ifMatch);
   }
 
   async #updateInstance(
@@ -711,14 +427,8 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     if (current === undefined) throw new NotFoundError(`event ${id} not found`);
     if (current.etag !== expectedEtag) throw new PreconditionFailedError(`event ${id}: etag mismatch`);
     const key = canonicalKey(instance.originalStart);
-    const zone = series.content.timing.kind === 'timed' ? series.content.timing.timeZone : this.#zone(user);
-    const override: RecurrenceOverride = {
-      originalStart: key,
-      title: write.content.title,
-      notes: write.content.notes,
-      location: write.content.location,
-      timing: write.content.timing,
-    };
+    const zone = seriesZone(series.content, user);
+    const override = occurrenceOverride(key, write.content);
     const existing = exceptionsByKey(instance.masterId, loaded.exceptions).live.get(key);
     await this.#applyInstanceOp(
       user,
@@ -752,143 +462,12 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     if (current.etag !== expectedEtag) throw new PreconditionFailedError(`event ${id}: etag mismatch`);
     const key = parseInstanceId(id)?.originalStart ?? '';
     const existing = exceptionsByKey(masterId, loaded.exceptions).live.get(canonicalKey(key));
-    await this.#deleteEvent(user, id, existing?.etag ?? null, sendUpdates);
+    await this.#client.delete(user, id, existing?.etag ?? null, sendUpdates);
   }
 
-  /** `events.delete` with `If-Match`; 404 and 410 mean it is already gone (§4). */
-  async #deleteEvent(
-    user: SyncUser,
-    id: string,
-    ifMatch: string | null,
-    sendUpdates: SendUpdates,
-  ): Promise<void> {
-    try {
-      await this.#request(
-        user,
-        {
-          call: 'events.delete',
-          method: 'DELETE',
-          path: '/calendars/primary/events/{eventId}',
-          eventId: id,
-          operation: 'delete',
-        },
-        (auth) =>
-          this.#api.events.delete(
-            {
-              auth,
-              calendarId: CALENDAR_ID,
-              eventId: id,
-              sendUpdates,
-              quotaUser: quotaUserFor(user.email),
-            },
-            ifMatch === null ? {} : { headers: { 'If-Match': ifMatch } },
-          ),
-      );
-    } catch (error) {
-      if (error instanceof NotFoundError) return;
-      throw error;
-    }
-  }
-
-  // ---- plumbing --------------------------------------------------------------------------------------------
-
-  /** A call answering one event, validated on the way in. */
-  async #event(
-    user: SyncUser,
-    info: CallInfo,
-    run: (auth: JWT) => Promise<{ readonly data: calendar_v3.Schema$Event; readonly status: number }>,
-  ): Promise<Event> {
-    const data = await this.#request(user, info, run);
-    const parsed = eventSchema.safeParse(data);
-    if (!parsed.success) {
-      throw new PermanentError(
-        'validation',
-        `Google returned event ${info.eventId ?? ''} in a shape the sync cannot read (${parsed.error.issues
-          .map((i) => i.path.join('.'))
-          .join(', ')}).`,
-      );
-    }
-    return parsed.data;
-  }
-
-  /**
-   * One API call under the retry policy. Each attempt is one HTTP request (plus a token request when the user's
-   * token is missing or expiring); a 401 gets one fresh token within the same attempt.
-   */
-  async #request<T>(
-    user: SyncUser,
-    info: CallInfo,
-    run: (auth: JWT) => Promise<{ readonly data: T; readonly status: number }>,
-  ): Promise<T> {
-    const fields = {
-      user: user.severaUserGuid,
-      call: info.call,
-      method: info.method,
-      path: info.path,
-      ...(info.eventId === undefined ? {} : { eventId: info.eventId }),
-    };
-    return withRetry(
-      async (attempt) => {
-        let refreshed = false;
-        for (;;) {
-          try {
-            const response = await run(this.#auth.clientFor(user.email));
-            this.#log.debug('google calendar request', { ...fields, status: response.status, attempt });
-            return response.data;
-          } catch (error) {
-            const failure = describeGoogleFailure(error);
-            this.#log.debug('google calendar request failed', {
-              ...fields,
-              status: failure.status,
-              reason: failure.reason ?? failure.oauthError ?? failure.code,
-              attempt,
-            });
-            if (failure.status === 401 && failure.oauthError === null && !refreshed) {
-              // An access token can be revoked before its expiry: one fresh token, then 401 means bad credentials.
-              refreshed = true;
-              this.#auth.forget(user.email);
-              continue;
-            }
-            throw classifyGoogleError(error, {
-              operation: info.operation ?? 'other',
-              nowMs: this.#clock.now().getTime(),
-            });
-          }
-        }
-      },
-      {
-        policy: this.#policy,
-        sleep: this.#sleep,
-        random: this.#random,
-        onRetry: ({ attempt, delayMs, error }) => {
-          this.#log.warn('google calendar request retried', {
-            ...fields,
-            attempt,
-            delayMs,
-            code: error.code,
-            retryAfterSeconds: error.retryAfterSeconds,
-          });
-        },
-      },
-    );
-  }
-
-  /** Master + exceptions → a record (a series etag and latest `updated` for a series); null when cancelled. */
+  /** Master + exceptions → a record (google-calendar.series.ts); null when cancelled. */
   #fold(user: SyncUser, master: Event, exceptions: readonly Event[]): GoogleRecord | null {
-    const own = exceptions.filter((e) => e.recurringEventId === master.id);
-    const record = eventToRecord(master, own, { defaultTimeZone: this.#zone(user) });
-    if (record?.content.recurrence == null) return record;
-    let updated = record.updated;
-    for (const e of own) {
-      const stamp = e.updated === undefined ? null : canonicalInstant(e.updated);
-      if (stamp !== null && stamp > updated) updated = stamp;
-    }
-    return {
-      ...record,
-      etag: seriesEtag(master, own),
-      updated,
-      content: { ...record.content, recurrence: withoutNoOpOverrides(record.content) },
-    };
+    return foldRecord(master, exceptions, userZone(user));
   }
 
   /** {@link #fold} for a listing: an event the mapper cannot read is logged and left out, not fatal. */
@@ -904,29 +483,18 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
       return null;
     }
   }
-
-  /** The zone of timed events that name none: the user's (list and get must agree, or content hashes would differ). */
-  #zone(user: SyncUser): string {
-    return Info.isValidIANAZone(user.timeZone) ? user.timeZone : 'UTC';
-  }
 }
 
 // ---- pure helpers ------------------------------------------------------------------------------------------
 
-/** `all` for a meeting the user organises (its guests hear of the change), else `none` (SPEC §6). */
-function sendUpdatesFor(notifyGuests: boolean | undefined): SendUpdates {
-  return notifyGuests === true ? 'all' : 'none';
+/** The zone of timed events that name none: the user's (list and get must agree, or content hashes would differ). */
+function userZone(user: SyncUser): string {
+  return Info.isValidIANAZone(user.timeZone) ? user.timeZone : 'UTC';
 }
 
-function withSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
-}
-
-/** `quotaUser` = the user's e-mail (§4), or a stable digest of it when longer than Google's 40 characters. */
-export function quotaUserFor(email: string): string {
-  const lower = email.toLowerCase();
-  if (lower.length <= QUOTA_USER_MAX) return lower;
-  return createHash('sha256').update(lower).digest('hex').slice(0, QUOTA_USER_MAX);
+/** The zone a series' occurrences are written in: its own, or the user's for an all-day series. */
+function seriesZone(content: EntryContent, user: SyncUser): string {
+  return content.timing.kind === 'timed' ? content.timing.timeZone : userZone(user);
 }
 
 /** The insert/patch body of a master: synced fields only; `severaGuid` null leaves the property untouched. */

@@ -1,7 +1,8 @@
 /**
  * The series arithmetic of the Google adapter, apart from its I/O: a master and its exception instances
- * (reference/google-calendar.md §3) compared with the content a write wants: which occurrences already match, which
- * cancelled ones travel as EXDATE lines, the series etag, and the exception bodies to send. Pure.
+ * (reference/google-calendar.md §3) folded into one record, and compared with the content a write wants: which
+ * occurrences already match, which cancelled ones travel as EXDATE lines, the series etag, and the exception-instance
+ * writes (patch or delete, with their bodies) that make the series so. Pure.
  */
 import { createHash } from 'node:crypto';
 
@@ -9,7 +10,9 @@ import {
   canonicalInstant,
   contentHash,
   isDate,
+  sameOverride,
   type EntryContent,
+  type GoogleRecord,
   type Recurrence,
   type RecurrenceOverride,
   type Timing,
@@ -81,12 +84,6 @@ export function sameMasterFields(
   return contentHash(current.content) === contentHash(content);
 }
 
-function sameTiming(a: Timing, b: Timing): boolean {
-  if (a.kind === 'allDay' || b.kind === 'allDay')
-    return a.kind === b.kind && JSON.stringify(a) === JSON.stringify(b);
-  return a.start === b.start && a.end === b.end && a.timeZone === b.timeZone;
-}
-
 /** A live exception's own content: read on its own it maps like a single event. Null for a cancelled one. */
 function instanceContent(event: Event, zone: string): EntryContent | null {
   if (event.status === 'cancelled') return null;
@@ -94,15 +91,10 @@ function instanceContent(event: Event, zone: string): EntryContent | null {
   return eventToRecord(alone, [], { defaultTimeZone: zone })?.content ?? null;
 }
 
-export function sameOverride(event: Event, override: RecurrenceOverride, zone: string): boolean {
+/** Whether a live exception instance already holds `override`. */
+export function sameException(event: Event, override: RecurrenceOverride, zone: string): boolean {
   const c = instanceContent(event, zone);
-  if (c === null) return false;
-  return (
-    c.title === override.title &&
-    c.notes === override.notes &&
-    c.location === override.location &&
-    sameTiming(c.timing, override.timing)
-  );
+  return c !== null && sameOverride(c, override);
 }
 
 /**
@@ -163,13 +155,125 @@ export function withoutNoOpOverrides(content: EntryContent): Recurrence | null {
   const bare = masterLevel(content, new Set());
   const overrides = recurrence.overrides.filter((o) => {
     const timing = naturalTiming(bare, canonicalKey(o.originalStart));
-    return !(
-      timing !== null &&
-      sameTiming(timing, o.timing) &&
-      o.title === content.title &&
-      o.notes === content.notes &&
-      o.location === content.location
-    );
+    return !(timing !== null && sameOverride(o, { ...content, timing }));
   });
   return overrides.length === recurrence.overrides.length ? recurrence : { ...recurrence, overrides };
+}
+
+/**
+ * Master + exceptions → a record (a series etag and latest `updated` for a series); null when cancelled. Timed events
+ * that name no zone are read in `defaultZone`.
+ */
+export function foldRecord(
+  master: Event,
+  exceptions: readonly Event[],
+  defaultZone: string,
+): GoogleRecord | null {
+  const own = exceptions.filter((e) => e.recurringEventId === master.id);
+  const record = eventToRecord(master, own, { defaultTimeZone: defaultZone });
+  if (record?.content.recurrence == null) return record;
+  let updated = record.updated;
+  for (const e of own) {
+    const stamp = e.updated === undefined ? null : canonicalInstant(e.updated);
+    if (stamp !== null && stamp > updated) updated = stamp;
+  }
+  return {
+    ...record,
+    etag: seriesEtag(master, own),
+    updated,
+    content: { ...record.content, recurrence: withoutNoOpOverrides(record.content) },
+  };
+}
+
+/**
+ * The exdates of `content` that travel as EXDATE lines on master `masterId` (`master` as stored, null when there is
+ * none yet, and its `exceptions`); `zone` reads the stored master's own lines.
+ */
+export function lineExdatesOf(
+  content: EntryContent,
+  masterId: string,
+  master: Event | null,
+  exceptions: readonly Event[],
+  zone: string,
+): Set<string> {
+  const lines = new Set<string>();
+  if (content.recurrence === null) return lines;
+  const byKey = exceptionsByKey(masterId, exceptions);
+  const kept = new Set(currentLineExdates(master, zone));
+  for (const key of content.recurrence.exdates.map(canonicalKey)) {
+    // Occurrences that already have an exception instance are cancelled through it; others by EXDATE lines.
+    if (!byKey.live.has(key) && !byKey.cancelled.has(key)) lines.add(key);
+    else if (kept.has(key)) lines.add(key);
+  }
+  return lines;
+}
+
+/** One exception-instance write: a patch (its body) or a delete (a cancellation), `If-Match` on its etag if any. */
+export type InstanceOp =
+  | {
+      readonly kind: 'patch';
+      readonly key: string;
+      readonly body: EventBody;
+      readonly ifMatch: string | null;
+    }
+  | { readonly kind: 'delete'; readonly key: string; readonly ifMatch: string | null };
+
+/**
+ * The exception-instance writes that turn master `masterId`'s `exceptions` into `content`'s overrides and exdates.
+ * `changedOnly`: a patch leaves out the fields the occurrence already has (its live exception's, else the series'
+ * own). `zone` is the series' (or, for an all-day series, the user's).
+ */
+export function instanceOps(
+  masterId: string,
+  content: EntryContent,
+  exceptions: readonly Event[],
+  zone: string,
+  changedOnly: boolean,
+): InstanceOp[] {
+  const recurrence = content.recurrence;
+  if (recurrence === null) return [];
+  const { live, cancelled } = exceptionsByKey(masterId, exceptions);
+  const exdates = new Set(recurrence.exdates.map(canonicalKey));
+  const overrides = new Map(recurrence.overrides.map((o) => [canonicalKey(o.originalStart), o]));
+  const bare = masterLevel(content, new Set());
+  const ops: InstanceOp[] = [];
+  const patch = (key: string, override: RecurrenceOverride, currentEvent: Event | undefined) => {
+    const held = changedOnly ? heldContent(content, bare, key, currentEvent, zone) : undefined;
+    const body = instanceBody(masterId, override, zone, held);
+    ops.push({ kind: 'patch', key, body, ifMatch: currentEvent?.etag ?? null });
+  };
+  for (const [key, override] of overrides) {
+    if (exdates.has(key) || naturalTiming(bare, key) === null) continue; // cancelled, or not an occurrence
+    const existing = live.get(key);
+    if (existing !== undefined && sameException(existing, override, zone)) continue;
+    patch(key, override, existing ?? cancelled.get(key));
+  }
+  for (const key of exdates) {
+    const existing = live.get(key);
+    if (existing !== undefined) ops.push({ kind: 'delete', key, ifMatch: existing.etag ?? null });
+  }
+  // Occurrences modified or cancelled in Google that `content` has as plain ones: back to the series' content.
+  for (const [key, existing] of [...live, ...cancelled]) {
+    if (overrides.has(key) || exdates.has(key)) continue;
+    const timing = naturalTiming(bare, key);
+    if (timing === null) continue;
+    const natural = occurrenceOverride(key, { ...content, timing });
+    if (existing.status !== 'cancelled' && sameException(existing, natural, zone)) continue;
+    patch(key, natural, existing);
+  }
+  return ops;
+}
+
+/** Occurrence `key` holding `fields` (the synced fields of an entry) as an override. */
+export function occurrenceOverride(
+  key: string,
+  fields: Pick<EntryContent, 'title' | 'notes' | 'location' | 'timing'>,
+): RecurrenceOverride {
+  return {
+    originalStart: key,
+    title: fields.title,
+    notes: fields.notes,
+    location: fields.location,
+    timing: fields.timing,
+  };
 }

@@ -71,5 +71,7 @@ export type {
   SeveraRequest,
   SeveraResponse,
 } from './severa-http.js';
-export { DEFAULT_DIRECTORY_TTL_MS, SeveraAdapter } from './severa.adapter.js';
-export type { SeveraAdapterOptions, SeveraUserLookup } from './severa.adapter.js';
+export { SeveraAdapter } from './severa.adapter.js';
+export type { SeveraAdapterOptions } from './severa.adapter.js';
+export { DEFAULT_DIRECTORY_TTL_MS } from './severa.directory-cache.js';
+export type { SeveraUserLookup } from './severa.directory-cache.js';

@@ -16,9 +16,7 @@ import {
 } from '../../domain/entry.js';
 import type { Recurrence, RecurrenceOverride } from '../../domain/recurrence.js';
 import { addDays, canonicalInstant, type AllDayTiming, type Timing } from '../../domain/timing.js';
-import { ruleToSeveraRecurrence, severaRecurrenceToRule } from '../../sync/recurrence/severa-pattern.js';
 import { readFromSevera } from '../../sync/severa-fields.js';
-import type { SeveraRecurrence } from '../../sync/recurrence/severa-recurrence.wire.js';
 import type {
   ActivityCreateBody,
   ActivityExceptionFields,
@@ -28,6 +26,8 @@ import type {
   ReplaceOperation,
   UserOutputModel,
 } from './severa.wire.js';
+import { ruleToSeveraRecurrence, severaRecurrenceToRule } from './severa-recurrence.mapper.js';
+import type { SeveraRecurrence } from './severa-recurrence.wire.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Time helpers (luxon)

@@ -18,7 +18,7 @@ import {
   MONTHS,
   SEVERA_FREQUENCIES,
   type SeveraRecurrence,
-} from '../../sync/recurrence/severa-recurrence.wire.js';
+} from './severa-recurrence.wire.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Scalars
@@ -118,7 +118,7 @@ export function isExceptionType(value: unknown): value is ExceptionType {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Recurrence (`ActivityRecurrenceModel` and its parts; §7). The vocabulary is the core's (severa-recurrence.wire.ts).
+// Recurrence (`ActivityRecurrenceModel` and its parts; §7). The vocabulary is in severa-recurrence.wire.ts.
 
 export const dailyModelSchema = z.looseObject({
   interval: z.number().int().nullish(),
@@ -170,7 +170,7 @@ export const activityRecurrenceModelSchema = z.looseObject({
   exceptions: z.array(severaDateTime).nullish(),
   lastOccurrenceDateTime: severaDateTime.nullish(),
 });
-/** Assignable to the core's `SeveraRecurrence`, so a validated model goes to `severaRecurrenceToRule` as-is. */
+/** Assignable to `SeveraRecurrence` (severa-recurrence.wire.ts), so a validated model goes to `severaRecurrenceToRule` as-is. */
 export type ActivityRecurrenceModel = z.infer<typeof activityRecurrenceModelSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  * What the operator's use cases share: what they take from the composition root, their options, and the lookups
  * several of them make (the organisation's configuration, a person in Severa and in the directory).
  */
-import type { SeveraUserLookup } from '../../adapters/severa/severa.adapter.js';
+import type { SeveraUserLookup } from '../../adapters/severa/severa.directory-cache.js';
 import { canonicalInstant, type SyncUser } from '../../domain/index.js';
 import type { Logger, OrgConfig, UserRecord } from '../../ports/index.js';
 import type { Container } from '../container.js';

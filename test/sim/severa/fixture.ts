@@ -11,7 +11,7 @@ import {
   DAY_ORDINALS,
   MONTHS,
   SEVERA_FREQUENCIES,
-} from '../../../shared/sync/recurrence/severa-recurrence.wire.js';
+} from '../../../shared/adapters/severa/severa-recurrence.wire.js';
 
 /** `ActivityCategory` (severa-api.md §9). */
 export const SEVERA_ACTIVITY_CATEGORIES = [

@@ -1,8 +1,9 @@
 /**
  * Severa's recurrence vocabulary, spelled as in the official OpenAPI document (`ActivityRecurrenceModel`,
  * `RecurrencePattern`, `DailyModel`, `WeeklyModel`, `MonthlyModel`, `YearlyModel`, `RecurrenceRange`, `DayOrdinal`,
- * `DayOrdinalOption`, `Months`; contracts/severa-openapi-v1.sync-subset.yaml). Pure data: the core converts it to and
- * from the normalised {@link RecurrenceRule}; the Severa adapter validates it on the way in.
+ * `DayOrdinalOption`, `Months`; contracts/severa-openapi-v1.sync-subset.yaml). Pure data:
+ * severa-recurrence.mapper.ts converts it to and from the core's canonical `RecurrenceRule`; severa.wire.ts
+ * validates it on the way in.
  */
 export const SEVERA_FREQUENCIES = ['Daily', 'Weekly', 'Monthly', 'Yearly'] as const;
 export type SeveraFrequency = (typeof SEVERA_FREQUENCIES)[number];

@@ -7,14 +7,14 @@ import type { RecurrenceRule } from '../../../../shared/domain/recurrence.js';
 import {
   ruleToSeveraRecurrence,
   severaRecurrenceToRule,
-} from '../../../../shared/sync/recurrence/severa-pattern.js';
+} from '../../../../shared/adapters/severa/severa-recurrence.mapper.js';
 import {
   DAY_ORDINALS,
   DAY_ORDINAL_OPTIONS,
   MONTHS,
   type SeveraRecurrence,
-} from '../../../../shared/sync/recurrence/severa-recurrence.wire.js';
-import { allDay, expressibleRuleArb, rule, startArb, timed } from './fixtures.js';
+} from '../../../../shared/adapters/severa/severa-recurrence.wire.js';
+import { allDay, expressibleRuleArb, rule, startArb, timed } from '../../sync/recurrence/fixtures.js';
 
 /** Monday 4 May 2026, 09:00 in Helsinki. */
 const MAY_4 = timed('2026-05-04T06:00:00Z', '2026-05-04T07:00:00Z', 'Europe/Helsinki');

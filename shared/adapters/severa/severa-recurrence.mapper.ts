@@ -28,7 +28,7 @@ import {
   weekdaySetKind,
   weeklyRule,
   type SeriesAnchor,
-} from './rule-shape.js';
+} from '../../sync/recurrence/rule-shape.js';
 import {
   DAY_ORDINALS,
   DAY_ORDINAL_OPTIONS,
