@@ -43,7 +43,7 @@ import { matchKey } from './matching.js';
 import type { FieldDecision } from './merge.js';
 import { parseInstanceId } from './recurrence/index.js';
 import { auditSummary, type AuditSummary } from './audit-summary.js';
-import { pairAction, planSync, refusalOf, type Action, type Plan, type UpdateAction } from './plan-sync.js';
+import { pairAction, planSync, refusalOf, type Action, type Plan, type UpdateAction } from './plan/index.js';
 import type { SyncSettings } from './settings.js';
 import { occurrencePrivacy } from './google-side.js';
 import { severaView } from './severa-view.js';
