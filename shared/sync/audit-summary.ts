@@ -4,7 +4,7 @@
  * hands it the action it applied.
  */
 import type { EntryContent } from '../domain/entry.js';
-import type { Action } from './plan-sync.js';
+import type { Action } from './plan/index.js';
 
 export interface AuditSummary {
   /** The entry's title as it is after the action ('' when it has none). */

@@ -1,7 +1,7 @@
 /**
  * The Google side of a plan, before the decision table: which events count (by kind), which linked events were
  * deleted, which series Severa cannot hold and how they are handled (S9), and how many events are left out by kind.
- * Pure: part of {@link import('./plan-sync.js').planSync}.
+ * Pure: part of {@link import('./plan/plan-sync.js').planSync}.
  */
 import {
   contentHash,

@@ -1,4 +1,4 @@
-import type { Action, Plan } from './plan-sync.js';
+import type { Action, Plan } from './plan/index.js';
 
 /** What a first sync (or any run) would do, for a person to confirm before anything is written (B1). */
 export interface PlanPreview {

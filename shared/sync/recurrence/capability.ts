@@ -12,7 +12,7 @@
  *
  * Any other series (hourly, several days of the month, BYWEEKNO, RDATE, a zone across a date line, …) is left
  * untouched in Google. Unlinked, it syncs to Severa by the fallback in fallback.ts (one single activity per
- * occurrence inside the sync window); linked, the pair keeps its dates apart (plan-sync.ts).
+ * occurrence inside the sync window); linked, the pair keeps its dates apart (plan/decide.ts).
  */
 import type { EntryContent } from '../../domain/entry.js';
 import { severaProblem } from './rule-shape.js';

@@ -19,8 +19,8 @@ import {
   type SeveraRecord,
   type SyncUser,
 } from '../../domain/index.js';
-import { pairAction } from '../pair-decision.js';
-import type { CreateGoogleAction, CreateSeveraAction, JoinSeveraAction } from '../plan-sync.js';
+import { pairAction } from '../plan/pair.js';
+import type { CreateGoogleAction, CreateSeveraAction, JoinSeveraAction } from '../plan/index.js';
 import { parseInstanceId } from '../recurrence/index.js';
 import type { ApplyContext } from './apply.js';
 import { applyUpdate } from './apply-update.js';

@@ -13,7 +13,7 @@ import {
   type SyncUser,
 } from '../../domain/index.js';
 import { occurrencePrivacy } from '../google-side.js';
-import type { UpdateAction } from '../plan-sync.js';
+import type { UpdateAction } from '../plan/index.js';
 import { severaView } from '../severa-view.js';
 import { step, type RunnerDeps } from './deps.js';
 import { isRefusal, RefusedAfterWrite, RefusedByGoogle } from './refusals.js';

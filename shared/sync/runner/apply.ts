@@ -1,7 +1,7 @@
 /**
  * Apply (the runner's third phase): one function per action kind. Each writes remotely first and updates its link
  * only after that write succeeded, each step durable before the next; a failure affects that item alone and the next
- * run retries it. Decisions apply needs on what only a write reveals come from the pure pair-decision.ts.
+ * run retries it. Decisions apply needs on what only a write reveals come from the pure pair rule (plan/pair.ts), the one the planner uses.
  */
 import type { SyncUser } from '../../domain/index.js';
 import { auditSummary } from '../audit-summary.js';
@@ -13,7 +13,7 @@ import type {
   ReleaseAction,
   UnlinkAction,
   UpdateAction,
-} from '../plan-sync.js';
+} from '../plan/index.js';
 import { applyCreateGoogle, applyCreateSevera, applyJoinSevera } from './apply-create.js';
 import { applyUpdate } from './apply-update.js';
 import { step, type RunnerDeps } from './deps.js';

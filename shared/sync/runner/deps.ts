@@ -3,7 +3,7 @@ import type { SyncError } from '../../domain/index.js';
 import type { CalendarPort, Clock, SeveraPort, SyncStore, UserSyncStatus } from '../../ports/index.js';
 import type { AuditSummary } from '../audit-summary.js';
 import type { FieldDecision } from '../merge.js';
-import type { Action, Plan } from '../plan-sync.js';
+import type { Action, Plan } from '../plan/index.js';
 import type { SyncSettings } from '../settings.js';
 
 export interface RunnerDeps {

@@ -12,7 +12,7 @@ import {
   type SyncUser,
 } from '../../domain/index.js';
 import type { EntryNote, Refusal } from '../../ports/index.js';
-import type { Action, refusalOf } from '../plan-sync.js';
+import type { Action, refusalOf } from '../plan/index.js';
 import { parseInstanceId } from '../recurrence/index.js';
 import type { Collected } from './collect.js';
 import type { RunnerDeps } from './deps.js';

@@ -1,7 +1,7 @@
 /** The end of a run: progress markers saved last, and the status the person and the health console read (B7). */
 import type { SyncError, SyncUser } from '../../domain/index.js';
 import type { UserSyncStatus } from '../../ports/index.js';
-import type { Plan } from '../plan-sync.js';
+import type { Plan } from '../plan/index.js';
 import type { Collected } from './collect.js';
 import { step, type RunnerDeps } from './deps.js';
 import { holdWords, type OpenHold } from './holds.js';

@@ -15,7 +15,7 @@ import {
   type SyncUser,
 } from '../../domain/index.js';
 import type { HeldDeletion, Refusal } from '../../ports/index.js';
-import { planSync, refusalOf, type Plan } from '../plan-sync.js';
+import { planSync, refusalOf, type Plan } from '../plan/index.js';
 import { parseInstanceId } from '../recurrence/index.js';
 import { apply, itemsOf } from './apply.js';
 import { collect, readGoogle, readSevera, type Collected } from './collect.js';

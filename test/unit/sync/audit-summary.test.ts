@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { EntryContent } from '../../../shared/domain/entry.js';
 import type { Link } from '../../../shared/domain/link.js';
 import { auditSummary, describeChanges } from '../../../shared/sync/audit-summary.js';
-import type { UpdateAction } from '../../../shared/sync/plan-sync.js';
+import type { UpdateAction } from '../../../shared/sync/plan/index.js';
 
 const standup: EntryContent = {
   title: 'Standup',
