@@ -7,6 +7,7 @@
 import type * as functions from '@google-cloud/functions-framework';
 import { z } from 'zod';
 
+import { realSleep } from '../shared/adapters/system-time.js';
 import { createPushVerifier, type PushVerifier } from '../shared/adapters/pubsub/push-auth.js';
 import { decodeSyncRequest } from '../shared/adapters/pubsub/sync-request.codec.js';
 import type { Container } from '../shared/app/container.js';
@@ -79,7 +80,7 @@ export async function syncTick(req: functions.Request, res: functions.Response):
   const { c } = pushed;
   try {
     const deps = { ...(await c.tickDeps()), logger };
-    const summary = await runTickCycle(deps, (ms) => new Promise((resolve) => setTimeout(resolve, ms)), {
+    const summary = await runTickCycle(deps, realSleep, {
       secondPollDelayMs: c.config.intervals.tickSecondPollDelayMs,
       maintenanceEveryMinutes: c.config.intervals.tickMaintenanceEveryMinutes,
     });

@@ -19,7 +19,7 @@ import {
 } from '../../shared/domain/index.js';
 import type { CalendarPort, Clock, SeveraPort } from '../../shared/ports/index.js';
 import { matchKey } from '../../shared/sync/matching.js';
-import type { SyncSettings } from '../../shared/sync/settings.js';
+import type { SyncSettings } from '../../shared/domain/settings.js';
 
 const DAY_MS = 86_400_000;
 

@@ -22,16 +22,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 import type { Clock, Sleep } from '../ports/index.js';
+import { realSleep, systemClock } from './system-time.js';
 
 /** Requests per second the sync allows itself against Severa (SPEC §6; Severa admits 10, severa-api.md §4). */
 export const DEFAULT_SEVERA_RATE_PER_SECOND = 8;
-
-export const systemClock: Clock = { now: () => new Date() };
-
-export const realSleep: Sleep = (ms) =>
-  new Promise((resolve) => {
-    setTimeout(resolve, Math.max(0, ms));
-  });
 
 /** The party of the code running now; it follows the async calls made inside {@link onBehalfOf}. */
 const partyContext = new AsyncLocalStorage<string>();

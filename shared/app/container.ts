@@ -15,6 +15,7 @@ import { EnvSecretSource } from '../adapters/secrets/env-secret-source.js';
 import { SecretManagerSource } from '../adapters/secrets/secret-manager-source.js';
 import { SecretMissingError } from '../adapters/secrets/secret-name.js';
 import type { SeveraAdapter } from '../adapters/severa/severa.adapter.js';
+import { realSleep, systemClock } from '../adapters/system-time.js';
 import { sharedRateLimiter, type RateLimiter } from '../adapters/throttle.js';
 import { SECRET_NAMES, type AppConfig } from '../config.js';
 import { PermanentError } from '../domain/index.js';
@@ -89,11 +90,6 @@ export interface Container {
 /** How often an instance reads the organisation's credentials again to see whether they were rotated. */
 export const CREDENTIALS_RECHECK_MS = 5 * 60_000;
 
-const realSleep: Sleep = (ms) =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
 export function createSecretStore(config: AppConfig, logger: Logger): SecretStore {
   if (config.secrets.source === 'env') {
     return new EnvSecretSource({
@@ -118,7 +114,7 @@ async function optionalSecret(secrets: SecretStore, name: string): Promise<strin
 }
 
 export function createContainer(config: AppConfig, overrides: ContainerOverrides = {}): Container {
-  const clock = overrides.clock ?? { now: () => new Date() };
+  const clock = overrides.clock ?? systemClock;
   const sleep = overrides.sleep ?? realSleep;
   const logger =
     overrides.logger ?? createJsonLogger({ level: config.logLevel, fields: { org: config.orgId } });

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'validation',
   'configuration',
   'deletion-held',
+  /** Only tests raise it (test/support/crash.ts): the runner and worker let it through, as a process death. */
   'crash-injected',
   'deferred',
 ] as const;
@@ -109,12 +110,6 @@ export class PermanentError extends SyncError {
 /** An item waits for another user's run (a shared meeting another attendee is creating, B5): retried later. */
 export class DeferredError extends SyncError {
   readonly code = 'deferred';
-  readonly transient = true;
-}
-
-/** Raised by tests' fault injection to simulate a worker dying between two steps. */
-export class CrashInjectedError extends SyncError {
-  readonly code = 'crash-injected';
   readonly transient = true;
 }
 

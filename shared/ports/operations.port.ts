@@ -1,5 +1,5 @@
 import type { SyncUser } from '../domain/index.js';
-import type { SyncSettings } from '../sync/settings.js';
+import type { SyncSettings } from '../domain/settings.js';
 import type { WatchChannel } from './calendar.port.js';
 
 /**

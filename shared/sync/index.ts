@@ -5,4 +5,3 @@ export * from './plan/index.js';
 export * from './preview.js';
 export * from './rules.js';
 export * from './runner/index.js';
-export * from './settings.js';

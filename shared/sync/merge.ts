@@ -7,7 +7,7 @@ import {
   type RecurrenceOverride,
   canonicalInstant,
 } from '../domain/index.js';
-import type { ConflictPolicy } from './settings.js';
+import type { ConflictPolicy } from '../domain/settings.js';
 
 export type Side = 'google' | 'severa';
 

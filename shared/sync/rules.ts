@@ -1,5 +1,5 @@
 import type { ActivityCategory, ActivityType, Link, SeveraRecord, SyncUser } from '../domain/index.js';
-import type { SyncSettings } from './settings.js';
+import type { SyncSettings } from '../domain/settings.js';
 
 /** Why a Severa activity does not sync to a user's calendar (S3, S5). */
 export type Exclusion = 'not-involved' | 'project-task' | 'type-not-synced';

@@ -17,7 +17,7 @@
 import type { EntryContent, Link, SeveraRecord } from '../domain/index.js';
 import { seriesInZone, zonesKeepDates } from './recurrence/index.js';
 import { categoryOf } from './rules.js';
-import type { SyncSettings } from './settings.js';
+import type { SyncSettings } from '../domain/settings.js';
 
 /** What the view is read against: the pair's agreed content and the activity type as last synced. */
 export interface SeveraViewContext {

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
-import { CrashInjectedError } from '../../shared/domain/index.js';
 import type { ActivityModel } from '../sim/severa/severa-sim.js';
 import { stopOwnEmulators, emulatorHost } from '../support/emulators.js';
 import {
@@ -20,6 +19,7 @@ import {
   type Person,
   type SimEvent,
 } from '../support/live-org.js';
+import { CrashInjectedError } from '../support/crash.js';
 
 const EVENTS = 'POST /calendar/v3/calendars/{calendarId}/events';
 const EVENT = '/calendar/v3/calendars/{calendarId}/events/{eventId}';

@@ -27,7 +27,7 @@ import type {
   UserRecord,
   UserSyncStatus,
 } from '../../shared/ports/index.js';
-import { defaultSettings } from '../../shared/sync/settings.js';
+import { defaultSettings } from '../../shared/domain/settings.js';
 
 export interface StatePorts {
   readonly store: SyncStore;

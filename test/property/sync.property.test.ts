@@ -21,7 +21,6 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 
 import {
-  CrashInjectedError,
   SyncError,
   contentHash,
   sameContent,
@@ -47,6 +46,7 @@ import { severaExclusion } from '../../shared/sync/rules.js';
 import { severaView, viewContextOf } from '../../shared/sync/severa-view.js';
 import type { SyncRunResult } from '../../shared/sync/runner/index.js';
 import { ALL_TYPES, SYNCING, TYPES, USERS, World } from '../support/world.js';
+import { CrashInjectedError } from '../support/crash.js';
 
 const PEOPLE: readonly SyncUser[] = [USERS.aino, USERS.ben, USERS.cecilia];
 const TITLES = ['Standup', 'Review', 'Lunch', 'Customer call', 'Planning'] as const;

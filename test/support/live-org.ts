@@ -21,7 +21,7 @@ import { SECRET_NAMES, parseConfig } from '../../shared/config.js';
 import { SyncError } from '../../shared/domain/index.js';
 import { createMemoryLogger } from '../../shared/observability/logger.js';
 import type { Clock, SyncRequest, SyncRequestPublisher, UserRecord } from '../../shared/ports/index.js';
-import { defaultSettings } from '../../shared/sync/settings.js';
+import { defaultSettings } from '../../shared/domain/settings.js';
 import { createCalendarSim, type CalendarSim } from '../sim/calendar/calendar-sim.js';
 import {
   DEMO_SERVICE_ACCOUNT,

@@ -17,7 +17,7 @@ import {
   type SyncRunOptions,
   type SyncRunResult,
 } from '../../shared/sync/runner/index.js';
-import { defaultSettings, type SyncSettings } from '../../shared/sync/settings.js';
+import { defaultSettings, type SyncSettings } from '../../shared/domain/settings.js';
 
 export class ManualClock implements Clock {
   #ms: number;

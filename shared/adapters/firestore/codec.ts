@@ -46,7 +46,7 @@ import {
   type UserRecord,
   type UserSyncStatus,
 } from '../../ports/index.js';
-import { CONFLICT_POLICIES, type SyncSettings } from '../../sync/settings.js';
+import { CONFLICT_POLICIES, type SyncSettings } from '../../domain/settings.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Document ids

@@ -22,6 +22,7 @@ import {
 import { nullLogger } from '../../observability/logger.js';
 import type { Clock, Logger, Sleep, WatchChannel, WatchRequest } from '../../ports/index.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from '../retry.js';
+import { systemClock } from '../system-time.js';
 import { DEFAULT_TIMEOUT_MS, DelegatedAuth } from './google-auth.js';
 import { classifyGoogleError, describeGoogleFailure, type GoogleOperation } from './google-errors.js';
 import { eventSchema, type Event } from './google-calendar.wire.js';
@@ -67,8 +68,6 @@ interface CallInfo {
   readonly eventId?: string;
   readonly operation?: GoogleOperation;
 }
-
-const systemClock: Clock = { now: () => new Date() };
 
 /** `all` for a meeting the user organises (its guests hear of the change), else `none` (SPEC §6). */
 export function sendUpdatesFor(notifyGuests: boolean | undefined): SendUpdates {

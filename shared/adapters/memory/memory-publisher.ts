@@ -6,6 +6,7 @@ import {
   type PubSubPushMessage,
 } from '../pubsub/sync-request.codec.js';
 import { FaultQueue } from './faults.js';
+import { systemClock } from '../system-time.js';
 
 export interface PublishedSyncRequest {
   readonly messageId: string;
@@ -27,7 +28,7 @@ export class MemorySyncRequestPublisher implements SyncRequestPublisher {
   #nextId = 1;
 
   constructor(options: { clock?: Clock } = {}) {
-    this.#clock = options.clock ?? { now: () => new Date() };
+    this.#clock = options.clock ?? systemClock;
   }
 
   async publish(request: SyncRequest): Promise<string> {

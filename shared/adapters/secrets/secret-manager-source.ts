@@ -23,6 +23,7 @@ import type { Logger } from '../../ports/logger.port.js';
 import type { SecretStore } from '../../ports/operations.port.js';
 import { withRetry, type RetryPolicy } from '../retry.js';
 import { GRPC, grpcCode, grpcStatusName } from '../grpc-status.js';
+import { realSleep, systemClock } from '../system-time.js';
 import { SecretMissingError, assertSecretName } from './secret-name.js';
 
 /** `SecretManagerServiceClient` options: `apiEndpoint`, `port` and `sslCreds` point it at a local fake. */
@@ -85,7 +86,7 @@ export class SecretManagerSource implements SecretStore {
     this.#options = options;
     this.#projectId = options.projectId;
     this.#ttlMs = options.ttlMs ?? DEFAULT_SECRET_TTL_MS;
-    this.#clock = options.clock ?? { now: () => new Date() };
+    this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? nullLogger;
   }
 
@@ -213,7 +214,7 @@ export class SecretManagerSource implements SecretStore {
       },
       {
         policy: this.#options.retryPolicy ?? SECRET_RETRY_POLICY,
-        sleep: this.#options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+        sleep: this.#options.sleep ?? realSleep,
         random: this.#options.random ?? Math.random,
         onRetry: ({ attempt, delayMs, error }) => {
           this.#logger.warn('secret manager call failed, retrying', {

@@ -16,7 +16,8 @@ import {
 import type { Clock, Logger, Sleep } from '../../ports/index.js';
 import { nullLogger } from '../../observability/logger.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js';
-import { realSleep, sharedRateLimiter, systemClock, type RateLimiter } from '../throttle.js';
+import { realSleep, systemClock } from '../system-time.js';
+import { sharedRateLimiter, type RateLimiter } from '../throttle.js';
 import { exceptionModelSchema } from './severa.wire.js';
 
 /** Production base URL (§1; the OpenAPI `servers` entry). Resource paths are `/v1/...`. */

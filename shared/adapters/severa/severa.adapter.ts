@@ -40,7 +40,7 @@ import type {
 import { nullLogger } from '../../observability/logger.js';
 import { hasOccurrenceEndingAfter } from '../../sync/recurrence/index.js';
 import { fitForSevera } from '../../sync/severa-fields.js';
-import { systemClock } from '../throttle.js';
+import { systemClock } from '../system-time.js';
 import type { SeveraAccess, SeveraHttpClient } from './severa-http.js';
 import { SeveraDirectoryCache, type SeveraUserLookup } from './severa.directory-cache.js';
 import { contentToActivityCreate, contentToPatch, overrideToExceptionFields } from './severa.mapper.js';

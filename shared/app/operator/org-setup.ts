@@ -13,7 +13,7 @@ import { SecretMissingError } from '../../adapters/secrets/secret-name.js';
 import { SECRET_NAMES } from '../../config.js';
 import { PermanentError, SyncError, type ActivityType, type ActivityTypeRef } from '../../domain/index.js';
 import type { OrgConfig } from '../../ports/index.js';
-import { defaultSettings } from '../../sync/settings.js';
+import { defaultSettings } from '../../domain/settings.js';
 import { OperatorError, SetupValidationError, type SetupCheck, type SetupProblem } from './errors.js';
 import { EMAIL_RE, type OperatorContext } from './shared.js';
 

@@ -15,7 +15,7 @@ import {
 import type { SeveraDeleteExpected } from '../../ports/index.js';
 import type { FieldDecision } from '../merge.js';
 import { typeForPrivacy } from '../rules.js';
-import type { SyncSettings } from '../settings.js';
+import type { SyncSettings } from '../../domain/settings.js';
 import type { SideChange } from './side-change.js';
 
 /** The state of one side of a pair, for {@link UpdateAction}: the version to write against and the stored hash. */

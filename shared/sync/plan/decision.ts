@@ -12,7 +12,7 @@ import {
 import type { EntryNote, HeldDeletion } from '../../ports/index.js';
 import { parseInstanceId } from '../recurrence/index.js';
 import { activityTypeForGoogleEntry, missingTypeMessage } from '../rules.js';
-import type { SyncSettings } from '../settings.js';
+import type { SyncSettings } from '../../domain/settings.js';
 import { createGoogle, type Action } from './actions.js';
 import type { Sides } from './index-sides.js';
 

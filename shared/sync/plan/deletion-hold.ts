@@ -6,7 +6,7 @@
  */
 import type { GoogleRecord, Link, SeveraRecord } from '../../domain/index.js';
 import type { HeldDeletion, HoldReason } from '../../ports/index.js';
-import type { DeletionSafety } from '../settings.js';
+import type { DeletionSafety } from '../../domain/settings.js';
 import type { Action } from './actions.js';
 import {
   act,

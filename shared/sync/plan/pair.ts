@@ -10,7 +10,7 @@ import {
 import { keepGoogleDates, withAgreedDates, zoneOf } from '../google-side.js';
 import { mergeContent } from '../merge.js';
 import { severaCanExpress } from '../recurrence/index.js';
-import type { SyncSettings } from '../settings.js';
+import type { SyncSettings } from '../../domain/settings.js';
 import { severaView } from '../severa-view.js';
 import { updateAction, type UpdateAction } from './actions.js';
 

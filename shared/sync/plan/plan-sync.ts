@@ -6,7 +6,7 @@
  */
 import type { GoogleChange, Link, SeveraChange, SyncUser } from '../../domain/index.js';
 import type { EntryNote, HeldDeletion, HoldReason } from '../../ports/index.js';
-import type { SyncSettings } from '../settings.js';
+import type { SyncSettings } from '../../domain/settings.js';
 import type { Action } from './actions.js';
 import { GONE_FROM_BOTH_SIDES, decideLink } from './decide.js';
 import type { Decision, PlanContext } from './decision.js';

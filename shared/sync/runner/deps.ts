@@ -4,7 +4,7 @@ import type { CalendarPort, Clock, SeveraPort, SyncStore, UserSyncStatus } from 
 import type { AuditSummary } from '../audit-summary.js';
 import type { FieldDecision } from '../merge.js';
 import type { Action, Plan } from '../plan/index.js';
-import type { SyncSettings } from '../settings.js';
+import type { SyncSettings } from '../../domain/settings.js';
 
 export interface RunnerDeps {
   readonly severa: SeveraPort;

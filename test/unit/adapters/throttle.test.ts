@@ -7,10 +7,9 @@ import {
   DEFAULT_SEVERA_RATE_PER_SECOND,
   onBehalfOf,
   RateLimiter,
-  realSleep,
   sharedRateLimiter,
-  systemClock,
 } from '../../../shared/adapters/throttle.js';
+import { realSleep, systemClock } from '../../../shared/adapters/system-time.js';
 import type { Clock, Sleep } from '../../../shared/ports/index.js';
 
 /** A clock that only moves when the limiter sleeps (or the test says so). */

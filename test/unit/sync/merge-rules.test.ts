@@ -6,7 +6,7 @@ import { matchKey } from '../../../shared/sync/matching.js';
 import { mergeContent } from '../../../shared/sync/merge.js';
 import { dedupeByGuid, routeSeveraChanges } from '../../../shared/sync/org-poll.js';
 import { activityTypeForGoogleEntry, severaExclusion } from '../../../shared/sync/rules.js';
-import { defaultSettings } from '../../../shared/sync/settings.js';
+import { defaultSettings } from '../../../shared/domain/settings.js';
 import { ALL_TYPES, TYPES, USERS, timed } from '../../support/world.js';
 
 const base = timed('Plan', 1, 9);

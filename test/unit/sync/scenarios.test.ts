@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { CrashInjectedError, googleEventIdFor, sameContent } from '../../../shared/domain/index.js';
+import { googleEventIdFor, sameContent } from '../../../shared/domain/index.js';
 import { previewOf } from '../../../shared/sync/preview.js';
 import { TYPES, USERS, World, allDay, timed } from '../../support/world.js';
+import { CrashInjectedError } from '../../support/crash.js';
 
 const A = USERS.aino;
 const B = USERS.ben;

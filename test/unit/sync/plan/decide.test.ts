@@ -15,7 +15,7 @@ import {
   type SeveraRecord,
 } from '../../../../shared/domain/index.js';
 import { planSync, type Action, type Plan, type PlanInput } from '../../../../shared/sync/plan/index.js';
-import { defaultSettings } from '../../../../shared/sync/settings.js';
+import { defaultSettings } from '../../../../shared/domain/settings.js';
 import {
   AINO,
   BEN,

@@ -10,7 +10,7 @@ import { deleteExpectationOf, type Link } from '../../../../shared/domain/index.
 import type { HoldReason } from '../../../../shared/ports/index.js';
 import type { Action } from '../../../../shared/sync/plan/index.js';
 import { holdDeletions, type HoldInput } from '../../../../shared/sync/plan/deletion-hold.js';
-import { DEFAULT_DELETION_SAFETY } from '../../../../shared/sync/settings.js';
+import { DEFAULT_DELETION_SAFETY } from '../../../../shared/domain/settings.js';
 import { activity, event, linkOf } from './fixtures.js';
 
 const pairOf = (i: number): Link =>

@@ -17,7 +17,7 @@ import {
   type SyncUser,
 } from '../../../../shared/domain/index.js';
 import type { Action, Plan, PlanInput } from '../../../../shared/sync/plan/index.js';
-import { defaultSettings, type SyncSettings } from '../../../../shared/sync/settings.js';
+import { defaultSettings, type SyncSettings } from '../../../../shared/domain/settings.js';
 
 export const NOW = '2026-03-02T00:00:00Z';
 

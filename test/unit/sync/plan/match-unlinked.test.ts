@@ -13,7 +13,7 @@ import type {
   SeveraRecord,
 } from '../../../../shared/domain/index.js';
 import { planSync, type PlanInput } from '../../../../shared/sync/plan/index.js';
-import { defaultSettings } from '../../../../shared/sync/settings.js';
+import { defaultSettings } from '../../../../shared/domain/settings.js';
 import {
   AINO,
   BEN,

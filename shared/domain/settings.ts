@@ -1,4 +1,4 @@
-import type { ActivityType } from '../domain/index.js';
+import type { ActivityType } from './entry.js';
 
 /** How a true conflict on one field is settled (B6). */
 export const CONFLICT_POLICIES = ['latest-wins', 'severa-wins', 'google-wins'] as const;
