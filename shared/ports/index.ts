@@ -1,6 +1,12 @@
 export type * from './calendar.port.js';
 export type * from './clock.port.js';
 export type * from './logger.port.js';
-export * from './operations.port.js';
+export type * from './audit-log.port.js';
+export type * from './lease-store.port.js';
+export type * from './message-log.port.js';
+export type * from './org-config.port.js';
+export type * from './secrets.port.js';
+export * from './sync-request.port.js';
+export type * from './user-directory.port.js';
 export type * from './severa.port.js';
 export * from './sync-store.port.js';

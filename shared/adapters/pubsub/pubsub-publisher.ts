@@ -10,7 +10,7 @@ import type { ClientConfig, PubSub, Subscription, Topic } from '@google-cloud/pu
 import { PermanentError, RateLimitedError, TransientError, type SyncError } from '../../domain/errors.js';
 import { nullLogger } from '../../observability/logger.js';
 import type { Logger } from '../../ports/logger.port.js';
-import type { SyncRequest, SyncRequestPublisher } from '../../ports/operations.port.js';
+import type { SyncRequest, SyncRequestPublisher } from '../../ports/index.js';
 import { GRPC, grpcCode, grpcStatusName } from '../grpc-status.js';
 import { encodeSyncRequest } from './sync-request.codec.js';
 

@@ -15,7 +15,7 @@ import { z } from 'zod';
 
 import { PermanentError } from '../../domain/errors.js';
 import { canonicalInstant, isInstant } from '../../domain/timing.js';
-import { SYNC_REASONS, type SyncRequest } from '../../ports/operations.port.js';
+import { SYNC_REASONS, type SyncRequest } from '../../ports/sync-request.port.js';
 
 /** A sync request body is about 150 bytes; anything far larger is not one of ours (SPEC §11 "huge bodies"). */
 export const MAX_SYNC_REQUEST_BYTES = 4096;

@@ -17,7 +17,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { PermanentError } from '../../domain/errors.js';
-import type { SecretStore } from '../../ports/operations.port.js';
+import type { SecretStore } from '../../ports/index.js';
 import { SecretMissingError, assertSecretName, secretEnvVar } from './secret-name.js';
 
 export interface EnvSecretSourceOptions {

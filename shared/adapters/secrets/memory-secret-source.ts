@@ -1,4 +1,4 @@
-import type { SecretStore } from '../../ports/operations.port.js';
+import type { SecretStore } from '../../ports/index.js';
 import { SecretMissingError, assertSecretName } from './secret-name.js';
 
 /** Secrets in a Map (tests, simulators). Misses fail like the other sources do, without quoting any value. */

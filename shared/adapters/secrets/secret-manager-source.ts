@@ -20,7 +20,7 @@ import { PermanentError, RateLimitedError, TransientError, type SyncError } from
 import { nullLogger } from '../../observability/logger.js';
 import type { Clock, Sleep } from '../../ports/clock.port.js';
 import type { Logger } from '../../ports/logger.port.js';
-import type { SecretStore } from '../../ports/operations.port.js';
+import type { SecretStore } from '../../ports/index.js';
 import { withRetry, type RetryPolicy } from '../retry.js';
 import { GRPC, grpcCode, grpcStatusName } from '../grpc-status.js';
 import { realSleep, systemClock } from '../system-time.js';
