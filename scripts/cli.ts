@@ -21,7 +21,6 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 
 import { createContainer } from '../shared/app/container.js';
@@ -40,7 +39,6 @@ import {
   type DeadLetter,
   type DeadLetterQueue,
 } from '../shared/adapters/pubsub/dead-letters.js';
-import { PubSubSyncRequestPublisher } from '../shared/adapters/pubsub/pubsub-publisher.js';
 import { ConfigError, parseConfig, type AppConfig } from '../shared/config.js';
 import { PermanentError, SyncError } from '../shared/domain/index.js';
 import { createJsonLogger, redactString } from '../shared/observability/logger.js';
@@ -701,7 +699,7 @@ export interface CliDeps {
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
-/** The production runtime: the composition root with its own Firestore and Pub/Sub clients, closed at the end. */
+/** The production runtime: the composition root (its Firestore and Pub/Sub clients closed at the end). */
 export function defaultRuntime(
   config: AppConfig,
   options: { readonly debug: boolean; readonly io: CliIo },
@@ -713,13 +711,7 @@ export function defaultRuntime(
       options.io.stderr(`${line}\n`);
     },
   });
-  const firestore = new Firestore(config.projectId ? { projectId: config.projectId } : {});
-  const publisher = new PubSubSyncRequestPublisher({
-    topic: config.syncRequestsTopic,
-    logger,
-    ...(config.projectId ? { clientConfig: { projectId: config.projectId } } : {}),
-  });
-  const container = createContainer(config, { firestore, publisher, logger });
+  const container = createContainer(config, { logger });
   // Only the dead-letter commands need an admin client; the SDK is loaded for them alone.
   let pubsub: Promise<PubSub> | null = null;
   return {
@@ -731,11 +723,7 @@ export function defaultRuntime(
       return new PubSubDeadLetterQueue({ pubsub: await pubsub, topic });
     },
     async close() {
-      await Promise.allSettled([
-        publisher.close(),
-        firestore.terminate(),
-        pubsub?.then((client) => client.close()),
-      ]);
+      await Promise.allSettled([container.close(), pubsub?.then((client) => client.close())]);
     },
   };
 }
