@@ -10,8 +10,8 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
 import { CrashInjectedError } from '../../shared/domain/index.js';
-import type { ActivityModel } from '../sim/severa/severa-sim.js';
-import { stopOwnEmulators, emulatorHost } from '../support/emulators.js';
+import type { ActivityModel } from '../sim/severa/index.js';
+import { stopOwnEmulators, emulatorHost } from '../../scripts/emulators.js';
 import {
   DEMO_TYPES,
   LiveOrg,
