@@ -107,6 +107,24 @@ export default defineConfig(
     },
   },
   {
+    // A test double never shares the code it checks: the simulators are held to the official documents.
+    files: ['test/sim/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/shared/**'],
+              message:
+                'A simulator imports nothing from shared/: it has its own recurrence and time-zone code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

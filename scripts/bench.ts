@@ -17,7 +17,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { stopOwnEmulators } from '../test/support/emulators.js';
+import { stopOwnEmulators } from './emulators.js';
 import type { Bench, Section } from './bench/report.js';
 import { renderMarkdown, renderTable } from './bench/render.js';
 import { renderSvg } from './bench/svg.js';

@@ -26,23 +26,29 @@ import { EnvSecretSource } from '../shared/adapters/secrets/env-secret-source.js
 import { SECRET_NAMES, parseConfig } from '../shared/config.js';
 import { createJsonLogger, type LogLevel } from '../shared/observability/logger.js';
 import type { Logger } from '../shared/ports/index.js';
-import { createCalendarSim, type CalendarSim } from '../test/sim/calendar/calendar-sim.js';
 import {
   DEMO_DOMAIN,
   DEMO_SERVICE_ACCOUNT,
+  createCalendarSim,
   createDemoKey,
   demoFixture as calendarDemo,
-} from '../test/sim/calendar/demo-fixture.js';
-import { startLocalIssuer, type IdTokenClaims } from '../test/sim/identity/local-issuer.js';
-import { createSeveraSim, type SeveraSim } from '../test/sim/severa/severa-sim.js';
-import { DEMO_CREDENTIALS, DEMO_USERS, demoFixture as severaDemo } from '../test/sim/severa/demo-fixture.js';
+  type CalendarSim,
+} from '../test/sim/calendar/index.js';
+import { startLocalIssuer, type IdTokenClaims } from '../test/sim/identity/index.js';
+import {
+  DEMO_CREDENTIALS,
+  DEMO_USERS,
+  createSeveraSim,
+  demoFixture as severaDemo,
+  type SeveraSim,
+} from '../test/sim/severa/index.js';
 import {
   EMULATOR_PROJECT,
   emulatorStatus,
   freePort,
   startEmulator,
   type EmulatorHandle,
-} from '../test/support/emulators.js';
+} from './emulators.js';
 
 export interface LocalStackOptions {
   /** Names this stack's org, topics and files (`npm start` uses "local"; tests a random one). */

@@ -5,8 +5,8 @@
  */
 import { createContainer, type Container } from '../shared/app/container.js';
 import { parseConfig } from '../shared/config.js';
-import { startLocalIssuer } from '../test/sim/identity/local-issuer.js';
-import { EMULATOR_PROJECT } from '../test/support/emulators.js';
+import { startLocalIssuer } from '../test/sim/identity/index.js';
+import { EMULATOR_PROJECT } from './emulators.js';
 import { ensureEmulators, serveFunctions, startScheduler, wirePubSub } from './local-stack.js';
 
 export interface RealStack {

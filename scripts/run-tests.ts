@@ -8,12 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 
-import {
-  emulatorStatus,
-  startEmulator,
-  type EmulatorHandle,
-  type EmulatorName,
-} from '../test/support/emulators.js';
+import { emulatorStatus, startEmulator, type EmulatorHandle, type EmulatorName } from './emulators.js';
 
 const globs = process.argv.slice(2);
 const patterns = globs.length > 0 ? globs : ['test/**/*.test.ts'];

@@ -9,7 +9,7 @@
  * publishes is delivered to the worker at once. The simulators count every call they answer; token and control
  * routes are left out.
  */
-import type { StatsRow } from '../../test/sim/common/stats.js';
+import type { StatsRow } from '../../test/sim/common/index.js';
 import { DEMO_TYPES, LiveOrg, PEOPLE, type Person } from '../../test/support/live-org.js';
 import { ManualClock } from '../../test/support/world.js';
 import { runTickCycle } from '../../shared/app/sync-tick.js';

@@ -9,8 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { LocalStack } from '../local-stack.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhook } from '../../shared/app/webhook-signature.js';
-import { DEMO_TYPES } from '../../test/sim/severa/demo-fixture.js';
-import type { ActivityModel } from '../../test/sim/severa/severa-sim.js';
+import { DEMO_TYPES, type ActivityModel } from '../../test/sim/severa/index.js';
 
 export interface Person {
   readonly email: string;

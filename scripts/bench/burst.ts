@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ensureEmulators, startLocalStack, type LocalStack } from '../local-stack.js';
 import { SECRET_NAMES } from '../../shared/config.js';
-import { emulatorStatus } from '../../test/support/emulators.js';
+import { emulatorStatus } from '../emulators.js';
 import { accountWorker, describeCounts, parseLines, totalOf, type WorkerAccount } from './burst-logs.js';
 import {
   plannedChanges,

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { freePort } from '../../test/support/emulators.js';
+import { freePort } from '../emulators.js';
 import type { Probe, Target } from './cold-start-targets.js';
 
 /** How often a port that refuses connections is tried again: the resolution of every figure. */

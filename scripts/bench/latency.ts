@@ -16,8 +16,8 @@
 import { randomBytes } from 'node:crypto';
 
 import { startLocalStack, type LocalStack } from '../local-stack.js';
-import { DEMO_TYPES, DEMO_USERS } from '../../test/sim/severa/demo-fixture.js';
-import { emulatorStatus } from '../../test/support/emulators.js';
+import { DEMO_TYPES, DEMO_USERS } from '../../test/sim/severa/index.js';
+import { emulatorStatus } from '../emulators.js';
 import type { SyncUser } from '../../shared/domain/index.js';
 import { betterBy, ms, percentile, type Bench, type Plot, type Row, type Section } from './report.js';
 

@@ -20,7 +20,7 @@ import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
 import { SECRET_NAMES } from '../../shared/config.js';
 import { DEMO_SERVICE_ACCOUNT } from '../sim/calendar/demo-fixture.js';
 import { DEMO_CREDENTIALS, DEMO_USERS } from '../sim/severa/demo-fixture.js';
-import { emulatorStatus, stopOwnEmulators } from '../support/emulators.js';
+import { emulatorStatus, stopOwnEmulators } from '../../scripts/emulators.js';
 
 // The page's globals, as far as the functions evaluated inside it use them (the project's types have no DOM).
 declare const document: {

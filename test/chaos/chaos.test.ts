@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
-import type { ActivityModel } from '../sim/severa/severa-sim.js';
-import { stopOwnEmulators, emulatorHost } from '../support/emulators.js';
+import type { ActivityModel } from '../sim/severa/index.js';
+import { stopOwnEmulators, emulatorHost } from '../../scripts/emulators.js';
 import {
   DEMO_TYPES,
   LiveOrg,

@@ -23,7 +23,7 @@ import { unzipSync } from 'fflate';
 
 import { FUNCTION_NAMES, type FunctionName } from '../../functions/edge.js';
 import { ARCHIVE_PATH, REPO_ROOT, archiveEntries, createArchive } from '../../scripts/package.js';
-import { freePort } from '../support/emulators.js';
+import { freePort } from '../../scripts/emulators.js';
 import { filesUnder, npm, run } from './processes.js';
 import { PRODUCTION_ENV } from './production-env.js';
 

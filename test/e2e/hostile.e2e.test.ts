@@ -22,7 +22,7 @@ import { LOCAL_CONSOLE_CLIENT_ID, startLocalStack, type LocalStack } from '../..
 import { signWebhook } from '../../shared/app/webhook-signature.js';
 import { docId } from '../../shared/adapters/firestore/codec.js';
 import { SECRET_NAMES } from '../../shared/config.js';
-import { emulatorStatus, freePort, stopOwnEmulators } from '../support/emulators.js';
+import { emulatorStatus, freePort, stopOwnEmulators } from '../../scripts/emulators.js';
 
 const statuses = (['firestore', 'pubsub'] as const).map((name) => emulatorStatus(name));
 const skip = statuses.flatMap((s) => (s.ok ? [] : [s.reason]))[0] ?? null;

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { LOCAL_CONSOLE_CLIENT_ID, startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
-import type { ActivityModel } from '../sim/severa/severa-sim.js';
+import type { ActivityModel } from '../sim/severa/index.js';
 import { DEMO_ACTIVITIES, DEMO_TYPES, DEMO_USERS } from '../sim/severa/demo-fixture.js';
-import { emulatorStatus, stopOwnEmulators } from '../support/emulators.js';
+import { emulatorStatus, stopOwnEmulators } from '../../scripts/emulators.js';
 
 const AINO = { guid: DEMO_USERS.helsinki, email: 'aino@demo.example' };
 const BEN = { guid: DEMO_USERS.newYork, email: 'ben@demo.example' };

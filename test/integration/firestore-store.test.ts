@@ -16,7 +16,7 @@ import { compositeId, docId } from '../../shared/adapters/firestore/codec.js';
 import { firestoreStores, OrgLayout } from '../../shared/adapters/firestore/index.js';
 import { PermanentError } from '../../shared/domain/index.js';
 import { describeStateContract, type StatePorts } from '../contract/sync-store.contract.js';
-import { clearFirestore, EMULATOR_PROJECT, emulatorHost, stopOwnEmulators } from '../support/emulators.js';
+import { clearFirestore, EMULATOR_PROJECT, emulatorHost, stopOwnEmulators } from '../../scripts/emulators.js';
 
 // No probing of the GCE metadata server from the client libraries.
 process.env.METADATA_SERVER_DETECTION ??= 'none';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 
 import { createOperator, type Operator } from '../../shared/app/operator/index.js';
-import { emulatorHost, stopOwnEmulators } from '../support/emulators.js';
+import { emulatorHost, stopOwnEmulators } from '../../scripts/emulators.js';
 import { DEMO_TYPES, LiveOrg, PEOPLE, type Person } from '../support/live-org.js';
 
 const ENTRIES = 30;

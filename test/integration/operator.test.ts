@@ -52,7 +52,7 @@ import {
   demoFixture as severaDemo,
 } from '../sim/severa/demo-fixture.js';
 import type { StatsRow } from '../sim/common/stats.js';
-import { EMULATOR_PROJECT, emulatorHost, stopOwnEmulators } from '../support/emulators.js';
+import { EMULATOR_PROJECT, emulatorHost, stopOwnEmulators } from '../../scripts/emulators.js';
 
 const firestoreHost = await emulatorHost('firestore');
 const skip = 'skip' in firestoreHost ? firestoreHost.skip : null;

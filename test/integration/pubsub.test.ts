@@ -44,7 +44,7 @@ import {
 import { PermanentError, RateLimitedError, TransientError } from '../../shared/domain/index.js';
 import { createMemoryLogger } from '../../shared/observability/logger.js';
 import type { SyncRequest } from '../../shared/ports/index.js';
-import { EMULATOR_PROJECT, emulatorHost, freePort, stopOwnEmulators } from '../support/emulators.js';
+import { EMULATOR_PROJECT, emulatorHost, freePort, stopOwnEmulators } from '../../scripts/emulators.js';
 
 // No probing of the GCE metadata server from the client libraries.
 process.env.METADATA_SERVER_DETECTION ??= 'none';

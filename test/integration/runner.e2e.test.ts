@@ -14,7 +14,7 @@ import {
   ensurePullSubscription,
   ensureTopic,
 } from '../../shared/adapters/pubsub/index.js';
-import { EMULATOR_PROJECT, emulatorHost, stopOwnEmulators } from '../support/emulators.js';
+import { EMULATOR_PROJECT, emulatorHost, stopOwnEmulators } from '../../scripts/emulators.js';
 import { DEMO_TYPES, LiveOrg, PEOPLE } from '../support/live-org.js';
 
 const pubsubHost = await emulatorHost('pubsub');

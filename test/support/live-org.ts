@@ -29,7 +29,7 @@ import {
   demoFixture as calendarDemo,
 } from '../sim/calendar/demo-fixture.js';
 import type { ServiceAccountKey } from '../sim/calendar/keys.js';
-import { createSeveraSim, type ActivityModel, type SeveraSim } from '../sim/severa/severa-sim.js';
+import { createSeveraSim, type ActivityModel, type SeveraSim } from '../sim/severa/index.js';
 import {
   DEMO_CREDENTIALS,
   DEMO_TYPES,
@@ -38,7 +38,7 @@ import {
 } from '../sim/severa/demo-fixture.js';
 import { withContractRecording } from '../sim/common/contract-recorder.js';
 import type { StatsRow } from '../sim/common/stats.js';
-import { EMULATOR_PROJECT, emulatorHost } from './emulators.js';
+import { EMULATOR_PROJECT, emulatorHost } from '../../scripts/emulators.js';
 
 export const PEOPLE = {
   aino: { guid: DEMO_USERS.helsinki, email: 'aino@demo.example' },

@@ -4,6 +4,10 @@
  */
 import { z } from 'zod';
 
+import { originalStartKey } from './request.js';
+import { instanceId } from './series.js';
+import type { CalendarStore } from './store.js';
+
 const email = z.string().min(3);
 const json = z.record(z.string(), z.unknown());
 
@@ -53,3 +57,49 @@ export const simActionSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('invalidateSyncTokens'), as: email }),
 ]);
 export type SimAction = z.infer<typeof simActionSchema>;
+
+/** Performs one action on the store as the person `as`; the answer is what `POST /_sim/act` returns as `result`. */
+export function runAction(store: CalendarStore, a: SimAction): unknown {
+  switch (a.action) {
+    case 'create':
+      return store.insert(a.as, {
+        ...a.event,
+        ...(a.attendees === undefined
+          ? {}
+          : {
+              attendees: [a.as, ...a.attendees].map((email, i) => ({
+                email,
+                ...(i === 0
+                  ? { organizer: true, responseStatus: 'accepted' }
+                  : { responseStatus: 'needsAction' }),
+              })),
+            }),
+      });
+    case 'update':
+      return store.update(a.as, a.id, a.changes, null, 'patch');
+    case 'delete':
+      store.remove(a.as, a.id, null, a.everyCopy ?? false);
+      return { deleted: a.id };
+    case 'touch':
+      return store.touch(a.as, a.id);
+    case 'importCancelledOccurrence':
+      return store.importCancelledOccurrence(a.as, a.id, originalStartKey(a.originalStart));
+    case 'cancelOccurrence':
+      store.remove(a.as, instanceId(a.id, originalStartKey(a.originalStart)), null);
+      return { cancelled: instanceId(a.id, originalStartKey(a.originalStart)) };
+    case 'moveOccurrence':
+      return store.update(
+        a.as,
+        instanceId(a.id, originalStartKey(a.originalStart)),
+        {
+          ...(a.start === undefined ? {} : { start: a.start }),
+          ...(a.end === undefined ? {} : { end: a.end }),
+        },
+        null,
+        'patch',
+      );
+    case 'invalidateSyncTokens':
+      store.invalidateSyncTokens(a.as);
+      return { invalidated: a.as };
+  }
+}

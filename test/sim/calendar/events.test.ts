@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import type { WriteLogEntry } from './calendar-sim.js';
+import type { WriteLogEntry } from './index.js';
 import { DEMO_EVENT_IDS, DEMO_USERS, demoFixture } from './demo-fixture.js';
 import { startDemo, type Harness } from './test-support.js';
 

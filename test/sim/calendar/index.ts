@@ -1,15 +1,13 @@
 export { simActionSchema, type SimAction } from './actions.js';
 export {
-  DEFAULT_CHANNEL_TTL_SECONDS,
   DEFAULT_PER_USER_RATE_PER_MINUTE,
-  SEND_UPDATES,
-  WRITE_LOG_LIMIT,
   createCalendarSim,
   type CalendarSim,
   type CalendarSimOptions,
-  type ChannelInfo,
-  type WriteLogEntry,
 } from './calendar-sim.js';
+export { WRITE_LOG_LIMIT, type ChannelInfo, type WriteLogEntry } from './context.js';
+export { SEND_UPDATES } from './request.js';
+export { DEFAULT_CHANNEL_TTL_SECONDS } from './routes/channels.js';
 export {
   CALENDAR_SCOPE,
   DEMO_CLIENT_ID,

@@ -5,13 +5,8 @@
  */
 import { z } from 'zod';
 
-import { isTimeZone } from '../../../shared/sync/recurrence/wall-time.js';
-import {
-  DAY_ORDINAL_OPTIONS,
-  DAY_ORDINALS,
-  MONTHS,
-  SEVERA_FREQUENCIES,
-} from '../../../shared/adapters/severa/severa-recurrence.wire.js';
+import { isTimeZone } from '../common/wall-time.js';
+import { DAY_ORDINAL_OPTIONS, DAY_ORDINALS, MONTHS, SEVERA_FREQUENCIES } from './severa-recurrence.js';
 
 /** `ActivityCategory` (severa-api.md §9). */
 export const SEVERA_ACTIVITY_CATEGORIES = [

@@ -1,5 +1,11 @@
+export type { SeveraSimAction } from './act.js';
+export { ACTIVITY_PATCH_PATHS } from './activity-writes.js';
 export * from './demo-fixture.js';
+export { DOCUMENTED_RATE_LIMIT } from './dispatch.js';
 export * from './errors.js';
 export * from './fixture.js';
-export * from './severa-sim.js';
+export type { ActivityModel, ActivityParticipantModel, UserRef } from './models.js';
+export { DEFAULT_ROW_COUNT, MAX_ROW_COUNT } from './request.js';
+export { ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS } from './routes/auth.js';
+export { createSeveraSim, type SeveraSim, type SeveraSimOptions } from './severa-sim.js';
 export { OCCURRENCE_HORIZON_DAYS, occurrenceGuid } from './store.js';

@@ -4,14 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 
-import { canonicalInstant } from '../../../shared/domain/timing.js';
-import type { EntryContent } from '../../../shared/domain/entry.js';
-import { expandOccurrences } from '../../../shared/sync/recurrence/expand.js';
-import { severaRecurrenceToRule } from '../../../shared/adapters/severa/severa-recurrence.mapper.js';
-import type { SeveraRecurrence } from '../../../shared/adapters/severa/severa-recurrence.wire.js';
-import { DAY_MS, offsetMs } from '../../../shared/sync/recurrence/wall-time.js';
+import { expandSeries, type SimTiming } from '../common/recurrence.js';
+import { DAY_MS, instantString, instantToWall, offsetMs } from '../common/wall-time.js';
 import { SeveraApiError, invalidBody, notFound } from './errors.js';
 import type { FixtureActivityType, FixtureUser, RecurrenceInput, SeveraActivityCategory } from './fixture.js';
+import { seriesStartOf, severaRecurrenceLines, type SeveraRecurrence } from './severa-recurrence.js';
 
 /**
  * Occurrences of a series exist only inside this many days either side of the clock's "now". The real API's
@@ -183,33 +180,32 @@ export class SeveraStore {
     return out;
   }
 
-  /** Expands a series with the project's pure recurrence helper, in the owner's zone (§7, §10 timezone). */
+  /** Expands a series with the simulator's own expander, in the owner's zone (§7, §10 timezone). */
   #expand(
     series: StoredActivity,
     window: { fromMs: number; toMs: number },
   ): { startMs: number; endMs: number }[] {
     if (series.recurrence === null) return [];
     const durationMs = series.endMs === null ? 0 : series.endMs - series.startMs;
-    const timing = {
-      kind: 'timed' as const,
-      start: canonicalInstant(new Date(series.startMs).toISOString()),
-      end: canonicalInstant(new Date(series.startMs + durationMs).toISOString()),
-      timeZone: this.zoneOf(series.ownerGuid),
+    const zone = this.zoneOf(series.ownerGuid);
+    const first: SimTiming = {
+      kind: 'timed',
+      start: instantString(series.startMs),
+      end: instantString(series.startMs + durationMs),
+      timeZone: zone,
     };
-    const rule = severaRecurrenceToRule(series.recurrence, timing);
-    const content: EntryContent = {
-      title: series.name,
-      notes: '',
-      location: '',
-      timing,
-      recurrence: { pattern: { kind: 'rule', rule }, exdates: [], overrides: [] },
-      isPrivate: false,
-    };
-    return expandOccurrences(content, window).map((o) => {
-      const startMs = o.timing.kind === 'timed' ? Date.parse(o.timing.start) : Date.parse(o.timing.startDate);
-      const endMs = o.timing.kind === 'timed' ? Date.parse(o.timing.end) : Date.parse(o.timing.endDate);
+    const lines = this.#lines(series.recurrence, series.startMs, zone);
+    return expandSeries(lines, first, window).map((o) => {
+      const startMs = Date.parse(o.timing.kind === 'timed' ? o.timing.start : o.timing.startDate);
+      const endMs = Date.parse(o.timing.kind === 'timed' ? o.timing.end : o.timing.endDate);
       return { startMs, endMs: series.endMs === null ? startMs : endMs };
     });
+  }
+
+  /** The series' RRULE lines; parts the pattern leaves out come from its start in the owner's zone. */
+  #lines(recurrence: SeveraRecurrence, startMs: number, zone: string): string[] {
+    const wall = instantToWall(Date.parse(instantString(startMs)), zone);
+    return severaRecurrenceLines(recurrence, seriesStartOf(wall));
   }
 
   /** Finds a row by guid, including generated occurrences. */
@@ -246,17 +242,12 @@ export class SeveraStore {
     if (!this.users.has(guid)) throw invalidBody(field, `user ${guid} does not exist`);
   }
 
-  /** Rejects a recurrence the expander cannot read (e.g. dayOfMonth 31 in a yearly February rule). */
+  /** Rejects a recurrence no calendar can hold (e.g. dayOfMonth 31 in a yearly February rule). */
   checkRecurrence(recurrence: RecurrenceInput, startMs: number, ownerGuid: string): SeveraRecurrence {
     const { exceptions: _ignored, ...rest } = recurrence;
     const wire = rest as SeveraRecurrence;
     try {
-      severaRecurrenceToRule(wire, {
-        kind: 'timed',
-        start: canonicalInstant(new Date(startMs).toISOString()),
-        end: canonicalInstant(new Date(startMs).toISOString()),
-        timeZone: this.zoneOf(ownerGuid),
-      });
+      this.#lines(wire, startMs, this.zoneOf(ownerGuid));
     } catch (error) {
       throw invalidBody('recurrence', error instanceof Error ? error.message : 'invalid recurrence');
     }

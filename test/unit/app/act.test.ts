@@ -40,7 +40,7 @@ import { simActionSchema } from '../../sim/calendar/actions.js';
 import { createCalendarSim } from '../../sim/calendar/calendar-sim.js';
 import { createDemoKey, demoFixture as calendarDemo } from '../../sim/calendar/demo-fixture.js';
 import { demoFixture as severaDemo } from '../../sim/severa/demo-fixture.js';
-import { createSeveraSim, type SeveraSimAction } from '../../sim/severa/severa-sim.js';
+import { createSeveraSim, type SeveraSimAction } from '../../sim/severa/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'act-test-'));
 after(() => {

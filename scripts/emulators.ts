@@ -2,7 +2,7 @@
  * Google's official Firestore and Pub/Sub emulators (Cloud SDK `platform/…`, Java 17), started directly from their
  * platform scripts in their own process group so that exactly what we started is stopped (local-emulators.md §0).
  *
- * `npm test` / `npm run test:integration` start both once (scripts/run-tests.mjs) and pass their hosts in
+ * `npm test` / `npm run test:integration` start both once (scripts/run-tests.ts) and pass their hosts in
  * `FIRESTORE_EMULATOR_HOST` / `PUBSUB_EMULATOR_HOST`; a test file run on its own starts what it needs itself.
  * Where the Cloud SDK, an emulator or Java is missing, {@link emulatorStatus} says why, and suites skip with it.
  */

@@ -1,0 +1,6 @@
+export {
+  startLocalIssuer,
+  type IdTokenClaims,
+  type LocalIssuer,
+  type LocalIssuerOptions,
+} from './local-issuer.js';
