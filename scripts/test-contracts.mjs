@@ -21,6 +21,6 @@ const run = (...patterns) =>
   }).status ?? 1;
 
 const simulators = run('test/sim/**/*.test.ts');
-const clients = run('test/chaos/**/*.test.ts', 'test/integration/runner.e2e.test.ts');
+const clients = run('test/chaos/**/*.test.ts', 'test/e2e/runner.e2e.test.ts');
 const contracts = run('test/contract/**/*.test.ts');
 process.exit(simulators === 0 && clients === 0 && contracts === 0 ? 0 : 1);
