@@ -226,7 +226,8 @@ function methodNotes(m: Measured): string[] {
 
 function loadNote(m: Measured): string {
   const { before, after, cpus } = m.load;
-  const busy = Math.max(before, after) > cpus * 0.75;
+  // Busy before the part began: at its end the load includes the part's own starts.
+  const busy = before > cpus * 0.75;
   return (
     `The machine's 1-minute load average was ${before.toFixed(1)} when this part started and ${after.toFixed(1)} ` +
     `when it ended, on ${String(cpus)} CPUs` +
