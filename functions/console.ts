@@ -20,7 +20,7 @@ async function consoleDeps(logger: ReturnType<typeof invocationLogger>): Promise
     const [{ consoleAuthenticator }, { createOperator }, { createIdTokenVerifier }] = await Promise.all([
       import('../shared/app/console-api.js'),
       import('../shared/app/operator/index.js'),
-      import('../shared/adapters/identity/id-token-verifier.js'),
+      import('../shared/adapters/identity/id-token.verifier.js'),
     ]);
     const settings = c.config.console;
     deps = {

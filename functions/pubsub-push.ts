@@ -8,7 +8,7 @@ import type * as functions from '@google-cloud/functions-framework';
 import { z } from 'zod';
 
 import { realSleep } from '../shared/adapters/system-time.js';
-import { createPushVerifier, type PushVerifier } from '../shared/adapters/pubsub/push-auth.js';
+import { createPushVerifier, type PushVerifier } from '../shared/adapters/pubsub/pubsub.push-auth.js';
 import { decodeSyncRequest } from '../shared/adapters/pubsub/sync-request.codec.js';
 import type { Container } from '../shared/app/container.js';
 import { runTickCycle } from '../shared/app/sync-tick.js';

@@ -19,7 +19,7 @@ locals {
   pubsub_service_agent    = "service-${local.project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
   scheduler_service_agent = "service-${local.project_number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
 
-  # DELIVERY_POLICY of shared/adapters/pubsub/pubsub-publisher.ts (the local stack applies the same values);
+  # DELIVERY_POLICY of shared/adapters/pubsub/pubsub.publisher.ts (the local stack applies the same values);
   # npm run infra:check fails when they differ.
   delivery_policy = {
     max_delivery_attempts            = 15
@@ -85,7 +85,7 @@ locals {
   #
   # Cloud Run checks the push token's signature itself (IAM) and hands the token on with its signature replaced by
   # SIGNATURE_REMOVED_BY_GOOGLE (cloud.google.com/run/docs/troubleshooting#signature-removed); Pub/Sub can send its
-  # token only in that header. PUSH_AUTH_VERIFIED_BY_CLOUD_RUN tells the code's push check (push-auth.ts) so: it
+  # token only in that header. PUSH_AUTH_VERIFIED_BY_CLOUD_RUN tells the code's push check (pubsub.push-auth.ts) so: it
   # checks issuer, audience, expiry and the push account, and refuses a token that still carries a signature (a
   # sign that the function was made public and Cloud Run checked nothing).
   functions = {

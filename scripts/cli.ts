@@ -38,7 +38,7 @@ import {
   PubSubDeadLetterQueue,
   type DeadLetter,
   type DeadLetterQueue,
-} from '../shared/adapters/pubsub/dead-letters.js';
+} from '../shared/adapters/pubsub/pubsub.dead-letters.js';
 import { ConfigError, parseConfig, type AppConfig } from '../shared/config.js';
 import { PermanentError, SyncError } from '../shared/domain/index.js';
 import { createJsonLogger, redactString } from '../shared/observability/logger.js';

@@ -21,8 +21,8 @@ import {
   ensureDeadLetterTopic,
   ensurePushSubscription,
   ensureTopic,
-} from '../shared/adapters/pubsub/pubsub-publisher.js';
-import { EnvSecretSource } from '../shared/adapters/secrets/env-secret-source.js';
+} from '../shared/adapters/pubsub/pubsub.publisher.js';
+import { EnvSecretSource } from '../shared/adapters/secrets/env.secret-source.js';
 import { SECRET_NAMES, parseConfig } from '../shared/config.js';
 import { createJsonLogger, type LogLevel } from '../shared/observability/logger.js';
 import type { Logger } from '../shared/ports/index.js';

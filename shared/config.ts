@@ -56,7 +56,7 @@ const envSchema = z.object({
   PUSH_AUTH_ISSUERS: z.string().trim().min(1).default('accounts.google.com,https://accounts.google.com'),
   /**
    * Deployed behind Cloud Run's IAM (the functions private, only the push account may invoke them): Cloud Run checks
-   * the token's signature and hands it on without it (push-auth.ts). Only for that deployment shape.
+   * the token's signature and hands it on without it (pubsub.push-auth.ts). Only for that deployment shape.
    */
   PUSH_AUTH_VERIFIED_BY_CLOUD_RUN: z
     .enum(['true', 'false', ''])

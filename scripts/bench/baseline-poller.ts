@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { MAX_PAGE_SIZE as GOOGLE_PAGE_SIZE } from '../../shared/adapters/google-calendar/google-calendar.client.js';
-import { SEVERA_PAGE_SIZE } from '../../shared/adapters/severa/severa-http.js';
+import { SEVERA_PAGE_SIZE } from '../../shared/adapters/severa/severa.client.js';
 import {
   sameContent,
   type GoogleRecord,

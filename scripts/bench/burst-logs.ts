@@ -2,7 +2,7 @@
  * What the burst became, read from the functions' own JSON log lines (captured through the local stack's `writeLog`,
  * at debug level): the sync requests published (by reason), every `syncWorker` delivery and how it ended, and the
  * sync runs. The lines are the product's, unchanged (shared/app/sync-worker.ts, functions/index.ts,
- * shared/adapters/pubsub/pubsub-publisher.ts); a renamed line shows here as a zero, so the part checks that runs
+ * shared/adapters/pubsub/pubsub.publisher.ts); a renamed line shows here as a zero, so the part checks that runs
  * were seen at all.
  */
 

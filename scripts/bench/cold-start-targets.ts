@@ -65,7 +65,7 @@ function base64url(value: unknown): string {
 
 /**
  * The token Cloud Run hands on to a private function after checking it: Pub/Sub's push ID token with its
- * signature replaced (shared/adapters/pubsub/push-auth.ts, docs/deploy.md).
+ * signature replaced (shared/adapters/pubsub/pubsub.push-auth.ts, docs/deploy.md).
  */
 function pushToken(): string {
   const now = Math.floor(Date.now() / 1000);

@@ -13,7 +13,7 @@
  * through this port). Calls are counted here, one per port call, as MemorySevera counts them (its own counters also
  * move with the reads a listing makes, and are not used).
  */
-import type { MemorySevera } from '../../shared/adapters/memory/memory-severa.js';
+import type { MemorySevera } from '../../shared/adapters/memory/memory.severa.js';
 import {
   timingEndMs,
   timingStartMs,

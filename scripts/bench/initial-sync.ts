@@ -15,9 +15,9 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import { MemorySyncStore } from '../../shared/adapters/memory/memory-store.js';
+import { MemorySyncStore } from '../../shared/adapters/memory/memory.sync-store.js';
 import { MAX_PAGE_SIZE as GOOGLE_PAGE_SIZE } from '../../shared/adapters/google-calendar/google-calendar.client.js';
-import { SEVERA_PAGE_SIZE } from '../../shared/adapters/severa/severa-http.js';
+import { SEVERA_PAGE_SIZE } from '../../shared/adapters/severa/severa.client.js';
 import { WEEKDAYS, type EntryContent, type SyncUser } from '../../shared/domain/index.js';
 import type { UserSyncStatus } from '../../shared/ports/index.js';
 import { TYPES, World, timed } from '../../test/support/world.js';

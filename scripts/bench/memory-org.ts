@@ -17,8 +17,8 @@ import {
   MemoryMessageLog,
   MemoryOrgConfigStore,
   MemoryUserDirectory,
-} from '../../shared/adapters/memory/memory-operations.js';
-import { MemorySyncRequestPublisher } from '../../shared/adapters/memory/memory-publisher.js';
+} from '../../shared/adapters/memory/memory.operations.js';
+import { MemorySyncRequestPublisher } from '../../shared/adapters/memory/memory.publisher.js';
 import { firstSyncQueued } from '../../shared/app/operator/people.js';
 import {
   DEFAULT_TICK_OPTIONS,

@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 
 import { MAX_ROUTED_REMEMBERED } from '../../shared/sync/org-poll.js';
 import { canonicalInstant, type EntryContent, type SyncUser } from '../../shared/domain/index.js';
-import { SEVERA_PAGE_SIZE } from '../../shared/adapters/severa/severa-http.js';
+import { SEVERA_PAGE_SIZE } from '../../shared/adapters/severa/severa.client.js';
 import { DEFAULT_SEVERA_RATE_PER_SECOND } from '../../shared/adapters/throttle.js';
 import { TYPES, World, timed } from '../../test/support/world.js';
 import { pollCycle, type PollerCycle } from './baseline-poller.js';

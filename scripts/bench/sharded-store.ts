@@ -12,7 +12,7 @@
  * cross-person query asks exactly the stores of the people the index names (a superset: a link removed by a
  * replacing `putLink` may leave its person in the index, whose store then simply finds nothing).
  */
-import { MemorySyncStore } from '../../shared/adapters/memory/memory-store.js';
+import { MemorySyncStore } from '../../shared/adapters/memory/memory.sync-store.js';
 import type { Link, SeveraRecord } from '../../shared/domain/index.js';
 import type {
   CreateIntent,

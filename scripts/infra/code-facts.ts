@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import ts from 'typescript';
 
-import { DEAD_LETTER_SUFFIX, DELIVERY_POLICY } from '../../shared/adapters/pubsub/pubsub-publisher.js';
+import { DEAD_LETTER_SUFFIX, DELIVERY_POLICY } from '../../shared/adapters/pubsub/pubsub.publisher.js';
 import { SECRET_NAMES } from '../../shared/config.js';
 
 export interface CodeFacts {

@@ -44,7 +44,7 @@ const SEVERA_ENV = ['SEVERA_API_URL', 'SEVERA_CLIENT_ID', 'SEVERA_RATE_PER_SECON
 const PUSH_AUTH_ENV = [
   'PUSH_AUTH_AUDIENCE',
   'PUSH_AUTH_SERVICE_ACCOUNT',
-  // The functions are private: Cloud Run checks the token's signature and removes it (push-auth.ts).
+  // The functions are private: Cloud Run checks the token's signature and removes it (pubsub.push-auth.ts).
   'PUSH_AUTH_VERIFIED_BY_CLOUD_RUN',
 ] as const;
 
@@ -666,7 +666,7 @@ function deadLetters(instances: readonly Instance[], fns: readonly Fn[], facts: 
     const name = text(get(topic, 'name'));
     const subs = subscriptions.filter((s) => topicOf(s) === topic);
     if (name.endsWith(suffix)) {
-      // A dead-letter topic: kept on a pull subscription of its own name (dead-letters.ts reads it there).
+      // A dead-letter topic: kept on a pull subscription of its own name (pubsub.dead-letters.ts reads it there).
       const keeper = subs.find(
         (s) => text(get(s, 'name')) === name && get(s, 'push_config', 'push_endpoint') === undefined,
       );

@@ -10,9 +10,9 @@ import { Firestore } from '@google-cloud/firestore';
 
 import { firestoreStores, type FirestoreStores } from '../adapters/firestore/index.js';
 import type { GoogleCalendarAdapter } from '../adapters/google-calendar/google-calendar.adapter.js';
-import { PubSubSyncRequestPublisher } from '../adapters/pubsub/pubsub-publisher.js';
-import { EnvSecretSource } from '../adapters/secrets/env-secret-source.js';
-import { SecretManagerSource } from '../adapters/secrets/secret-manager-source.js';
+import { PubSubSyncRequestPublisher } from '../adapters/pubsub/pubsub.publisher.js';
+import { EnvSecretSource } from '../adapters/secrets/env.secret-source.js';
+import { SecretManagerSource } from '../adapters/secrets/secret-manager.secret-source.js';
 import { SecretMissingError } from '../adapters/secrets/secret-name.js';
 import type { SeveraAdapter } from '../adapters/severa/severa.adapter.js';
 import { realSleep, systemClock } from '../adapters/system-time.js';
@@ -134,7 +134,7 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
   // The API clients are imported on first use: a function that never calls an API does not load them.
   const makeSevera = async ({ clientId, clientSecret }: SeveraCredentials): Promise<SeveraAdapter> => {
     const [{ SeveraHttpClient }, { SeveraAdapter }] = await Promise.all([
-      import('../adapters/severa/severa-http.js'),
+      import('../adapters/severa/severa.client.js'),
       import('../adapters/severa/severa.adapter.js'),
     ]);
     const client = new SeveraHttpClient({
@@ -155,7 +155,7 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     return new SeveraAdapter({ client, clock, logger });
   };
   const openGoogleKey = async (p12: Buffer, password?: string): Promise<string> => {
-    const { privateKeyPemFromP12 } = await import('../adapters/google-calendar/google-auth.js');
+    const { privateKeyPemFromP12 } = await import('../adapters/google-calendar/google.auth.js');
     return privateKeyPemFromP12(p12, password);
   };
   const makeCalendar = async ({

@@ -15,7 +15,7 @@ import {
   GoogleCalendarAdapter,
   type GoogleCalendarAdapterOptions,
 } from '../../shared/adapters/google-calendar/google-calendar.adapter.js';
-import { CALENDAR_SCOPE, privateKeyPemFromP12 } from '../../shared/adapters/google-calendar/google-auth.js';
+import { CALENDAR_SCOPE, privateKeyPemFromP12 } from '../../shared/adapters/google-calendar/google.auth.js';
 import { recordToEvent } from '../../shared/adapters/google-calendar/google-calendar.mapper.js';
 import {
   NotFoundError,

@@ -18,9 +18,9 @@ import { Firestore, type DocumentReference } from '@google-cloud/firestore';
 import forge from 'node-forge';
 
 import { docId } from '../../shared/adapters/firestore/index.js';
-import { MemorySyncRequestPublisher } from '../../shared/adapters/memory/memory-publisher.js';
+import { MemorySyncRequestPublisher } from '../../shared/adapters/memory/memory.publisher.js';
 import { decodeSyncRequest } from '../../shared/adapters/pubsub/sync-request.codec.js';
-import { EnvSecretSource } from '../../shared/adapters/secrets/env-secret-source.js';
+import { EnvSecretSource } from '../../shared/adapters/secrets/env.secret-source.js';
 import { RateLimiter } from '../../shared/adapters/throttle.js';
 import { CREDENTIALS_RECHECK_MS, createContainer, type Container } from '../../shared/app/container.js';
 import {

@@ -26,7 +26,10 @@ import { PubSub, v1 } from '@google-cloud/pubsub';
 import * as grpc from '@grpc/grpc-js';
 
 import { runCli, type CliIo } from '../../scripts/cli.js';
-import { PubSubDeadLetterQueue, type DeadLetterReplay } from '../../shared/adapters/pubsub/dead-letters.js';
+import {
+  PubSubDeadLetterQueue,
+  type DeadLetterReplay,
+} from '../../shared/adapters/pubsub/pubsub.dead-letters.js';
 import {
   PubSubSyncRequestPublisher,
   classifyPubSubError,
@@ -40,7 +43,7 @@ import {
   deadLetterNames,
   deliveryPolicies,
   ensureDeadLetterTopic,
-} from '../../shared/adapters/pubsub/pubsub-publisher.js';
+} from '../../shared/adapters/pubsub/pubsub.publisher.js';
 import { PermanentError, RateLimitedError, TransientError } from '../../shared/domain/index.js';
 import { createMemoryLogger } from '../../shared/observability/logger.js';
 import type { SyncRequest } from '../../shared/ports/index.js';

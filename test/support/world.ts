@@ -2,9 +2,9 @@
  * A whole organisation in memory: Severa, each user's Google calendar, the link store and a manual clock, wired to
  * the real runner and org poll. Unit, scenario and property tests drive it the way people and Cloud Scheduler would.
  */
-import { MemoryCalendar } from '../../shared/adapters/memory/memory-calendar.js';
-import { MemorySevera } from '../../shared/adapters/memory/memory-severa.js';
-import { MemorySyncStore } from '../../shared/adapters/memory/memory-store.js';
+import { MemoryCalendar } from '../../shared/adapters/memory/memory.calendar.js';
+import { MemorySevera } from '../../shared/adapters/memory/memory.severa.js';
+import { MemorySyncStore } from '../../shared/adapters/memory/memory.sync-store.js';
 import { ServerClock } from '../../shared/adapters/memory/server-clock.js';
 import type { ActivityType, EntryContent, Link, SyncUser } from '../../shared/domain/index.js';
 import type { Clock } from '../../shared/ports/index.js';

@@ -1,4 +1,4 @@
-# One queue as shared/adapters/pubsub/pubsub-publisher.ts describes it (docs/infrastructure.md, "Delivery policy and
+# One queue as shared/adapters/pubsub/pubsub.publisher.ts describes it (docs/infrastructure.md, "Delivery policy and
 # dead letters"): the topic; its push subscription to one function, authenticated with an OIDC token of the push
 # service account and carrying DELIVERY_POLICY; and the dead-letter topic `<topic>-dead-letter` with the pull
 # subscription of the same name that keeps what Pub/Sub gave up on (`npm run cli -- dead-letters list|replay`).

@@ -10,7 +10,7 @@ variable "topic_name" {
 
 variable "dead_letter_suffix" {
   type        = string
-  description = "Appended to the topic's name to name its dead-letter topic and pull subscription (DEAD_LETTER_SUFFIX in pubsub-publisher.ts)."
+  description = "Appended to the topic's name to name its dead-letter topic and pull subscription (DEAD_LETTER_SUFFIX in pubsub.publisher.ts)."
 }
 
 variable "push_subscription_name" {
@@ -56,7 +56,7 @@ variable "delivery_policy" {
     dead_letter_retention_seconds    = number
     dead_letter_ack_deadline_seconds = number
   })
-  description = "DELIVERY_POLICY of shared/adapters/pubsub/pubsub-publisher.ts, in Terraform's words."
+  description = "DELIVERY_POLICY of shared/adapters/pubsub/pubsub.publisher.ts, in Terraform's words."
 }
 
 variable "pubsub_service_agent" {

@@ -378,5 +378,5 @@ export const claimSchema = z.object({ user: str, at: str });
 /** A lease: who holds it and until when (a canonical instant). */
 export const leaseSchema = z.object({ holder: str, until: str });
 
-/** The one-link-per-user-and-event guard (see firestore-sync-store.ts). */
+/** The one-link-per-user-and-event guard (see firestore.sync-store.ts). */
 export const eventGuardSchema = z.object({ linkId: str });

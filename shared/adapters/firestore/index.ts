@@ -12,13 +12,13 @@ import {
   FirestoreMessageLog,
   FirestoreOrgConfigStore,
   FirestoreUserDirectory,
-} from './firestore-operations.js';
-import { FirestoreSyncStore } from './firestore-sync-store.js';
+} from './firestore.operations.js';
+import { FirestoreSyncStore } from './firestore.sync-store.js';
 import type { FirestoreStoreOptions } from './layout.js';
 
 export { compositeId, docId } from './codec.js';
-export * from './firestore-operations.js';
-export * from './firestore-sync-store.js';
+export * from './firestore.operations.js';
+export * from './firestore.sync-store.js';
 export { DEFAULT_TRANSACTION_ATTEMPTS, OrgLayout, type FirestoreStoreOptions } from './layout.js';
 
 /** Every state port of one organisation, on one Firestore client (for the composition root). */

@@ -21,7 +21,7 @@
  * | `orgs/{org}/links/{user|severaGuid}`     | a Link as-is: its fields `user`, `googleId`, `iCalUID` and         |
  * |                                          | `severaGuid` serve the lookups                                     |
  * | `orgs/{org}/linkEvents/{user|googleId}`  | `user`, `googleId`, `linkId`: the guard of "one link per user and  |
- * |                                          | Google event" (see firestore-sync-store.ts)                        |
+ * |                                          | Google event" (see firestore.sync-store.ts)                        |
  * | `orgs/{org}/intents/{user|googleId}`     | a CreateIntent's fields + `user`                                   |
  * | `orgs/{org}/claims/{iCalUID}`            | `user`, `at`, `iCalUID`: who may create the meeting's activity     |
  * | `orgs/{org}/leases/{key}`                | `holder`, `until` (canonical instant), `key`                       |

@@ -1,7 +1,7 @@
 /**
  * The production {@link CalendarPort}: each user's primary Google calendar through `@googleapis/calendar`, as the
- * service account impersonating the user (domain-wide delegation, google-auth.ts). It behaves, from the port's point
- * of view, like the in-memory calendar (shared/adapters/memory/memory-calendar.ts); how Google's shapes are turned
+ * service account impersonating the user (domain-wide delegation, google.auth.ts). It behaves, from the port's point
+ * of view, like the in-memory calendar (shared/adapters/memory/memory.calendar.ts); how Google's shapes are turned
  * into that behaviour:
  *
  * - **Series.** With `singleEvents=false` Google returns masters and exception instances (reference/google-calendar.md

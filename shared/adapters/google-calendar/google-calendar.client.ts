@@ -1,11 +1,11 @@
 /**
  * The I/O of the Google Calendar adapter: `@googleapis/calendar` calls on the impersonated user's primary calendar
- * (domain-wide delegation, google-auth.ts), each validated on the way in and run under the retry policy.
+ * (domain-wide delegation, google.auth.ts), each validated on the way in and run under the retry policy.
  *
  * - Every call goes through `withRetry` (429, 403 rate-limit reasons, 5xx, network errors; `Retry-After` honoured);
  *   gaxios' own retries are off. A 401 gets one fresh token before it counts as bad credentials.
  * - `quotaUser` = the user's e-mail (reference/google-calendar.md §4); calendar `primary` of the impersonated user.
- * - `If-Match` is sent when a write names an etag (412 → `PreconditionFailedError`, google-errors.ts).
+ * - `If-Match` is sent when a write names an etag (412 → `PreconditionFailedError`, google.errors.ts).
  */
 import { createHash } from 'node:crypto';
 
@@ -23,8 +23,8 @@ import { nullLogger } from '../../observability/logger.js';
 import type { Clock, Logger, Sleep, WatchChannel, WatchRequest } from '../../ports/index.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from '../retry.js';
 import { systemClock } from '../system-time.js';
-import { DEFAULT_TIMEOUT_MS, DelegatedAuth } from './google-auth.js';
-import { classifyGoogleError, describeGoogleFailure, type GoogleOperation } from './google-errors.js';
+import { DEFAULT_TIMEOUT_MS, DelegatedAuth } from './google.auth.js';
+import { classifyGoogleError, describeGoogleFailure, type GoogleOperation } from './google.errors.js';
 import { eventSchema, type Event } from './google-calendar.wire.js';
 
 /** `maxResults` ceiling of events.list (google-calendar.md §1). */

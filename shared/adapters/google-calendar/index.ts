@@ -23,10 +23,10 @@ export {
   DelegatedAuth,
   GOOGLE_TOKEN_URL,
   privateKeyPemFromP12,
-} from './google-auth.js';
-export type { DelegatedAuthOptions } from './google-auth.js';
-export { classifyGoogleError, describeGoogleFailure, isTokenEndpointFailure } from './google-errors.js';
-export type { ClassifyContext, GoogleFailure, GoogleOperation } from './google-errors.js';
+} from './google.auth.js';
+export type { DelegatedAuthOptions } from './google.auth.js';
+export { classifyGoogleError, describeGoogleFailure, isTokenEndpointFailure } from './google.errors.js';
+export type { ClassifyContext, GoogleFailure, GoogleOperation } from './google.errors.js';
 export { GoogleCalendarAdapter } from './google-calendar.adapter.js';
 export { MAX_PAGE_SIZE, quotaUserFor } from './google-calendar.client.js';
 export type { GoogleCalendarAdapterOptions } from './google-calendar.adapter.js';

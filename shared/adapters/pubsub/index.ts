@@ -9,7 +9,7 @@ export {
   type PubSubSyncRequestPublisherOptions,
   type PullSubscriptionSpec,
   type PushSubscriptionSpec,
-} from './pubsub-publisher.js';
+} from './pubsub.publisher.js';
 export {
   MAX_SYNC_REQUEST_BYTES,
   decodeSyncRequest,

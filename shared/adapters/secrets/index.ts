@@ -1,5 +1,5 @@
-export { EnvSecretSource, type EnvSecretSourceOptions } from './env-secret-source.js';
-export { MemorySecretSource } from './memory-secret-source.js';
+export { EnvSecretSource, type EnvSecretSourceOptions } from './env.secret-source.js';
+export { MemorySecretSource } from './memory.secret-source.js';
 export {
   DEFAULT_SECRET_TTL_MS,
   SECRET_RETRY_POLICY,
@@ -7,5 +7,5 @@ export {
   classifySecretManagerError,
   type SecretManagerClientOptions,
   type SecretManagerSourceOptions,
-} from './secret-manager-source.js';
+} from './secret-manager.secret-source.js';
 export { SecretMissingError, assertSecretName, secretEnvVar } from './secret-name.js';

@@ -61,7 +61,7 @@ export {
   TOKEN_RENEW_MARGIN_MS,
   readExceptionModel,
   severaErrorFor,
-} from './severa-http.js';
+} from './severa.client.js';
 export type {
   FailedResponse,
   HttpMethod,
@@ -70,7 +70,7 @@ export type {
   SeveraHttpClientOptions,
   SeveraRequest,
   SeveraResponse,
-} from './severa-http.js';
+} from './severa.client.js';
 export { SeveraAdapter } from './severa.adapter.js';
 export type { SeveraAdapterOptions } from './severa.adapter.js';
 export { DEFAULT_DIRECTORY_TTL_MS } from './severa.directory-cache.js';

@@ -1,7 +1,7 @@
 /**
  * The production {@link SeveraPort}: Severa's REST API (reference/severa-api.md, cited as §n) through
  * {@link SeveraHttpClient}, behaving from the port's point of view like the in-memory reference
- * (shared/adapters/memory/memory-severa.ts):
+ * (shared/adapters/memory/memory.severa.ts):
  *
  * - A series is **one record**: the `Series` master with its cancelled occurrences (`recurrence.exceptions` without
  *   an `Exception` row) and modified ones (`Exception` rows) folded in by the mapper. `Occurrence` and `Exception`
@@ -41,7 +41,7 @@ import { nullLogger } from '../../observability/logger.js';
 import { hasOccurrenceEndingAfter } from '../../sync/recurrence/index.js';
 import { fitForSevera } from '../../sync/severa-fields.js';
 import { systemClock } from '../system-time.js';
-import type { SeveraAccess, SeveraHttpClient } from './severa-http.js';
+import type { SeveraAccess, SeveraHttpClient } from './severa.client.js';
 import { SeveraDirectoryCache, type SeveraUserLookup } from './severa.directory-cache.js';
 import { contentToActivityCreate, contentToPatch, overrideToExceptionFields } from './severa.mapper.js';
 import { SeveraReader, parseActivity, type Loaded } from './severa.reader.js';

@@ -7,7 +7,7 @@ import { Info } from 'luxon';
 
 import { NotFoundError, type ActivityType, type SyncUser } from '../../domain/index.js';
 import type { Clock, Logger } from '../../ports/index.js';
-import type { SeveraHttpClient } from './severa-http.js';
+import type { SeveraHttpClient } from './severa.client.js';
 import { activityTypeFromModel, userToSyncUser } from './severa.mapper.js';
 import { activityTypeModelSchema, userOutputModelSchema, type UserOutputModel } from './severa.wire.js';
 

@@ -6,7 +6,7 @@
  */
 import { NotFoundError, PermanentError, SyncError, type SeveraRecord } from '../../domain/index.js';
 import type { Logger } from '../../ports/index.js';
-import type { SeveraHttpClient } from './severa-http.js';
+import type { SeveraHttpClient } from './severa.client.js';
 import type { SeveraDirectoryCache } from './severa.directory-cache.js';
 import { activityToRecord, userParticipantGuids } from './severa.mapper.js';
 import { occurrenceKey, occurrenceSpanMs, rowContent } from './severa.series.js';

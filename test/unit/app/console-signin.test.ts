@@ -12,7 +12,7 @@ import {
   GOOGLE_CERTS_URL,
   GOOGLE_ISSUERS,
   createIdTokenVerifier,
-} from '../../../shared/adapters/identity/id-token-verifier.js';
+} from '../../../shared/adapters/identity/id-token.verifier.js';
 import { ConfigError, parseConfig } from '../../../shared/config.js';
 import { DEMO_DOMAIN, DEMO_USERS } from '../../sim/calendar/demo-fixture.js';
 import { startDemo, type Harness } from '../../sim/calendar/test-support.js';

@@ -7,9 +7,9 @@ import {
   MAX_NOTICE_BYTES,
 } from '../../../shared/app/http-handlers.js';
 import { hashChannelToken, signWebhook, verifyWebhook } from '../../../shared/app/webhook-signature.js';
-import { MemoryMessageLog, MemoryUserDirectory } from '../../../shared/adapters/memory/memory-operations.js';
-import { MemorySyncRequestPublisher } from '../../../shared/adapters/memory/memory-publisher.js';
-import { MemorySyncStore } from '../../../shared/adapters/memory/memory-store.js';
+import { MemoryMessageLog, MemoryUserDirectory } from '../../../shared/adapters/memory/memory.operations.js';
+import { MemorySyncRequestPublisher } from '../../../shared/adapters/memory/memory.publisher.js';
+import { MemorySyncStore } from '../../../shared/adapters/memory/memory.sync-store.js';
 import { TransientError } from '../../../shared/domain/index.js';
 import { createMemoryLogger } from '../../../shared/observability/logger.js';
 import type { UserRecord } from '../../../shared/ports/index.js';

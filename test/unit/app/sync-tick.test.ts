@@ -12,8 +12,8 @@ import {
 import {
   MemoryOrgConfigStore,
   MemoryUserDirectory,
-} from '../../../shared/adapters/memory/memory-operations.js';
-import { MemorySyncRequestPublisher } from '../../../shared/adapters/memory/memory-publisher.js';
+} from '../../../shared/adapters/memory/memory.operations.js';
+import { MemorySyncRequestPublisher } from '../../../shared/adapters/memory/memory.publisher.js';
 import { NotFoundError, type SyncUser } from '../../../shared/domain/index.js';
 import { nullLogger } from '../../../shared/observability/logger.js';
 import type {

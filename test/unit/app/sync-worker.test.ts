@@ -14,7 +14,7 @@ import {
   MemoryMessageLog,
   MemoryOrgConfigStore,
   MemoryUserDirectory,
-} from '../../../shared/adapters/memory/memory-operations.js';
+} from '../../../shared/adapters/memory/memory.operations.js';
 import { currentParty } from '../../../shared/adapters/throttle.js';
 import { PermanentError, TransientError, canonicalInstant } from '../../../shared/domain/index.js';
 import { createMemoryLogger } from '../../../shared/observability/logger.js';

@@ -18,7 +18,7 @@ import {
   GOOGLE_CERTS_URL,
   GOOGLE_ISSUERS,
   createPushVerifier,
-} from '../../../shared/adapters/pubsub/push-auth.js';
+} from '../../../shared/adapters/pubsub/pubsub.push-auth.js';
 import { createMemoryLogger } from '../../../shared/observability/logger.js';
 import { startLocalIssuer, type LocalIssuer } from '../../sim/identity/local-issuer.js';
 

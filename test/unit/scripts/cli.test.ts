@@ -47,7 +47,7 @@ import type {
   DeadLetterListing,
   DeadLetterQueue,
   DeadLetterReplay,
-} from '../../../shared/adapters/pubsub/dead-letters.js';
+} from '../../../shared/adapters/pubsub/pubsub.dead-letters.js';
 import { PermanentError, TransientError } from '../../../shared/domain/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));

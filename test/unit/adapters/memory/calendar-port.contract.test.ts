@@ -1,5 +1,5 @@
 /** The CalendarPort contract against the in-memory calendar (the semantic reference of the port). */
-import { MemoryCalendar } from '../../../../shared/adapters/memory/memory-calendar.js';
+import { MemoryCalendar } from '../../../../shared/adapters/memory/memory.calendar.js';
 import { ServerClock } from '../../../../shared/adapters/memory/server-clock.js';
 import { describeCalendarPortContract } from '../../../contract/calendar-port.contract.js';
 import { ManualClock, USERS } from '../../../support/world.js';

@@ -15,9 +15,9 @@ import {
   sideVersionOf,
 } from '../../../../shared/domain/index.js';
 import { ALL_TYPES, ManualClock, TYPES, USERS, timed } from '../../../support/world.js';
-import { MemoryCalendar } from '../../../../shared/adapters/memory/memory-calendar.js';
-import { MemorySevera } from '../../../../shared/adapters/memory/memory-severa.js';
-import { MemorySyncStore } from '../../../../shared/adapters/memory/memory-store.js';
+import { MemoryCalendar } from '../../../../shared/adapters/memory/memory.calendar.js';
+import { MemorySevera } from '../../../../shared/adapters/memory/memory.severa.js';
+import { MemorySyncStore } from '../../../../shared/adapters/memory/memory.sync-store.js';
 import { ServerClock } from '../../../../shared/adapters/memory/server-clock.js';
 
 const A = USERS.aino;

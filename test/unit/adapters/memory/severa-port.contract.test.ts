@@ -1,5 +1,5 @@
 /** The Severa port contract against the in-memory reference implementation. */
-import { MemorySevera } from '../../../../shared/adapters/memory/memory-severa.js';
+import { MemorySevera } from '../../../../shared/adapters/memory/memory.severa.js';
 import { ServerClock } from '../../../../shared/adapters/memory/server-clock.js';
 import { describeSeveraPortContract } from '../../../contract/severa-port.contract.js';
 import { ALL_TYPES, ManualClock, TYPES, USERS } from '../../../support/world.js';

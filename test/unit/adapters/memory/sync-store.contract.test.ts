@@ -5,8 +5,8 @@ import {
   MemoryMessageLog,
   MemoryOrgConfigStore,
   MemoryUserDirectory,
-} from '../../../../shared/adapters/memory/memory-operations.js';
-import { MemorySyncStore } from '../../../../shared/adapters/memory/memory-store.js';
+} from '../../../../shared/adapters/memory/memory.operations.js';
+import { MemorySyncStore } from '../../../../shared/adapters/memory/memory.sync-store.js';
 import { describeStateContract, type StatePorts } from '../../../contract/sync-store.contract.js';
 
 describeStateContract('memory', {

@@ -13,7 +13,7 @@ import {
   encodeSyncRequest,
   toPushMessage,
 } from '../../../../shared/adapters/pubsub/index.js';
-import { MemorySyncRequestPublisher } from '../../../../shared/adapters/memory/memory-publisher.js';
+import { MemorySyncRequestPublisher } from '../../../../shared/adapters/memory/memory.publisher.js';
 import { PermanentError, TransientError } from '../../../../shared/domain/index.js';
 import { SYNC_REASONS, type SyncRequest } from '../../../../shared/ports/index.js';
 

@@ -7,17 +7,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import type { GoogleCalendarAdapter } from '../../../../shared/adapters/google-calendar/google-calendar.adapter.js';
-import { MemorySyncRequestPublisher } from '../../../../shared/adapters/memory/memory-publisher.js';
+import { MemorySyncRequestPublisher } from '../../../../shared/adapters/memory/memory.publisher.js';
 import {
   MemoryAuditLog,
   MemoryLeaseStore,
   MemoryMessageLog,
   MemoryOrgConfigStore,
   MemoryUserDirectory,
-} from '../../../../shared/adapters/memory/memory-operations.js';
-import { MemorySyncStore } from '../../../../shared/adapters/memory/memory-store.js';
-import { MemorySecretSource } from '../../../../shared/adapters/secrets/memory-secret-source.js';
-import { SEVERA_SYNC_SCOPES } from '../../../../shared/adapters/severa/severa-http.js';
+} from '../../../../shared/adapters/memory/memory.operations.js';
+import { MemorySyncStore } from '../../../../shared/adapters/memory/memory.sync-store.js';
+import { MemorySecretSource } from '../../../../shared/adapters/secrets/memory.secret-source.js';
+import { SEVERA_SYNC_SCOPES } from '../../../../shared/adapters/severa/severa.client.js';
 import type { SeveraAdapter } from '../../../../shared/adapters/severa/severa.adapter.js';
 import type { AdapterFactories } from '../../../../shared/app/container.js';
 import {

@@ -3,7 +3,7 @@
  * with an OIDC token sends `Authorization: Bearer <ID token>` signed by Google for the subscription's service
  * account, with the audience the subscription names. This checks, on every request: the token (signature against
  * the issuer's published certificates — Google's; locally the stack's own stand-in, published the same way —
- * issuer, expiry, audience: identity/id-token-verifier.ts), and that it is the configured service account's, with
+ * issuer, expiry, audience: identity/id-token.verifier.ts), and that it is the configured service account's, with
  * a verified e-mail.
  *
  * Deployed, the two functions are private: Cloud Run lets only the push subscriptions' service account invoke them,
@@ -12,7 +12,7 @@
  * check (issuer, audience, expiry, the account and its verified e-mail) and requires that marker: a token that still
  * carries a signature means Cloud Run did not check the caller (the function was made public), and is refused.
  */
-import { GOOGLE_CERTS_URL, GOOGLE_ISSUERS, createIdTokenVerifier } from '../identity/id-token-verifier.js';
+import { GOOGLE_CERTS_URL, GOOGLE_ISSUERS, createIdTokenVerifier } from '../identity/id-token.verifier.js';
 
 export { GOOGLE_CERTS_URL, GOOGLE_ISSUERS };
 

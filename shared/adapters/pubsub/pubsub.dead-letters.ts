@@ -18,7 +18,7 @@ import type { PubSub, Topic, protos, v1 } from '@google-cloud/pubsub';
 import { PermanentError, type SyncError } from '../../domain/errors.js';
 import { GRPC, grpcCode } from '../grpc-status.js';
 import { syncRequestSchema } from './sync-request.codec.js';
-import { classifyPubSubError, deadLetterNames } from './pubsub-publisher.js';
+import { classifyPubSubError, deadLetterNames } from './pubsub.publisher.js';
 
 /** Attributes Pub/Sub adds when it dead-letters a message (they name where it came from and how often it failed). */
 export const DEAD_LETTER_ATTRIBUTE_PREFIX = 'CloudPubSubDeadLetter';

@@ -2,7 +2,7 @@
  * Verifies Google-style ID tokens (RS256 JWTs) with `google-auth-library`: the signature against the issuer's
  * published certificates (`{ kid: PEM }`, as Google's `oauth2/v1/certs`), the issuer, the expiry and the audience.
  * What the claims must then say (whose token, which domain) is the caller's business: Pub/Sub's authenticated push
- * (push-auth.ts) and the console's sign-in each check their own. The same code path runs against Google in
+ * (pubsub.push-auth.ts) and the console's sign-in each check their own. The same code path runs against Google in
  * production and against a local stand-in issuer, which publishes its certificates the same way.
  */
 import type { OAuth2Client, TokenPayload } from 'google-auth-library';

@@ -15,7 +15,7 @@ import {
   DelegatedAuth,
   GOOGLE_TOKEN_URL,
   privateKeyPemFromP12,
-} from '../../../../shared/adapters/google-calendar/google-auth.js';
+} from '../../../../shared/adapters/google-calendar/google.auth.js';
 import { PermanentError } from '../../../../shared/domain/index.js';
 import { generateServiceAccountKey, type ServiceAccountKey } from '../../../sim/calendar/keys.js';
 

@@ -17,7 +17,7 @@ import {
 } from '../../domain/index.js';
 import { redactString } from '../../observability/logger.js';
 import { parseRetryAfter } from '../retry.js';
-import { CALENDAR_SCOPE } from './google-auth.js';
+import { CALENDAR_SCOPE } from './google.auth.js';
 
 /** Which call failed: a 410 means "sync token expired" on a listing and "already deleted" elsewhere (§4). */
 export type GoogleOperation = 'list' | 'delete' | 'other';

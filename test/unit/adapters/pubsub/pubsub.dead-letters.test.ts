@@ -10,13 +10,13 @@ import {
   DEAD_LETTER_ATTRIBUTE_PREFIX,
   ownAttributes,
   summariseData,
-} from '../../../../shared/adapters/pubsub/dead-letters.js';
+} from '../../../../shared/adapters/pubsub/pubsub.dead-letters.js';
 import {
   DELIVERY_POLICY,
   deadLetterNames,
   deliveryPolicies,
   type DeliveryPolicy,
-} from '../../../../shared/adapters/pubsub/pubsub-publisher.js';
+} from '../../../../shared/adapters/pubsub/pubsub.publisher.js';
 import { encodeSyncRequest } from '../../../../shared/adapters/pubsub/sync-request.codec.js';
 import { DEFAULT_WORKER_OPTIONS } from '../../../../shared/app/sync-worker.js';
 import { parseConfig } from '../../../../shared/config.js';

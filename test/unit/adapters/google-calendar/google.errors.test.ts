@@ -13,7 +13,7 @@ import { gaxios } from 'google-auth-library';
 import {
   classifyGoogleError,
   type GoogleOperation,
-} from '../../../../shared/adapters/google-calendar/google-errors.js';
+} from '../../../../shared/adapters/google-calendar/google.errors.js';
 import { isRetryable } from '../../../../shared/adapters/retry.js';
 import {
   AlreadyExistsError,
