@@ -56,14 +56,12 @@ export {
   MAX_PAGES,
   SEVERA_PAGE_SIZE,
   SEVERA_PRODUCTION_BASE_URL,
-  SEVERA_SYNC_SCOPES,
   SeveraHttpClient,
   TOKEN_RENEW_MARGIN_MS,
-  readExceptionModel,
-  severaErrorFor,
 } from './severa.client.js';
+export { SEVERA_SYNC_SCOPES, readExceptionModel, severaErrorFor } from './severa.errors.js';
+export type { FailedResponse } from './severa.errors.js';
 export type {
-  FailedResponse,
   HttpMethod,
   QueryValue,
   SeveraAccess,

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { DEFAULT_P12_PASSWORD } from '../../adapters/google-calendar/google.auth.js';
-import { SEVERA_SYNC_SCOPES } from '../../adapters/severa/severa.client.js';
+import { SEVERA_SYNC_SCOPES } from '../../adapters/severa/severa.errors.js';
 import { SecretMissingError } from '../../adapters/secrets/secret-name.js';
 import { SECRET_NAMES } from '../../config.js';
 import { PermanentError, SyncError, type ActivityType, type ActivityTypeRef } from '../../domain/index.js';

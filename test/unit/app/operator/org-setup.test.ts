@@ -17,7 +17,7 @@ import {
 } from '../../../../shared/adapters/memory/memory.operations.js';
 import { MemorySyncStore } from '../../../../shared/adapters/memory/memory.sync-store.js';
 import { MemorySecretSource } from '../../../../shared/adapters/secrets/memory.secret-source.js';
-import { SEVERA_SYNC_SCOPES } from '../../../../shared/adapters/severa/severa.client.js';
+import { SEVERA_SYNC_SCOPES } from '../../../../shared/adapters/severa/severa.errors.js';
 import type { SeveraAdapter } from '../../../../shared/adapters/severa/severa.adapter.js';
 import type { AdapterFactories } from '../../../../shared/app/container.js';
 import {
