@@ -43,14 +43,12 @@ export {
   contentToActivityCreate,
   contentToPatch,
   isProjectTask,
-  localMidnight,
   overrideToExceptionFields,
-  severaInstant,
-  toOffsetDateTime,
   userParticipantGuids,
   userToSyncUser,
 } from './severa.mapper.js';
 export type { ActivityCreateInput, ActivityToRecordContext, ContentPatchOptions } from './severa.mapper.js';
+export { localMidnight, severaInstant, toOffsetDateTime } from './severa.time.js';
 export {
   DEFAULT_TIMEOUT_MS,
   MAX_PAGES,

@@ -14,7 +14,8 @@ import {
   type Recurrence,
   type RecurrenceOverride,
 } from '../../domain/index.js';
-import { activityToRecord, localMidnight } from './severa.mapper.js';
+import { activityToRecord } from './severa.mapper.js';
+import { localMidnight } from './severa.time.js';
 import { stampMs } from './severa.stamps.js';
 import type { ActivityExceptionFields, ActivityModel } from './severa.wire.js';
 
