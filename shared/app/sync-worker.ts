@@ -13,17 +13,12 @@ import {
 } from '../domain/index.js';
 import type {
   AuditEntry,
-  AuditLog,
   CalendarPort,
   Clock,
-  LeaseStore,
   Logger,
-  MessageLog,
-  OrgConfigStore,
+  OrgStores,
   SeveraPort,
   SyncRequest,
-  SyncStore,
-  UserDirectory,
   UserRecord,
   UserSyncStatus,
 } from '../ports/index.js';
@@ -64,15 +59,9 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   quotaPauseMaxMs: 12 * 3_600_000,
 };
 
-export interface WorkerDeps {
+export interface WorkerDeps extends OrgStores {
   readonly severa: SeveraPort;
   readonly calendar: CalendarPort;
-  readonly store: SyncStore;
-  readonly users: UserDirectory;
-  readonly leases: LeaseStore;
-  readonly messages: MessageLog;
-  readonly audit: AuditLog;
-  readonly orgConfig: OrgConfigStore;
   readonly clock: Clock;
   /** Waiting for a busy user's lease; without it the request is handed back at once. */
   readonly sleep?: (ms: number) => Promise<void>;

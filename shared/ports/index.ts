@@ -5,6 +5,7 @@ export type * from './audit-log.port.js';
 export type * from './lease-store.port.js';
 export type * from './message-log.port.js';
 export type * from './org-config.port.js';
+export type * from './org-stores.port.js';
 export type * from './secrets.port.js';
 export * from './sync-request.port.js';
 export type * from './user-directory.port.js';

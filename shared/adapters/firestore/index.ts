@@ -1,11 +1,4 @@
-import type {
-  AuditLog,
-  LeaseStore,
-  MessageLog,
-  OrgConfigStore,
-  SyncStore,
-  UserDirectory,
-} from '../../ports/index.js';
+import type { OrgStores } from '../../ports/index.js';
 import {
   FirestoreAuditLog,
   FirestoreLeaseStore,
@@ -22,14 +15,7 @@ export * from './firestore.sync-store.js';
 export { DEFAULT_TRANSACTION_ATTEMPTS, OrgLayout, type FirestoreStoreOptions } from './layout.js';
 
 /** Every state port of one organisation, on one Firestore client (for the composition root). */
-export interface FirestoreStores {
-  readonly store: SyncStore;
-  readonly users: UserDirectory;
-  readonly leases: LeaseStore;
-  readonly messages: MessageLog;
-  readonly audit: AuditLog;
-  readonly orgConfig: OrgConfigStore;
-}
+export type FirestoreStores = OrgStores;
 
 export function firestoreStores(options: FirestoreStoreOptions): FirestoreStores {
   return {

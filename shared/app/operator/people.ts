@@ -117,7 +117,16 @@ export interface PeopleUseCases {
 }
 
 export function peopleUseCases(ctx: OperatorContext): PeopleUseCases {
-  const { container, options, log, nowIso, requireEnabledOrg, activeSeveraUser, directoryUser } = ctx;
+  const {
+    container,
+    options,
+    log,
+    nowIso,
+    requireEnabledOrg,
+    activeSeveraUser,
+    directoryUser,
+    enabledPerson,
+  } = ctx;
   const { config, clock, stores, publisher } = container;
 
   /** A status is behind when its last success is older than a safety interval and a tick (plus one run's time). */
@@ -294,14 +303,7 @@ export function peopleUseCases(ctx: OperatorContext): PeopleUseCases {
     by: string,
   ): Promise<HoldDecisionResult> {
     const address = normaliseEmail(email);
-    await requireEnabledOrg();
-    const record = await directoryUser(address);
-    if (record === null || !record.enabled) {
-      throw new OperatorError(
-        'user-not-enabled',
-        `Sync is not switched on for ${address}: a hold is applied by the person's next sync, and only they can switch it on, in the console (My calendar sync, S2).`,
-      );
-    }
+    const record = await enabledPerson(address, ": a hold is applied by the person's next sync, and");
     const guid = record.severaUserGuid;
     const decidedAt = nowIso();
     // Under the person's lease: a run in progress rewrites the hold, and must not write over the decision.

@@ -36,8 +36,7 @@ export interface PreviewResyncUseCases {
 }
 
 export function previewResyncUseCases(ctx: OperatorContext): PreviewResyncUseCases {
-  const { container, options, log, nowIso, requireOrg, requireEnabledOrg, activeSeveraUser, directoryUser } =
-    ctx;
+  const { container, options, log, nowIso, requireOrg, activeSeveraUser, enabledPerson } = ctx;
   const { clock, stores, publisher } = container;
 
   // ---- B1
@@ -73,14 +72,7 @@ export function previewResyncUseCases(ctx: OperatorContext): PreviewResyncUseCas
     resyncOptions: { readonly full?: boolean } = {},
   ): Promise<ResyncResult> {
     const address = normaliseEmail(email);
-    await requireEnabledOrg();
-    const record = await directoryUser(address);
-    if (record === null || !record.enabled) {
-      throw new OperatorError(
-        'user-not-enabled',
-        `Sync is not switched on for ${address}, so there is nothing to resync: only they can switch it on, in the console (My calendar sync, S2).`,
-      );
-    }
+    const record = await enabledPerson(address, ', so there is nothing to resync:');
     const full = resyncOptions.full ?? false;
     const requestedAt = nowIso();
     if (full) {

@@ -48,6 +48,11 @@ export interface OperatorContext {
   readonly activeSeveraUser: (address: string) => Promise<SyncUser>;
   /** A person in the directory by e-mail (case-insensitive), or null. */
   readonly directoryUser: (address: string) => Promise<UserRecord | null>;
+  /**
+   * A person whose sync is on, in an organisation that is switched on, or the refusal in words: `why` says what that
+   * means for the operator's request (", so there is nothing to resync:"), before "only they can switch it on".
+   */
+  readonly enabledPerson: (address: string, why: string) => Promise<UserRecord>;
 }
 
 export function operatorContext(container: OperatorContainer, options: OperatorOptions): OperatorContext {
@@ -102,5 +107,27 @@ export function operatorContext(container: OperatorContainer, options: OperatorO
     return all.find((u) => u.email.toLowerCase() === address) ?? null;
   }
 
-  return { container, options, log, nowIso, requireOrg, requireEnabledOrg, activeSeveraUser, directoryUser };
+  async function enabledPerson(address: string, why: string): Promise<UserRecord> {
+    await requireEnabledOrg();
+    const record = await directoryUser(address);
+    if (record === null || !record.enabled) {
+      throw new OperatorError(
+        'user-not-enabled',
+        `Sync is not switched on for ${address}${why} only they can switch it on, in the console (My calendar sync, S2).`,
+      );
+    }
+    return record;
+  }
+
+  return {
+    container,
+    options,
+    log,
+    nowIso,
+    requireOrg,
+    requireEnabledOrg,
+    activeSeveraUser,
+    directoryUser,
+    enabledPerson,
+  };
 }

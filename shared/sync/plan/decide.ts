@@ -20,15 +20,8 @@ import { parseInstanceId } from '../recurrence/index.js';
 import { severaExclusion, type Exclusion } from '../rules.js';
 import { severaView, viewContextOf } from '../severa-view.js';
 import { createGoogle, deleteGoogle, typeRef, updateAction } from './actions.js';
-import {
-  act,
-  NOTHING,
-  readFirst,
-  recreateGoogle,
-  recreateInSevera,
-  type Decision,
-  type PlanContext,
-} from './decision.js';
+import { act, NOTHING, readFirst, recreateGoogle, recreateInSevera } from './decision.js';
+import type { Decision, PlanContext } from './decision.js';
 import { restoreHeld } from './deletion-hold.js';
 import { resumePair } from './resume-pair.js';
 import { changesOf, type SideChange } from './side-change.js';

@@ -8,14 +8,8 @@ import type { GoogleRecord, Link, SeveraRecord } from '../../domain/index.js';
 import type { HeldDeletion, HoldReason } from '../../ports/index.js';
 import type { DeletionSafety } from '../../domain/settings.js';
 import type { Action } from './actions.js';
-import {
-  act,
-  readFirst,
-  recreateGoogle,
-  recreateInSevera,
-  type Decision,
-  type PlanContext,
-} from './decision.js';
+import { act, readFirst, recreateGoogle, recreateInSevera } from './decision.js';
+import type { Decision, PlanContext } from './decision.js';
 import type { SideChange } from './side-change.js';
 
 /**

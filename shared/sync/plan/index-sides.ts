@@ -5,16 +5,15 @@
  */
 import {
   linkKey,
-  type GoogleChange,
   type GoogleRecord,
   type Link,
   type SeveraChange,
   type SeveraRecord,
-  type SyncUser,
 } from '../../domain/index.js';
 import type { HeldDeletion } from '../../ports/index.js';
 import { endsAfter, googleSide } from '../google-side.js';
 import { parseInstanceId } from '../recurrence/index.js';
+import type { PlanInput } from './plan-sync.js';
 
 /** Other attendees' links (B5): meetings by iCalUID, activities by guid, fallback occurrences by instance id. */
 export interface PeerIndex {
@@ -46,14 +45,11 @@ export interface Sides {
   readonly leftOut: Readonly<Record<string, number>>;
 }
 
-export interface IndexInput {
-  readonly user: SyncUser;
-  readonly links: readonly Link[];
-  readonly google: { readonly complete: boolean; readonly changes: readonly GoogleChange[] };
-  readonly severa: { readonly changes: readonly SeveraChange[] };
-  readonly peerLinks: readonly Link[];
-  readonly frozen?: ReadonlySet<string>;
-  readonly confirmDeletions: boolean;
+/** What indexing needs of the planner's input, and the window it computed. */
+export interface IndexInput extends Pick<
+  PlanInput,
+  'user' | 'links' | 'google' | 'severa' | 'peerLinks' | 'frozen' | 'confirmDeletions'
+> {
   /** Entries that ended before this instant (ms) are not synced (S6). */
   readonly cutoffMs: number;
   /** How far ahead a fallback series is expanded (S9). */

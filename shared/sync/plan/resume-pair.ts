@@ -1,14 +1,8 @@
 import { deleteExpectationOf, type GoogleRecord, type Link, type SeveraRecord } from '../../domain/index.js';
 import { severaExclusion } from '../rules.js';
 import type { Action } from './actions.js';
-import {
-  act,
-  readFirst,
-  recreateGoogle,
-  recreateInSevera,
-  type Decision,
-  type PlanContext,
-} from './decision.js';
+import { act, readFirst, recreateGoogle, recreateInSevera } from './decision.js';
+import type { Decision, PlanContext } from './decision.js';
 import { pairAction } from './pair.js';
 import { isRefused } from './refusals.js';
 import type { SideChange } from './side-change.js';
