@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 
 import { DEFAULT_P12_PASSWORD } from '../../adapters/google-calendar/google.auth.js';
-import { SEVERA_SYNC_SCOPES } from '../../adapters/severa/severa.errors.js';
+import { SEVERA_SYNC_SCOPES, missingScopeMessage } from '../../adapters/severa/severa.errors.js';
 import { SecretMissingError } from '../../adapters/secrets/secret-name.js';
 import { SECRET_NAMES } from '../../config.js';
 import { PermanentError, SyncError, type ActivityType, type ActivityTypeRef } from '../../domain/index.js';
-import type { OrgConfig } from '../../ports/index.js';
+import type { Logger, OrgConfig } from '../../ports/index.js';
 import { defaultSettings } from '../../domain/settings.js';
 import { OperatorError, SetupValidationError, type SetupCheck, type SetupProblem } from './errors.js';
 import { EMAIL_RE, type OperatorContext } from './shared.js';
@@ -75,6 +75,130 @@ export interface OrgSetupUseCases {
   setOrgEnabled(enabled: boolean): Promise<OrgConfig>;
 }
 
+type Report = (check: SetupCheck, code: string, message: string) => void;
+
+/** The typed-in fields, trimmed, and a problem for each that cannot be right (S1: named next to its field). */
+function checkInput(
+  input: OrgSetupInput,
+  problem: Report,
+): {
+  serviceAccountEmail: string;
+  testUserEmail: string;
+  severaClientId: string;
+  emailOk: boolean;
+  testUserOk: boolean;
+} {
+  const serviceAccountEmail = input.serviceAccountEmail.trim();
+  const testUserEmail = input.testUserEmail.trim().toLowerCase();
+  const severaClientId = input.severaClientId.trim();
+  const emailOk = EMAIL_RE.test(serviceAccountEmail);
+  const testUserOk = EMAIL_RE.test(testUserEmail);
+  if (!emailOk) {
+    problem(
+      'input',
+      'service-account-email',
+      "The service account e-mail is not an e-mail address: enter the service account's e-mail (…@….iam.gserviceaccount.com, shown in the Google Cloud console under IAM & Admin → Service accounts).",
+    );
+  }
+  if (!testUserOk) {
+    problem(
+      'input',
+      'test-user-email',
+      'The test user is not an e-mail address: enter the e-mail of an active user of the Google Workspace domain, used to check domain-wide delegation.',
+    );
+  }
+  if (severaClientId === '') {
+    problem(
+      'input',
+      'severa-client-id',
+      'The Severa client id is empty: copy it from Severa → Settings → Integrations → REST API.',
+    );
+  }
+  if (input.severaClientSecret === '') {
+    problem(
+      'input',
+      'severa-client-secret',
+      'The Severa client secret is empty: copy it from Severa → Settings → Integrations → REST API (create a new one there if it was lost).',
+    );
+  }
+  return { serviceAccountEmail, testUserEmail, severaClientId, emailOk, testUserOk };
+}
+
+/** The chosen activity types among Severa's (by guid or name, case-insensitive), or a problem for each that is not. */
+function chooseTypes(
+  types: readonly ActivityType[],
+  names: readonly string[],
+  problem: Report,
+): ActivityType[] {
+  const syncedTypes: ActivityType[] = [];
+  const available = types.filter((t) => t.isActive && t.category !== 'Task').map((t) => `"${t.name}"`);
+  const availableText =
+    available.length === 0
+      ? 'Severa lists no activity type that can be synced.'
+      : `Available: ${available.join(', ')}.`;
+  const wanted = [
+    ...new Map(names.map((n) => n.trim()).flatMap((n) => (n === '' ? [] : [[n.toLowerCase(), n]]))).values(),
+  ];
+  if (wanted.length === 0) {
+    problem(
+      'input',
+      'no-activity-types',
+      `No activity type was chosen: choose the Severa activity types to sync to Google. ${availableText}`,
+    );
+  }
+  const byPreference = [...types].sort((a, b) => Number(b.isActive) - Number(a.isActive));
+  for (const name of wanted) {
+    const key = name.toLowerCase();
+    const found =
+      byPreference.find((t) => t.guid.toLowerCase() === key) ??
+      byPreference.find((t) => t.name.trim().toLowerCase() === key);
+    if (found === undefined) {
+      problem(
+        'activity-types',
+        'unknown-activity-type',
+        `Severa has no activity type "${name}". ${availableText}`,
+      );
+    } else if (found.category === 'Task') {
+      problem(
+        'activity-types',
+        'project-task-type',
+        `"${found.name}" is a project-task type (category Task): project tasks are never synced to Google. Leave it out. ${availableText}`,
+      );
+    } else if (!syncedTypes.some((t) => t.guid === found.guid)) {
+      syncedTypes.push(found);
+    }
+  }
+  return syncedTypes;
+}
+
+/** A failed check → a problem: typed errors keep their actionable words, anything else is named only. */
+function reportFailure(
+  problem: Report,
+  log: Logger,
+  check: 'p12' | 'google' | 'severa',
+  error: unknown,
+  code?: string,
+): void {
+  const label = check === 'severa' ? 'Severa' : 'Google';
+  if (error instanceof PermanentError) {
+    problem(check, code ?? error.code, error.userMessage);
+  } else if (error instanceof SyncError && error.transient) {
+    problem(
+      check,
+      error.code,
+      `${label} could not be reached to check the settings (${error.message}); nothing was saved, try again.`,
+    );
+  } else {
+    log.error('setup check failed unexpectedly', { check, error });
+    const name = error instanceof Error ? error.name : typeof error;
+    problem(
+      check,
+      'unexpected',
+      `The ${label} check failed unexpectedly (${name}); nothing was saved. Run again with --debug for details.`,
+    );
+  }
+}
+
 export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
   const { container, log, nowIso, requireOrg } = ctx;
   const { config, stores, secrets, adapters } = container;
@@ -85,62 +209,15 @@ export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
     const problem = (check: SetupCheck, code: string, message: string) => {
       problems.push({ check, code, message });
     };
-    /** A failed check → a problem: typed errors keep their actionable words, anything else is named only. */
     const failed = (check: 'p12' | 'google' | 'severa', error: unknown, code?: string) => {
-      const label = check === 'severa' ? 'Severa' : 'Google';
-      if (error instanceof PermanentError) {
-        problem(check, code ?? error.code, error.userMessage);
-      } else if (error instanceof SyncError && error.transient) {
-        problem(
-          check,
-          error.code,
-          `${label} could not be reached to check the settings (${error.message}); nothing was saved, try again.`,
-        );
-      } else {
-        log.error('setup check failed unexpectedly', { check, error });
-        const name = error instanceof Error ? error.name : typeof error;
-        problem(
-          check,
-          'unexpected',
-          `The ${label} check failed unexpectedly (${name}); nothing was saved. Run again with --debug for details.`,
-        );
-      }
+      reportFailure(problem, log, check, error, code);
     };
 
-    const serviceAccountEmail = input.serviceAccountEmail.trim();
-    const testUserEmail = input.testUserEmail.trim().toLowerCase();
-    const severaClientId = input.severaClientId.trim();
+    const { serviceAccountEmail, testUserEmail, severaClientId, emailOk, testUserOk } = checkInput(
+      input,
+      problem,
+    );
     const password = input.p12Password ?? DEFAULT_P12_PASSWORD;
-    const emailOk = EMAIL_RE.test(serviceAccountEmail);
-    const testUserOk = EMAIL_RE.test(testUserEmail);
-    if (!emailOk) {
-      problem(
-        'input',
-        'service-account-email',
-        "The service account e-mail is not an e-mail address: enter the service account's e-mail (…@….iam.gserviceaccount.com, shown in the Google Cloud console under IAM & Admin → Service accounts).",
-      );
-    }
-    if (!testUserOk) {
-      problem(
-        'input',
-        'test-user-email',
-        'The test user is not an e-mail address: enter the e-mail of an active user of the Google Workspace domain, used to check domain-wide delegation.',
-      );
-    }
-    if (severaClientId === '') {
-      problem(
-        'input',
-        'severa-client-id',
-        'The Severa client id is empty: copy it from Severa → Settings → Integrations → REST API.',
-      );
-    }
-    if (input.severaClientSecret === '') {
-      problem(
-        'input',
-        'severa-client-secret',
-        'The Severa client secret is empty: copy it from Severa → Settings → Integrations → REST API (create a new one there if it was lost).',
-      );
-    }
 
     // The key opens with the password.
     let privateKeyPem: string | null = null;
@@ -177,11 +254,7 @@ export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
         severaScopes = access.grantedScopes;
         const missing = SEVERA_SYNC_SCOPES.filter((s) => !access.grantedScopes.includes(s));
         if (missing.length > 0) {
-          problem(
-            'severa',
-            'missing-scope',
-            `The Severa API credential lacks the API scope ${missing.map((s) => `"${s}"`).join(', ')}. An administrator adds it in Severa → Settings → Integrations → REST API: edit this integration's client credential and tick the scope (the sync needs ${SEVERA_SYNC_SCOPES.join(', ')}).`,
-          );
+          problem('severa', 'missing-scope', missingScopeMessage(missing));
         } else {
           types = await severa.listActivityTypes();
         }
@@ -190,50 +263,8 @@ export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
       }
     }
 
-    const syncedTypes: ActivityType[] = [];
-    if (types === null) {
-      unchecked.push('Activity types: they are checked once the Severa credential works.');
-    } else {
-      const available = types.filter((t) => t.isActive && t.category !== 'Task').map((t) => `"${t.name}"`);
-      const availableText =
-        available.length === 0
-          ? 'Severa lists no activity type that can be synced.'
-          : `Available: ${available.join(', ')}.`;
-      const wanted = [
-        ...new Map(
-          input.syncedTypeNames.map((n) => n.trim()).flatMap((n) => (n === '' ? [] : [[n.toLowerCase(), n]])),
-        ).values(),
-      ];
-      if (wanted.length === 0) {
-        problem(
-          'input',
-          'no-activity-types',
-          `No activity type was chosen: choose the Severa activity types to sync to Google. ${availableText}`,
-        );
-      }
-      const byPreference = [...types].sort((a, b) => Number(b.isActive) - Number(a.isActive));
-      for (const name of wanted) {
-        const key = name.toLowerCase();
-        const found =
-          byPreference.find((t) => t.guid.toLowerCase() === key) ??
-          byPreference.find((t) => t.name.trim().toLowerCase() === key);
-        if (found === undefined) {
-          problem(
-            'activity-types',
-            'unknown-activity-type',
-            `Severa has no activity type "${name}". ${availableText}`,
-          );
-        } else if (found.category === 'Task') {
-          problem(
-            'activity-types',
-            'project-task-type',
-            `"${found.name}" is a project-task type (category Task): project tasks are never synced to Google. Leave it out. ${availableText}`,
-          );
-        } else if (!syncedTypes.some((t) => t.guid === found.guid)) {
-          syncedTypes.push(found);
-        }
-      }
-    }
+    const syncedTypes = types === null ? [] : chooseTypes(types, input.syncedTypeNames, problem);
+    if (types === null) unchecked.push('Activity types: they are checked once the Severa credential works.');
 
     if (problems.length > 0) throw new SetupValidationError(problems, unchecked);
 
