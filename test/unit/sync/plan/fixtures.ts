@@ -7,7 +7,6 @@ import {
   contentHash,
   googleEventIdFor,
   sideVersionOf,
-  type ActivityType,
   type EntryContent,
   type GoogleChange,
   type GoogleRecord,
@@ -18,41 +17,14 @@ import {
 } from '../../../../shared/domain/index.js';
 import type { Action, Plan, PlanInput } from '../../../../shared/sync/plan/index.js';
 import { defaultSettings, type SyncSettings } from '../../../../shared/domain/settings.js';
+import { TYPES, USERS } from '../../../support/world.js';
 
 export const NOW = '2026-03-02T00:00:00Z';
 
-export const AINO: SyncUser = {
-  severaUserGuid: 'user-aino',
-  email: 'aino@example.com',
-  timeZone: 'Europe/Helsinki',
-  defaultActivityTypeGuid: null,
-};
+export const AINO: SyncUser = USERS.aino;
 export const BEN = 'user-ben';
 
-export const TYPES = {
-  meeting: {
-    guid: 'type-meeting',
-    name: 'Meeting',
-    category: 'CalendarEntry',
-    isActive: true,
-    isDefault: true,
-  },
-  personal: {
-    guid: 'type-personal',
-    name: 'Personal',
-    category: 'Personal',
-    isActive: true,
-    isDefault: false,
-  },
-  sales: {
-    guid: 'type-sales',
-    name: 'Customer visit',
-    category: 'SalesEvent',
-    isActive: true,
-    isDefault: false,
-  },
-  task: { guid: 'type-task', name: 'Project task', category: 'Task', isActive: true, isDefault: false },
-} as const satisfies Record<string, ActivityType>;
+export { TYPES };
 
 export const SETTINGS: SyncSettings = defaultSettings({
   syncedActivityTypeGuids: [TYPES.meeting.guid, TYPES.personal.guid],
