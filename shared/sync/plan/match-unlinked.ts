@@ -113,6 +113,13 @@ function unlinkedEvent(ctx: PlanContext, pool: Pool, g: GoogleRecord): Decision 
 
 /** An event that is our copy of the activity `own` (B4), without a link; null when it is a person's own now. */
 function ourUnlinkedCopy(ctx: PlanContext, pool: Pool, g: GoogleRecord, own: string): Decision | null {
+  if (ctx.sides.severaLive.has(own) && !ctx.fresh(own)) {
+    // Case: the activity is known only as a poll saw it (perhaps deleted since) → read it first: a copy is never
+    // paired with, nor removed for, an activity that may be gone. Both wait for the read.
+    pool.takenGoogle.add(g.id);
+    pool.takenSevera.add(own);
+    return readFirst('severa', own);
+  }
   const s = pool.severaByGuid.get(own);
   if (s && !pool.takenSevera.has(s.guid)) {
     // Case: our own copy whose link was lost (crash between insert and link) → pair, never duplicate (B4).

@@ -218,10 +218,12 @@ async function readBehind(
     changes.push(record ? { kind: 'upsert', record } : { kind: 'deleted', id });
   };
   const linkedGoogle = new Set(links.map((l) => l.googleId));
+  // The inbox holds what a poll saw, which a run that failed may have left behind after reading the activity
+  // gone: only a fresh read says what the copy's activity is now.
   for (const change of changes) {
     if (change.kind !== 'upsert' || linkedGoogle.has(change.record.id)) continue;
     const guid = change.record.severaGuid;
-    if (guid !== null && !severa.changes.has(guid)) await severa.confirm(guid);
+    if (guid !== null && !severa.fresh.has(guid)) await severa.confirm(guid);
   }
   // A copy whose creation was not confirmed (the insert's answer was lost): whether it exists, and as what.
   for (const l of active) {

@@ -148,6 +148,20 @@ const rows: readonly Row[] = [
     expect: ['update new pair (writes nothing): recovered our copy by its severaGuid'],
   },
   {
+    name: 'our copy (link lost) of an activity known only from the inbox → the activity is read first; nothing else',
+    google: [event()],
+    severa: [activity()],
+    input: { freshSevera: new Set<string>() },
+    expect: ['read Severa s1'],
+  },
+  {
+    name: 'our copy (link lost) of an activity out of this calendar, known only from the inbox → read first',
+    google: [event()],
+    severa: [activity({ ownerGuid: BEN })],
+    input: { freshSevera: new Set<string>() },
+    expect: ['read Severa s1'],
+  },
+  {
     name: 'our copy (link lost) of an activity no longer in this calendar → the copy is removed',
     google: [event()],
     severa: [activity({ ownerGuid: BEN })],
