@@ -25,11 +25,10 @@ import { parseInstanceId } from '../recurrence/index.js';
 import type { ApplyContext } from './apply.js';
 import { applyUpdate } from './apply-update.js';
 import { step, type RunnerDeps } from './deps.js';
-import { resolveIntent } from './intents.js';
+import { MEETING_CLAIM_TTL_MS, resolveIntent } from './intents.js';
 
 const DAY_MS = 86_400_000;
 /** A meeting claim older than this is taken over: its holder's run died and never came back (B5). */
-const MEETING_CLAIM_TTL_MS = 10 * 60_000;
 
 /** The Google copy of an activity, with its deterministic id (B4); or the user's own copy of the meeting, adopted. */
 export async function applyCreateGoogle(ctx: ApplyContext, action: CreateGoogleAction): Promise<void> {
@@ -116,7 +115,14 @@ export async function applyCreateSevera(ctx: ApplyContext, action: CreateSeveraA
     replaces: action.replaces?.severaGuid ?? null,
   });
   step(deps, 'store.putIntent');
-  await claimMeeting(deps, user, g, now, ctx.seenPeers);
+  try {
+    await claimMeeting(deps, user, g, now, ctx.seenPeers);
+  } catch (error) {
+    // Deferred to another attendee: nothing was created, so the intent goes. Left open, it would later take an
+    // activity this user creates with the same content (a duplicate of the event) for this event's.
+    if (error instanceof DeferredError) await store.deleteIntent(user.severaUserGuid, g.id);
+    throw error;
+  }
   let created: SeveraRecord;
   try {
     created = await severa.create({

@@ -10,6 +10,21 @@ import { step, type RunnerDeps } from './deps.js';
 const DAY_MS = 86_400_000;
 /** Clocks of Severa and of our functions may differ by a few seconds (SPEC §11). */
 const CLOCK_SKEW_MS = 60_000;
+/**
+ * How long a meeting claim keeps other attendees out (B5, apply-create.ts), and so how long another attendee's run
+ * leaves an intent to the run that wrote it.
+ */
+export const MEETING_CLAIM_TTL_MS = 10 * 60_000;
+
+/**
+ * Whether another attendee's run may resolve this intent: only once the claim it was written under has lapsed.
+ * Younger, its own user's run may still be creating, and an activity of the same content that run creates for
+ * another event (a duplicate) would be taken for this one's; meanwhile the claim keeps the meeting from a second
+ * activity, and the user's next run resolves its own intent.
+ */
+export function othersMayResolve(intent: CreateIntent, now: string): boolean {
+  return Date.parse(intent.at) <= Date.parse(now) - MEETING_CLAIM_TTL_MS;
+}
 
 /**
  * Looks for the activity a create intent may have produced before its run died; when found, saves the link that

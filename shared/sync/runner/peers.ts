@@ -1,7 +1,7 @@
 /** Other syncing attendees' links the planner needs for shared meetings (B5): joins, hand-overs, deletions. */
 import type { GoogleChange, Link, SeveraChange, SyncUser } from '../../domain/index.js';
 import type { RunnerDeps } from './deps.js';
-import { resolveIntent } from './intents.js';
+import { othersMayResolve, resolveIntent } from './intents.js';
 
 /**
  * Other users' links to the meetings and activities of this run, and the activities whose links were all looked up
@@ -36,9 +36,11 @@ export async function peerLinks(
     // Unlinked events may be meetings another attendee brought in; so may linked ones whose activity was deleted.
     const link = linkByGoogle.get(c.record.id);
     if (!linkedGoogle.has(c.record.id) || (link && severa.get(link.severaGuid)?.kind === 'deleted')) {
-      // Another attendee's run may have created the meeting's activity and died before linking it: finish that.
+      // Another attendee's run may have created the meeting's activity and died before linking it: finish that,
+      // once its claim has lapsed (until then, its own next run does).
       for (const other of await store.findIntentsByICalUID(c.record.iCalUID)) {
-        if (other.user !== user.severaUserGuid) await resolveIntent(deps, other.user, other.intent, now);
+        if (other.user !== user.severaUserGuid && othersMayResolve(other.intent, now))
+          await resolveIntent(deps, other.user, other.intent, now);
       }
       add(await store.findLinksByICalUID(c.record.iCalUID));
     }

@@ -382,6 +382,51 @@ describe('participants (S5) and shared meetings (B5)', () => {
     }
   });
 
+  it('an attendee whose create waits for another attendee keeps no create intent', async () => {
+    // Left open, the waiting attendee's intent would later take an activity of the same content that attendee
+    // creates for another event (a duplicate of the meeting) for the meeting's: that event would never sync.
+    const world = new World();
+    world.calendar.humanCreateMeeting([A.email, B.email], timed('Kick-off', 4, 12));
+    const results = await Promise.all([world.sync(A), world.sync(B)]);
+    const waited = results.findIndex((r) => r.errors.some((e) => e.code === 'deferred'));
+    assert.notEqual(waited, -1, 'one attendee waits for the other');
+    const waiting = [A, B][waited]!;
+    assert.deepEqual(await world.store.listIntents(waiting.severaUserGuid), []);
+    await world.cycle();
+    assert.equal(world.severa.all().length, 1);
+    assert.equal(await settled(world), 0);
+  });
+
+  it('leaves an attendee’s create in flight to that attendee’s runs until its claim lapses', async () => {
+    const world = new World();
+    world.calendar.humanCreateMeeting([A.email, B.email], timed('Kick-off', 4, 12));
+    // B's run dies right after Severa created the meeting's activity, before its link was saved.
+    world.onStep = (step) => {
+      if (step === 'severa.create') throw new CrashInjectedError('crash after the create');
+    };
+    await assert.rejects(world.sync(B), CrashInjectedError);
+    world.onStep = undefined;
+    assert.equal(world.severa.all().length, 1);
+    // A's run does not take B's activity while B's claim stands (B may still be creating); it waits.
+    const early = await world.sync(A);
+    assert.ok(early.errors.some((e) => e.code === 'deferred'));
+    assert.equal(world.store.allLinks().length, 0);
+    assert.equal(world.severa.all().length, 1, 'no second activity');
+    // Once the claim has lapsed, A finishes B's create: B's link is saved and A joins.
+    world.clock.advance(11 * 60_000);
+    await world.sync(A);
+    await world.sync(A);
+    assert.equal(world.severa.all().length, 1, 'still one activity');
+    assert.deepEqual(
+      world.store
+        .allLinks()
+        .map((l) => l.user)
+        .sort(),
+      [A.severaUserGuid, B.severaUserGuid].sort(),
+    );
+    assert.equal(await settled(world), 0);
+  });
+
   it('an attendee whose run planned before the other finished still makes no second activity', async () => {
     const world = new World();
     world.calendar.humanCreateMeeting([A.email, B.email], timed('Late claim', 4, 12));
