@@ -66,103 +66,141 @@ export interface GoogleSideInput {
   readonly horizonMs: number;
 }
 
+/** A {@link GoogleSide} being built. */
+type Building = Omit<GoogleSide, 'readFirst'> & { readonly readFirst: string[] };
+
 export function googleSide(input: GoogleSideInput): GoogleSide {
-  const { links, severaLive, cutoffMs, horizonMs } = input;
-  const live = new Map<string, GoogleRecord>();
-  const deleted = new Set<string>();
-  const apart = new Set<string>();
-  const leftOut: Record<string, number> = {};
-  const readFirst: string[] = [];
-  const linksByGoogleId = new Map(links.map((l) => [l.googleId, l]));
+  const side: Building = {
+    live: new Map(),
+    deleted: new Set(),
+    apart: new Set(),
+    leftOut: {},
+    readFirst: [],
+  };
+  const links = indexLinks(input.links);
+  for (const change of input.changes) {
+    if (change.kind === 'upsert') {
+      sideOfEvent(input, links, side, change.record);
+      continue;
+    }
+    side.deleted.add(change.id);
+    for (const l of links.occurrencesOf(change.id)) side.deleted.add(l.googleId);
+  }
+  return side;
+}
+
+/** The user's links by Google id, and the occurrence links of each master. */
+interface LinkIndex {
+  readonly byGoogleId: ReadonlyMap<string, Link>;
+  occurrencesOf(masterId: string): readonly Link[];
+}
+
+function indexLinks(links: readonly Link[]): LinkIndex {
   // Built once: looking them up per change by scanning every link made a full listing quadratic.
-  const occurrenceLinksByMaster = new Map<string, Link[]>();
+  const byMaster = new Map<string, Link[]>();
   for (const l of links) {
     const masterId = parseInstanceId(l.googleId)?.masterId;
     if (masterId === undefined) continue;
-    const list = occurrenceLinksByMaster.get(masterId);
+    const list = byMaster.get(masterId);
     if (list) list.push(l);
-    else occurrenceLinksByMaster.set(masterId, [l]);
+    else byMaster.set(masterId, [l]);
   }
-  const occurrenceLinksOf = (masterId: string): readonly Link[] =>
-    occurrenceLinksByMaster.get(masterId) ?? [];
+  return {
+    byGoogleId: new Map(links.map((l) => [l.googleId, l])),
+    occurrencesOf: (masterId) => byMaster.get(masterId) ?? [],
+  };
+}
 
-  for (const change of input.changes) {
-    if (change.kind === 'deleted') {
-      deleted.add(change.id);
-      for (const l of occurrenceLinksOf(change.id)) deleted.add(l.googleId);
-      continue;
-    }
-    const record = change.record;
-    const linked = linksByGoogleId.get(record.id);
-    if (googleEventKind(record.eventType) === 'left-out') {
-      // Working location, birthdays, Gmail events: not entries (rules.ts). Counted for the preview.
-      if (linked === undefined) leftOut[record.eventType] = (leftOut[record.eventType] ?? 0) + 1;
-      continue;
-    }
-    const own = ourCopyOf(record);
-    const severaSide = severaLive.get(own ?? linked?.severaGuid ?? '');
-    const isMaster = parseInstanceId(record.id) === null;
-    const peer = isMaster ? input.peerByICalUID.get(record.iCalUID) : undefined;
-    // Severa reads a series in its owner's zone: that of the activity (read in its owner's zone), else the pair's,
-    // else that of the meeting's activity another attendee has (B5), else this user's (the future owner).
-    const ownerZone =
-      severaSide?.ownerTimeZone ??
-      zoneOf(severaSide?.content ?? linked?.base ?? peer?.base) ??
-      input.user.timeZone;
-    if (linked !== undefined && severaSide === undefined && reshaped(record.content, linked.base)) {
-      readFirst.push(linked.severaGuid);
-    }
-    // An unlinked copy of ours came from a Severa series: it is paired (or removed) whole, never expanded; unless it
-    // is held as its occurrences already (its activity was deleted while a person reshaped it: re-created so).
-    const ourUnlinkedCopy = own !== null && linked === undefined && occurrenceLinksOf(record.id).length === 0;
-    // A linked series whose activity was deleted while the series changed is re-created (SPEC §6 "deleted on one
-    // side but changed on the other → re-create the changed one").
-    // A kept-apart series counts as changed: its dates are the person's own change, which Severa never took.
-    const recreated =
-      linked !== undefined &&
-      input.severaDeleted.has(linked.severaGuid) &&
-      (contentHash(record.content) !== linked.google.hash || linked.datesApart === true);
-    // A meeting other attendees hold as occurrences stays occurrences for everyone, whoever synced first (B5); once
-    // one of them holds it as a series (its occurrences became a series Severa can hold), the series is joined.
-    const heldAsOccurrences =
-      (linked === undefined || recreated) &&
-      isMaster &&
-      peer === undefined &&
-      input.peerOccurrenceMasters.has(record.id);
-    if (
-      record.content.recurrence !== null &&
-      !ourUnlinkedCopy &&
-      (heldAsOccurrences || !severaCanExpress(record.content, ownerZone))
-    ) {
-      // Re-created as its occurrences: Severa cannot hold it, or the meeting is held so (unless another attendee
-      // holds it as a series already: that one is joined, below).
-      if (recreated && peer === undefined) deleted.add(record.id);
-      else if (
-        (linked !== undefined && parseInstanceId(linked.googleId) === null) ||
-        (linked === undefined && peer !== undefined && !heldAsOccurrences)
-      ) {
-        // A linked series reshaped so that Severa cannot hold it: never a deletion; the dates stay apart. So too a
-        // meeting another attendee already holds as a series: it is joined (B5), with its dates apart. Held whole,
-        // it has no occurrences of its own in Severa (any left from before give way).
-        apart.add(record.id);
-        live.set(record.id, record);
-        for (const l of occurrenceLinksOf(record.id)) deleted.add(l.googleId);
-        continue;
-      }
-      // S9 fallback: a series Severa cannot express syncs as its occurrences inside the window, one activity each.
-      const instances = expandSeriesToInstances(record, { fromMs: cutoffMs, toMs: horizonMs });
-      const ids = new Set(instances.map((i) => i.id));
-      for (const i of instances) live.set(i.id, i);
-      for (const l of occurrenceLinksOf(record.id)) {
-        if (!ids.has(l.googleId) && endsAfter(l.base, cutoffMs)) deleted.add(l.googleId);
-      }
-      continue;
-    }
-    live.set(record.id, record);
-    // The series became expressible again: its expanded occurrences give way to the series.
-    for (const l of occurrenceLinksOf(record.id)) deleted.add(l.googleId);
+/** What one listed event is to this plan: counted live (itself or its occurrences), kept apart, or left out. */
+function sideOfEvent(input: GoogleSideInput, links: LinkIndex, side: Building, record: GoogleRecord): void {
+  const linked = links.byGoogleId.get(record.id);
+  if (googleEventKind(record.eventType) === 'left-out') {
+    // Working location, birthdays, Gmail events: not entries (rules.ts). Counted for the preview.
+    if (linked === undefined) side.leftOut[record.eventType] = (side.leftOut[record.eventType] ?? 0) + 1;
+    return;
   }
-  return { live, deleted, apart, leftOut, readFirst };
+  const own = ourCopyOf(record);
+  const severaSide = input.severaLive.get(own ?? linked?.severaGuid ?? '');
+  const isMaster = parseInstanceId(record.id) === null;
+  const peer = isMaster ? input.peerByICalUID.get(record.iCalUID) : undefined;
+  // Severa reads a series in its owner's zone: that of the activity (read in its owner's zone), else the pair's,
+  // else that of the meeting's activity another attendee has (B5), else this user's (the future owner).
+  const ownerZone =
+    severaSide?.ownerTimeZone ??
+    zoneOf(severaSide?.content ?? linked?.base ?? peer?.base) ??
+    input.user.timeZone;
+  if (linked !== undefined && severaSide === undefined && reshaped(record.content, linked.base)) {
+    side.readFirst.push(linked.severaGuid);
+  }
+  // An unlinked copy of ours came from a Severa series: it is paired (or removed) whole, never expanded; unless it
+  // is held as its occurrences already (its activity was deleted while a person reshaped it: re-created so).
+  const ourUnlinkedCopy = own !== null && linked === undefined && links.occurrencesOf(record.id).length === 0;
+  // A linked series whose activity was deleted while the series changed is re-created (SPEC §6 "deleted on one
+  // side but changed on the other → re-create the changed one").
+  // A kept-apart series counts as changed: its dates are the person's own change, which Severa never took.
+  const recreated =
+    linked !== undefined &&
+    input.severaDeleted.has(linked.severaGuid) &&
+    (contentHash(record.content) !== linked.google.hash || linked.datesApart === true);
+  // A meeting other attendees hold as occurrences stays occurrences for everyone, whoever synced first (B5); once
+  // one of them holds it as a series (its occurrences became a series Severa can hold), the series is joined.
+  const heldAsOccurrences =
+    (linked === undefined || recreated) &&
+    isMaster &&
+    peer === undefined &&
+    input.peerOccurrenceMasters.has(record.id);
+  if (
+    record.content.recurrence !== null &&
+    !ourUnlinkedCopy &&
+    (heldAsOccurrences || !severaCanExpress(record.content, ownerZone))
+  ) {
+    seriesSeveraDoesNotHold(input, links, side, record, { linked, peer, recreated, heldAsOccurrences });
+    return;
+  }
+  side.live.set(record.id, record);
+  // The series became expressible again: its expanded occurrences give way to the series.
+  for (const l of links.occurrencesOf(record.id)) side.deleted.add(l.googleId);
+}
+
+/**
+ * A series Severa does not hold as a series (it cannot, or the meeting is held as occurrences): kept apart as a
+ * whole, or synced as its occurrences (S9).
+ */
+function seriesSeveraDoesNotHold(
+  input: GoogleSideInput,
+  links: LinkIndex,
+  side: Building,
+  record: GoogleRecord,
+  how: {
+    readonly linked: Link | undefined;
+    readonly peer: Link | undefined;
+    readonly recreated: boolean;
+    readonly heldAsOccurrences: boolean;
+  },
+): void {
+  const { linked, peer } = how;
+  // Re-created as its occurrences: Severa cannot hold it, or the meeting is held so (unless another attendee holds
+  // it as a series already: that one is joined, below).
+  if (how.recreated && peer === undefined) side.deleted.add(record.id);
+  else if (
+    (linked !== undefined && parseInstanceId(linked.googleId) === null) ||
+    (linked === undefined && peer !== undefined && !how.heldAsOccurrences)
+  ) {
+    // A linked series reshaped so that Severa cannot hold it: never a deletion; the dates stay apart. So too a
+    // meeting another attendee already holds as a series: it is joined (B5), with its dates apart. Held whole, it
+    // has no occurrences of its own in Severa (any left from before give way).
+    side.apart.add(record.id);
+    side.live.set(record.id, record);
+    for (const l of links.occurrencesOf(record.id)) side.deleted.add(l.googleId);
+    return;
+  }
+  // S9 fallback: a series Severa cannot express syncs as its occurrences inside the window, one activity each.
+  const instances = expandSeriesToInstances(record, { fromMs: input.cutoffMs, toMs: input.horizonMs });
+  const ids = new Set(instances.map((i) => i.id));
+  for (const i of instances) side.live.set(i.id, i);
+  for (const l of links.occurrencesOf(record.id)) {
+    if (!ids.has(l.googleId) && endsAfter(l.base, input.cutoffMs)) side.deleted.add(l.googleId);
+  }
 }
 
 /** A series whose rule or zone is not the pair's any more. */
