@@ -28,11 +28,11 @@
  * - `sendUpdates=none`, or `all` for a meeting the user organises (`notifyGuests`: its guests hear of a move or a
  *   cancellation as from Google's own UI, §3 `sendUpdates`).
  *
- * The calls themselves (retries, tokens, `quotaUser`, validation) are google-calendar.client.ts; the series
- * arithmetic (folding, EXDATE lines, exception-instance writes) is google-calendar.series.ts.
+ * The calls themselves (retries, tokens, `quotaUser`, validation) are google-calendar.client.ts; the reads (an event
+ * folded with its exceptions, one occurrence) google-calendar.reader.ts; the series arithmetic (folding, EXDATE
+ * lines, exception-instance writes) google-calendar.series.ts.
  */
 import type { calendar_v3 } from '@googleapis/calendar';
-import { Info } from 'luxon';
 
 import {
   AlreadyExistsError,
@@ -53,7 +53,6 @@ import type {
   CalendarListResult,
   CalendarPort,
   CalendarWrite,
-  Logger,
   WatchChannel,
   WatchRequest,
 } from '../../ports/index.js';
@@ -65,11 +64,11 @@ import {
   type SendUpdates,
 } from './google-calendar.client.js';
 import { recordToEvent } from './google-calendar.mapper.js';
+import { ALL_TIME, GoogleCalendarReader, userZone } from './google-calendar.reader.js';
 import { changedPart } from './google-calendar.patch.js';
 import {
   canonicalKey,
   exceptionsByKey,
-  foldRecord,
   instanceBody,
   instanceOps,
   isSeries,
@@ -81,28 +80,22 @@ import {
 } from './google-calendar.series.js';
 import type { Event, EventBody } from './google-calendar.wire.js';
 
-/** The same expansion window the memory calendar uses to find one occurrence by its instance id. */
-const ALL_TIME = { fromMs: 0, toMs: 8.64e15 } as const;
 /** Series etags are ours (Google's are `"<digits>"`), so a write can tell which kind it was given. */
 const SERIES_ETAG = /^"s-[0-9a-f]{32}"$/;
 
 /** The adapter is built from its client's options: it has no setting of its own. */
 export type GoogleCalendarAdapterOptions = GoogleCalendarClientOptions;
 
-/** A master as stored, its exceptions, and the folded record (null when the master is cancelled). */
-interface Loaded {
-  readonly master: Event;
-  readonly exceptions: readonly Event[];
-  readonly record: GoogleRecord | null;
-}
-
 export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort {
   readonly #client: GoogleCalendarClient;
-  readonly #log: Logger;
+  readonly #read: GoogleCalendarReader;
 
   constructor(options: GoogleCalendarAdapterOptions) {
     this.#client = new GoogleCalendarClient(options);
-    this.#log = (options.logger ?? nullLogger).child({ component: 'google-calendar' });
+    this.#read = new GoogleCalendarReader(
+      this.#client,
+      (options.logger ?? nullLogger).child({ component: 'google-calendar' }),
+    );
   }
 
   // ---- CalendarPort ----------------------------------------------------------------------------------------
@@ -133,17 +126,17 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
         if (incremental) changes.set(master.id, { kind: 'deleted', id: master.id });
         continue;
       }
-      const record = this.#safeRecord(
+      const record = this.#read.safeRecord(
         user,
         master,
-        isSeries(master) ? await this.#exceptions(user, master, listed.get(master.id)) : [],
+        isSeries(master) ? await this.#read.exceptions(user, master, listed.get(master.id)) : [],
       );
       if (record !== null) changes.set(master.id, { kind: 'upsert', record });
     }
     // An exception changed on its own: the series it belongs to changed (the memory calendar reports the master).
     for (const [masterId, own] of listed) {
       if (masters.has(masterId)) continue;
-      const record = (await this.#load(user, masterId, own))?.record ?? null;
+      const record = (await this.#read.load(user, masterId, own))?.record ?? null;
       if (record === null) {
         // The master is deleted (or was never in this calendar): nothing of the series is live here.
         if (incremental) changes.set(masterId, { kind: 'deleted', id: masterId });
@@ -156,20 +149,20 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
 
   async get(user: SyncUser, id: string): Promise<GoogleRecord | null> {
     const instance = parseInstanceId(id);
-    if (instance !== null) return this.#instance(user, id, instance.masterId);
-    const loaded = await this.#load(user, id);
+    if (instance !== null) return this.#read.instance(user, id, instance.masterId);
+    const loaded = await this.#read.load(user, id);
     if (loaded === null) return null;
     if (loaded.master.recurringEventId !== undefined)
-      return this.#instance(user, id, loaded.master.recurringEventId);
+      return this.#read.instance(user, id, loaded.master.recurringEventId);
     return loaded.record;
   }
 
   async findByICalUID(user: SyncUser, iCalUID: string): Promise<GoogleRecord | null> {
     // Without a time window this returns the master and all its exceptions (`showDeleted` for cancelled ones).
-    const items = await this.#listByICalUID(user, iCalUID, 'iCalUID');
+    const items = await this.#read.listByICalUID(user, iCalUID, 'iCalUID');
     for (const master of items) {
       if (master.recurringEventId !== undefined || master.status === 'cancelled') continue;
-      const record = this.#safeRecord(
+      const record = this.#read.safeRecord(
         user,
         master,
         items.filter((e) => e.recurringEventId === master.id),
@@ -224,12 +217,12 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
         );
       } catch (error) {
         // Deleting an event moves its etag too: a deleted event is "not found", as for the memory calendar.
-        if (error instanceof PreconditionFailedError && (await this.#load(user, id))?.record == null)
+        if (error instanceof PreconditionFailedError && (await this.#read.load(user, id))?.record == null)
           throw new NotFoundError(`event ${id} not found`);
         throw error;
       }
     }
-    const loaded = await this.#load(user, id);
+    const loaded = await this.#read.load(user, id);
     if (loaded === null || loaded.record === null) throw new NotFoundError(`event ${id} not found`);
     if (loaded.record.etag !== expectedEtag) throw new PreconditionFailedError(`event ${id}: etag mismatch`);
     return this.#patchMaster(user, id, write, loaded, loaded.master.etag ?? null, false);
@@ -249,7 +242,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     }
     let ifMatch = expectedEtag;
     if (SERIES_ETAG.test(expectedEtag)) {
-      const loaded = await this.#load(user, id);
+      const loaded = await this.#read.load(user, id);
       if (loaded === null || loaded.record === null) return; // already deleted
       if (loaded.record.etag !== expectedEtag)
         throw new PreconditionFailedError(`event ${id}: etag mismatch`);
@@ -276,60 +269,15 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     return this.#client.checkDelegation(email);
   }
 
-  // ---- reads -----------------------------------------------------------------------------------------------
-
-  async #listByICalUID(user: SyncUser, iCalUID: string, phase: string): Promise<Event[]> {
-    return (await this.#client.list(user, phase, { iCalUID, showDeleted: true })).items;
-  }
-
-  /**
-   * Every exception (live or cancelled) of a recurring master: `listed` (the listing's own, preferred for the same
-   * instance id) merged with those the iCalUID query finds. A cancelled stub carries no iCalUID (§3), and one that
-   * has none server-side either (an import) only ever shows in a listing.
-   */
-  async #exceptions(user: SyncUser, master: Event, listed: readonly Event[] = []): Promise<Event[]> {
-    const iCalUID = master.iCalUID ?? `${master.id}@google.com`;
-    const byId = new Map<string, Event>();
-    for (const e of await this.#listByICalUID(user, iCalUID, 'exceptions'))
-      if (e.recurringEventId === master.id) byId.set(e.id, e);
-    for (const e of listed) if (e.recurringEventId === master.id) byId.set(e.id, e);
-    return [...byId.values()];
-  }
-
-  /**
-   * The stored event by id (a tombstone when cancelled) folded with its exceptions (`listed` as for
-   * {@link #exceptions}); null on 404/410.
-   */
-  async #load(user: SyncUser, id: string, listed: readonly Event[] = []): Promise<Loaded | null> {
-    let master: Event;
-    try {
-      master = await this.#client.get(user, id);
-    } catch (error) {
-      if (error instanceof NotFoundError) return null;
-      throw error;
-    }
-    if (master.status === 'cancelled' || master.recurringEventId !== undefined)
-      return { master, exceptions: [], record: null };
-    const exceptions = isSeries(master) ? await this.#exceptions(user, master, listed) : [];
-    return { master, exceptions, record: this.#fold(user, master, exceptions) };
-  }
-
-  /** One occurrence of a series by instance id, as the memory calendar derives it; null when there is none. */
-  async #instance(user: SyncUser, id: string, masterId: string): Promise<GoogleRecord | null> {
-    const loaded = await this.#load(user, masterId);
-    if (loaded?.record == null || loaded.record.content.recurrence === null) return null;
-    return expandSeriesToInstances(loaded.record, ALL_TIME).find((r) => r.id === id) ?? null;
-  }
-
   // ---- writes ----------------------------------------------------------------------------------------------
 
   /** After a 409: the event holding the id, brought back with `write` when it had been deleted. */
   async #existing(user: SyncUser, id: string, write: CalendarWrite): Promise<GoogleRecord> {
-    const loaded = await this.#load(user, id);
+    const loaded = await this.#read.load(user, id);
     if (loaded === null)
       throw new TransientError(`event ${id}: Google reported a duplicate but has no such event`);
     if (loaded.master.status !== 'cancelled' && loaded.record !== null) return loaded.record;
-    const exceptions = isSeries(loaded.master) ? await this.#exceptions(user, loaded.master) : [];
+    const exceptions = isSeries(loaded.master) ? await this.#read.exceptions(user, loaded.master) : [];
     return this.#patchMaster(
       user,
       id,
@@ -392,8 +340,8 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
         : instanceOps(id, content, exceptions, seriesZone(content, user), write.current !== undefined);
     for (const op of ops) await this.#applyInstanceOp(user, id, op, sendUpdatesFor(write.notifyGuests));
     // Any instance write changes etags we can only learn by reading (a delete answers 204 without a body).
-    const after = ops.length > 0 ? await this.#exceptions(user, master) : exceptions;
-    const record = this.#fold(user, master, isSeries(master) ? after : []);
+    const after = ops.length > 0 ? await this.#read.exceptions(user, master) : exceptions;
+    const record = this.#read.fold(user, master, isSeries(master) ? after : []);
     if (record === null) throw new NotFoundError(`event ${id} not found`);
     return record;
   }
@@ -419,7 +367,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     expectedEtag: string,
     write: CalendarWrite,
   ): Promise<GoogleRecord> {
-    const loaded = await this.#load(user, instance.masterId);
+    const loaded = await this.#read.load(user, instance.masterId);
     const series = loaded?.record;
     if (loaded == null || series == null || series.content.recurrence === null)
       throw new NotFoundError(`event ${id} not found`);
@@ -441,7 +389,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
       },
       sendUpdatesFor(write.notifyGuests),
     );
-    const record = this.#fold(user, loaded.master, await this.#exceptions(user, loaded.master));
+    const record = this.#read.fold(user, loaded.master, await this.#read.exceptions(user, loaded.master));
     const written =
       record === null ? undefined : expandSeriesToInstances(record, ALL_TIME).find((r) => r.id === id);
     if (written === undefined) throw new NotFoundError(`event ${id} not found`);
@@ -455,7 +403,7 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     expectedEtag: string,
     sendUpdates: SendUpdates,
   ): Promise<void> {
-    const loaded = await this.#load(user, masterId);
+    const loaded = await this.#read.load(user, masterId);
     if (loaded?.record == null || loaded.record.content.recurrence === null) return; // the series is gone
     const current = expandSeriesToInstances(loaded.record, ALL_TIME).find((r) => r.id === id);
     if (current === undefined) return; // that occurrence is already cancelled
@@ -464,33 +412,9 @@ export class GoogleCalendarAdapter implements CalendarPort, CalendarChannelsPort
     const existing = exceptionsByKey(masterId, loaded.exceptions).live.get(canonicalKey(key));
     await this.#client.delete(user, id, existing?.etag ?? null, sendUpdates);
   }
-
-  /** Master + exceptions → a record (google-calendar.series.ts); null when cancelled. */
-  #fold(user: SyncUser, master: Event, exceptions: readonly Event[]): GoogleRecord | null {
-    return foldRecord(master, exceptions, userZone(user));
-  }
-
-  /** {@link #fold} for a listing: an event the mapper cannot read is logged and left out, not fatal. */
-  #safeRecord(user: SyncUser, master: Event, exceptions: readonly Event[]): GoogleRecord | null {
-    try {
-      return this.#fold(user, master, exceptions);
-    } catch (error) {
-      this.#log.warn('skipped an event the sync cannot map', {
-        user: user.severaUserGuid,
-        eventId: master.id,
-        error: error instanceof Error ? error.message : 'unknown',
-      });
-      return null;
-    }
-  }
 }
 
 // ---- pure helpers ------------------------------------------------------------------------------------------
-
-/** The zone of timed events that name none: the user's (list and get must agree, or content hashes would differ). */
-function userZone(user: SyncUser): string {
-  return Info.isValidIANAZone(user.timeZone) ? user.timeZone : 'UTC';
-}
 
 /** The zone a series' occurrences are written in: its own, or the user's for an all-day series. */
 function seriesZone(content: EntryContent, user: SyncUser): string {
