@@ -13,6 +13,10 @@
  * - Updates and deletes are read-check-write on that version and the content hash (no ETag exists, §4; two writes in
  *   one second share a timestamp): a mismatch throws {@link PreconditionFailedError} before anything is written.
  * - Participants are the activity's `User` participants other than the owner (§8).
+ *
+ * Reads (a record with its rows, a window's listing) are severa.reader.ts; the writes below the port's operations (a
+ * PATCH, a participant row removed, a series' exceptions brought to a target) severa.writer.ts; the pure series
+ * arithmetic severa.series.ts.
  */
 import { Info } from 'luxon';
 
@@ -23,7 +27,6 @@ import {
   deleteExpectationOf,
   timingStartMs,
   type ActivityType,
-  type RecurrenceOverride,
   type SeveraRecord,
   type SideVersion,
   type SyncUser,
@@ -43,24 +46,12 @@ import { fitForSevera } from '../../sync/severa-fields.js';
 import { systemClock } from '../system-time.js';
 import type { SeveraAccess, SeveraHttpClient } from './severa.client.js';
 import { SeveraDirectoryCache, type SeveraUserLookup } from './severa.directory-cache.js';
-import { contentToActivityCreate, contentToPatch, overrideToExceptionFields } from './severa.mapper.js';
+import { contentToActivityCreate, contentToPatch } from './severa.mapper.js';
 import { SeveraReader, parseActivity, type Loaded } from './severa.reader.js';
-import {
-  EMPTY_EXCEPTIONS,
-  exceptionOps,
-  exceptionRows,
-  hasExceptions,
-  movesOccurrences,
-  planExceptionWrites,
-  type OccurrenceWrite,
-  type ReplaceOp,
-  type SeriesExceptions,
-} from './severa.series.js';
+import { EMPTY_EXCEPTIONS, hasExceptions, movesOccurrences, type SeriesExceptions } from './severa.series.js';
 import { checkUnchanged, queryInstant, stampMs } from './severa.stamps.js';
-import type { ActivityExceptionFields, ActivityModel, ActivityParticipantModel } from './severa.wire.js';
-
-const WRITE = 'activities:write';
-const DELETE = 'activities:delete';
+import { DELETE, SeveraWriter, WRITE, mapped } from './severa.writer.js';
+import type { ActivityParticipantModel } from './severa.wire.js';
 
 export interface SeveraAdapterOptions {
   readonly client: SeveraHttpClient;
@@ -82,6 +73,7 @@ export class SeveraAdapter implements SeveraPort {
   readonly #logger: Logger;
   readonly #directory: SeveraDirectoryCache;
   readonly #reader: SeveraReader;
+  readonly #writer: SeveraWriter;
   #apiUser: string | null;
 
   constructor(options: SeveraAdapterOptions) {
@@ -102,6 +94,15 @@ export class SeveraAdapter implements SeveraPort {
       client: options.client,
       logger: this.#logger,
       directory: this.#directory,
+    });
+    this.#writer = new SeveraWriter({
+      client: options.client,
+      logger: this.#logger,
+      directory: this.#directory,
+      reader: this.#reader,
+      onWriter: (guid) => {
+        this.#learnApiUser(guid);
+      },
     });
     this.#apiUser = options.apiUserGuid ?? null;
   }
@@ -181,7 +182,7 @@ export class SeveraAdapter implements SeveraPort {
     const recurrence = content.recurrence;
     if (recurrence !== null && hasExceptions(recurrence)) {
       // `recurrence.exceptions` is read-only: cancelled and modified occurrences are written on their rows (§7).
-      await this.#writeExceptions(guid, input.ownerGuid, zone, [], EMPTY_EXCEPTIONS, recurrence);
+      await this.#writer.writeExceptions(guid, input.ownerGuid, zone, [], EMPTY_EXCEPTIONS, recurrence);
       return this.#mustLoad(guid);
     }
     // A new activity has no participants yet: the response is the whole record.
@@ -204,7 +205,7 @@ export class SeveraAdapter implements SeveraPort {
       }),
     );
     const masterGuid = current.record.guid;
-    if (ops.length > 0) await this.#patch(masterGuid, ops);
+    if (ops.length > 0) await this.#writer.patch(masterGuid, ops);
     let seriesWritten = false;
     if (after.recurrence !== null) {
       let base: SeriesExceptions = before.recurrence ?? EMPTY_EXCEPTIONS;
@@ -212,10 +213,10 @@ export class SeveraAdapter implements SeveraPort {
       // may no longer be occurrences, so they are reset and the wanted ones written anew.
       const moved = movesOccurrences(ops);
       if (moved && before.recurrence !== null && hasExceptions(before.recurrence)) {
-        await this.#resetExceptions(masterGuid);
+        await this.#writer.resetExceptions(masterGuid);
         base = EMPTY_EXCEPTIONS;
       }
-      seriesWritten = await this.#writeExceptions(
+      seriesWritten = await this.#writer.writeExceptions(
         masterGuid,
         current.record.ownerGuid,
         current.zone,
@@ -299,20 +300,20 @@ export class SeveraAdapter implements SeveraPort {
         );
       }
       const owner = [{ op: 'replace', path: '/ownerUser', value: { guid: newOwnerGuid } } as const];
-      await this.#patch(masterGuid, owner);
+      await this.#writer.patch(masterGuid, owner);
       // Exception rows carry their own owner; they move with the series so they stay found by owner
       // ([UNCONFIRMED] whether Severa moves them itself).
       for (const row of current.exceptionRows) {
         if (row.guid !== null && row.guid !== undefined && row.ownerUser.guid !== newOwnerGuid) {
-          await this.#patch(row.guid, owner);
+          await this.#writer.patch(row.guid, owner);
         }
       }
       const asParticipant = this.#userParticipant(current, newOwnerGuid);
-      if (asParticipant !== undefined) await this.#deleteParticipant(masterGuid, asParticipant);
+      if (asParticipant !== undefined) await this.#writer.deleteParticipant(masterGuid, asParticipant);
     } else {
       const participant = this.#userParticipant(current, userGuid);
       if (participant === undefined) return current.record;
-      await this.#deleteParticipant(masterGuid, participant);
+      await this.#writer.deleteParticipant(masterGuid, participant);
     }
     return (await this.#reader.load(masterGuid))?.record ?? null;
   }
@@ -363,149 +364,7 @@ export class SeveraAdapter implements SeveraPort {
     return current.participants.find((p) => (p.type ?? 'User') === 'User' && p.participantGuid === userGuid);
   }
 
-  // ---- writing
-
-  async #patch(guid: string, ops: readonly ReplaceOp[]): Promise<void> {
-    const response = await this.#client.request({
-      method: 'PATCH',
-      path: `/v1/activities/${encodeURIComponent(guid)}`,
-      body: ops,
-      scope: WRITE,
-    });
-    // §3: 200 with an array of the updated models.
-    const first: unknown = Array.isArray(response.body) ? response.body[0] : response.body;
-    const by = (first as { lastUpdatedBy?: { guid?: unknown } } | undefined)?.lastUpdatedBy?.guid;
-    if (typeof by === 'string') this.#learnApiUser(by);
-  }
-
-  async #deleteParticipant(activityGuid: string, participant: ActivityParticipantModel): Promise<void> {
-    // The path names the participant row (`activityParticipantGuid`, contract); the person's guid if it has none.
-    const id = participant.guid ?? participant.participantGuid;
-    try {
-      await this.#client.request({
-        method: 'DELETE',
-        path: `/v1/activities/${encodeURIComponent(activityGuid)}/activityparticipants/${encodeURIComponent(id)}`,
-        scope: DELETE,
-      });
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-  }
-
-  async #resetExceptions(seriesGuid: string): Promise<void> {
-    // §6: `DELETE /v1/activities/{guid}/exceptions` puts the series back to its rule.
-    await this.#client.request({
-      method: 'DELETE',
-      path: `/v1/activities/${encodeURIComponent(seriesGuid)}/exceptions`,
-      scope: DELETE,
-    });
-  }
-
-  /**
-   * Makes the series' cancelled and modified occurrences those of `target`, starting from `base` (what it has now,
-   * read from `rows`), by the writes severa.series.ts plans. Returns whether anything was written.
-   */
-  async #writeExceptions(
-    seriesGuid: string,
-    ownerGuid: string,
-    zone: string,
-    rows: readonly ActivityModel[],
-    base: SeriesExceptions,
-    target: SeriesExceptions,
-  ): Promise<boolean> {
-    const plan = planExceptionWrites(
-      base,
-      target,
-      exceptionRows(rows, zone, this.#directory.knownActivityTypes()),
-    );
-    if (plan.reset) await this.#resetExceptions(seriesGuid);
-    let wrote = plan.reset;
-    const onOccurrence: OccurrenceWrite[] = [];
-    for (const write of plan.writes) {
-      if (write.kind === 'delete-row') {
-        await this.#deleteRow(write.rowGuid);
-        wrote = true;
-      } else if (write.kind === 'patch-row') {
-        await this.#patchException(write.rowGuid, write.override, zone);
-        wrote = true;
-      } else {
-        // Mapped where it is planned: a modification Severa cannot hold fails before the writes planned after it.
-        if (write.kind === 'modify-occurrence') exceptionFields(write.override, zone);
-        onOccurrence.push(write);
-      }
-    }
-    if (onOccurrence.length === 0) return wrote;
-    const wroteOnOccurrences = await this.#writeOnOccurrences(seriesGuid, ownerGuid, zone, onOccurrence);
-    return wroteOnOccurrences || wrote;
-  }
-
-  /** Cancels or modifies occurrences on the Occurrence rows Severa generated for them; whether any was written. */
-  async #writeOnOccurrences(
-    seriesGuid: string,
-    ownerGuid: string,
-    zone: string,
-    writes: readonly OccurrenceWrite[],
-  ): Promise<boolean> {
-    const occurrences = await this.#reader.occurrenceRows(
-      seriesGuid,
-      ownerGuid,
-      zone,
-      writes.map((w) => w.key),
-    );
-    let wrote = false;
-    for (const write of writes) {
-      const guid = occurrences.get(write.key);
-      if (guid === undefined) {
-        // Outside the occurrences Severa generates, or not an occurrence of the rule: nothing to write it on.
-        this.#logger.warn('Severa occurrence not found; exception not written', {
-          activityGuid: seriesGuid,
-          occurrenceKey: write.key,
-        });
-        continue;
-      }
-      if (write.kind === 'cancel-occurrence') await this.#deleteRow(guid);
-      else await this.#patchException(guid, write.override, zone);
-      wrote = true;
-    }
-    return wrote;
-  }
-
-  /** Writes a modified occurrence on its row: an Exception row, or an Occurrence row it turns into one (§7). */
-  async #patchException(rowGuid: string, override: RecurrenceOverride, zone: string): Promise<void> {
-    await this.#patch(rowGuid, exceptionOps(exceptionFields(override, zone)));
-  }
-
-  async #deleteRow(guid: string): Promise<void> {
-    try {
-      await this.#client.request({
-        method: 'DELETE',
-        path: `/v1/activities/${encodeURIComponent(guid)}`,
-        scope: DELETE,
-      });
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-  }
-
   #learnApiUser(guid: string | null | undefined): void {
     if (this.#apiUser === null && typeof guid === 'string' && guid !== '') this.#apiUser = guid;
-  }
-}
-
-function exceptionFields(override: RecurrenceOverride, zone: string): ActivityExceptionFields {
-  return mapped(() => overrideToExceptionFields(override, zone));
-}
-
-/** Runs a mapper; its RangeError (content Severa cannot hold) becomes a `validation` error for the user's status. */
-function mapped<T>(build: () => T): T {
-  try {
-    return build();
-  } catch (error) {
-    if (error instanceof RangeError) {
-      throw new PermanentError('validation', `This entry cannot be written to Severa: ${error.message}`, {
-        cause: error,
-      });
-    }
-    throw error;
   }
 }
