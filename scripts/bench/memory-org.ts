@@ -19,7 +19,7 @@ import {
   MemoryUserDirectory,
 } from '../../shared/adapters/memory/memory.operations.js';
 import { MemorySyncRequestPublisher } from '../../shared/adapters/memory/memory.publisher.js';
-import { firstSyncQueued } from '../../shared/app/operator/people.js';
+import { firstSyncQueued } from '../../shared/app/operator/people.opt-in.js';
 import {
   DEFAULT_TICK_OPTIONS,
   isMaintenanceMinute,

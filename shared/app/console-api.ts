@@ -187,156 +187,197 @@ export async function handleConsoleApi(deps: ConsoleApiDeps, request: ConsoleReq
   }
 }
 
+/** What a route's handler is given. */
+interface RouteCall {
+  readonly deps: ConsoleApiDeps;
+  readonly request: ConsoleRequest;
+  readonly me: ConsoleIdentity;
+  /** The person a `:email` path segment names, decoded and lower-cased; '' on a path without one. */
+  readonly email: string;
+}
+
+interface Route {
+  /** `*`: the route answers every method alike. */
+  readonly method: 'GET' | 'PUT' | 'POST' | '*';
+  /** The path's segments after `/api/`: `:email` is a person's e-mail (checked), `:action` any one segment. */
+  readonly pattern: string;
+  readonly handler: (call: RouteCall) => Promise<HttpResult>;
+}
+
+/**
+ * The first pattern that fits the path names the resource; its rows say which methods it takes (any other is a 405).
+ * Every `admin/…` path is an administrator's only.
+ */
+const ROUTES: readonly Route[] = [
+  { method: 'GET', pattern: 'me', handler: myStatus },
+  { method: 'PUT', pattern: 'me/sync', handler: switchMySync },
+  { method: 'GET', pattern: 'me/preview', handler: myPreview },
+  { method: 'GET', pattern: 'me/audit', handler: myAudit },
+  { method: 'GET', pattern: 'admin/org', handler: showOrg },
+  { method: 'PUT', pattern: 'admin/org', handler: setUpOrg },
+  { method: 'PUT', pattern: 'admin/org/enabled', handler: switchIntegration },
+  { method: 'GET', pattern: 'admin/activity-types', handler: activityTypes },
+  { method: 'GET', pattern: 'admin/people', handler: everyonesStatus },
+  { method: 'GET', pattern: 'admin/people/:email/audit', handler: personAudit },
+  { method: 'POST', pattern: 'admin/people/:email/resync', handler: resyncPerson },
+  { method: 'POST', pattern: 'admin/people/:email/hold', handler: decideHold },
+  { method: 'POST', pattern: 'admin/people/:email/sync-off', handler: switchPersonOff },
+  // S2: nobody switches sync on for someone else, administrators included.
+  { method: '*', pattern: 'admin/people/:email/sync-on', handler: refuseSwitchingOn },
+  { method: '*', pattern: 'admin/people/:email/sync', handler: refuseSwitchingOn },
+  // Any other path of a person: its e-mail is checked all the same before the page is not found.
+  { method: '*', pattern: 'admin/people/:email', handler: noSuchPage },
+  { method: '*', pattern: 'admin/people/:email/:action', handler: noSuchPage },
+];
+
 async function route(
   deps: ConsoleApiDeps,
   request: ConsoleRequest,
   me: ConsoleIdentity,
   path: readonly string[],
 ): Promise<HttpResult> {
-  const { operator } = deps;
-  const method = request.method;
-  const [area, ...rest] = path;
-  const allow = (...methods: string[]) =>
-    methods.includes(method) ? null : error(405, `${methods.join(', ')} only`);
-
-  if (area === 'me') {
-    const what = rest.join('/');
-    if (what === '') {
-      const wrong = allow('GET');
-      if (wrong) return wrong;
-      const [person, org] = await Promise.all([
-        operator.userStatus(me.email).catch((e: unknown) => {
-          if (e instanceof OperatorError && e.code === 'user-not-found') return null;
-          throw e;
-        }),
-        operator.showOrg(),
-      ]);
-      return json(200, {
-        email: me.email,
-        admin: me.admin,
-        person,
-        integration: { setUp: org.config !== null, enabled: org.config?.enabled === true },
-      });
-    }
-    if (what === 'sync') {
-      const wrong = allow('PUT');
-      if (wrong) return wrong;
-      const body = parseBody(syncBody, request.body);
-      if (!body.ok) return body.result;
-      if (body.value.enabled) {
-        const result = await operator.enableUser(me.email);
-        deps.logger.info('console: sync switched on by the person', { user: result.user.severaUserGuid });
-        return json(200, { enabled: true, alreadyEnabled: result.alreadyEnabled });
-      }
-      const result = await operator.disableUser(me.email);
-      return json(200, { enabled: false, wasEnabled: result.wasEnabled });
-    }
-    if (what === 'preview') {
-      const wrong = allow('GET');
-      if (wrong) return wrong;
-      return json(200, { preview: await operator.previewUser(me.email) });
-    }
-    if (what === 'audit') {
-      const wrong = allow('GET');
-      if (wrong) return wrong;
-      return json(200, { entries: await operator.auditTrail(me.email, 'own') });
-    }
-    return error(404, 'No such page.');
+  if (path[0] === 'admin' && !me.admin) {
+    deps.logger.warn('console request refused: not an administrator', { user: me.email });
+    return error(403, 'Only an administrator of the integration can do this.');
   }
-
-  if (area === 'admin') {
-    if (!me.admin) {
-      deps.logger.warn('console request refused: not an administrator', { user: me.email });
-      return error(403, 'Only an administrator of the integration can do this.');
-    }
-    const [kind, who, action, ...extra] = rest;
-    if (kind === 'org' && who === undefined) {
-      const wrong = allow('GET', 'PUT');
-      if (wrong) return wrong;
-      if (method === 'GET') return json(200, { org: await operator.showOrg() });
-      const body = parseBody(orgSetupBody, request.body);
-      if (!body.ok) return body.result;
-      const { p12Base64, p12Password, ...input } = body.value;
-      const result = await operator.setupOrg({
-        ...input,
-        p12: Buffer.from(p12Base64, 'base64'),
-        ...(p12Password === undefined || p12Password === '' ? {} : { p12Password }),
-      });
-      deps.logger.info('console: organisation set up', { by: me.email, enabled: result.config.enabled });
-      return json(200, { org: await operator.showOrg(), savedSecrets: result.savedSecrets });
-    }
-    if (kind === 'org' && who === 'enabled' && action === undefined) {
-      const wrong = allow('PUT');
-      if (wrong) return wrong;
-      const body = parseBody(enabledBody, request.body);
-      if (!body.ok) return body.result;
-      await operator.setOrgEnabled(body.value.enabled);
-      deps.logger.info('console: integration switched', { by: me.email, enabled: body.value.enabled });
-      return json(200, { org: await operator.showOrg() });
-    }
-    if (kind === 'activity-types' && who === undefined) {
-      const wrong = allow('GET');
-      if (wrong) return wrong;
-      const types = await deps.activityTypes();
-      return json(200, {
-        types: types
-          .filter((t) => t.isActive)
-          .map((t) => ({
-            guid: t.guid,
-            name: t.name,
-            category: t.category,
-            isProjectTask: t.category === 'Task',
-          })),
-      });
-    }
-    if (kind === 'people' && who === undefined) {
-      const wrong = allow('GET');
-      if (wrong) return wrong;
-      const state = typeof request.query.state === 'string' ? request.query.state : undefined;
-      const people = await operator.listStatuses();
-      return json(200, { people: state === undefined ? people : people.filter((p) => p.state === state) });
-    }
-    if (kind === 'people' && who !== undefined && extra.length === 0) {
-      const email = decodeURIComponent(who).toLowerCase();
-      if (!EMAIL.test(email)) return error(400, 'That is not an e-mail address.');
-      if (action === 'audit') {
-        const wrong = allow('GET');
-        if (wrong) return wrong;
-        return json(200, {
-          entries: await operator.auditTrail(email, email === me.email ? 'own' : 'administrator'),
-        });
-      }
-      if (action === 'resync') {
-        const wrong = allow('POST');
-        if (wrong) return wrong;
-        const body = parseBody(resyncBody, request.body);
-        if (!body.ok) return body.result;
-        return json(200, { resync: await operator.resync(email, { full: body.value.full ?? false }) });
-      }
-      if (action === 'hold') {
-        const wrong = allow('POST');
-        if (wrong) return wrong;
-        const body = parseBody(holdBody, request.body);
-        if (!body.ok) return body.result;
-        return json(200, {
-          hold: await operator.decideHold(email, body.value.decision, `console:${me.email}`),
-        });
-      }
-      if (action === 'sync-off') {
-        const wrong = allow('POST');
-        if (wrong) return wrong;
-        const result = await operator.disableUser(email);
-        deps.logger.info('console: sync switched off by an administrator', { by: me.email });
-        return json(200, { enabled: false, wasEnabled: result.wasEnabled });
-      }
-      if (action === 'sync-on' || action === 'sync') {
-        // S2: nobody switches sync on for someone else, administrators included.
-        return error(403, 'Each person switches sync on for themselves.');
-      }
-    }
-    return error(404, 'No such page.');
+  const pattern = ROUTES.find((r) => fits(r.pattern, path))?.pattern;
+  if (pattern === undefined) return error(404, 'No such page.');
+  let email = '';
+  const at = pattern.split('/').indexOf(':email');
+  if (at !== -1) {
+    email = decodeURIComponent(path[at] ?? '').toLowerCase();
+    if (!EMAIL.test(email)) return error(400, 'That is not an e-mail address.');
   }
-  return error(404, 'No such page.');
+  const rows = ROUTES.filter((r) => r.pattern === pattern);
+  const row = rows.find((r) => r.method === '*' || r.method === request.method);
+  if (row === undefined) return error(405, `${rows.map((r) => r.method).join(', ')} only`);
+  return row.handler({ deps, request, me, email });
+}
+
+function fits(pattern: string, path: readonly string[]): boolean {
+  const parts = pattern.split('/');
+  return parts.length === path.length && parts.every((part, i) => part.startsWith(':') || part === path[i]);
+}
+
+// ---- a person's own sync
+
+async function myStatus({ deps, me }: RouteCall): Promise<HttpResult> {
+  const [person, org] = await Promise.all([
+    deps.operator.userStatus(me.email).catch((e: unknown) => {
+      if (e instanceof OperatorError && e.code === 'user-not-found') return null;
+      throw e;
+    }),
+    deps.operator.showOrg(),
+  ]);
+  return json(200, {
+    email: me.email,
+    admin: me.admin,
+    person,
+    integration: { setUp: org.config !== null, enabled: org.config?.enabled === true },
+  });
+}
+
+async function switchMySync({ deps, request, me }: RouteCall): Promise<HttpResult> {
+  const body = parseBody(syncBody, request.body);
+  if (!body.ok) return body.result;
+  if (body.value.enabled) {
+    const result = await deps.operator.enableUser(me.email);
+    deps.logger.info('console: sync switched on by the person', { user: result.user.severaUserGuid });
+    return json(200, { enabled: true, alreadyEnabled: result.alreadyEnabled });
+  }
+  const result = await deps.operator.disableUser(me.email);
+  return json(200, { enabled: false, wasEnabled: result.wasEnabled });
+}
+
+async function myPreview({ deps, me }: RouteCall): Promise<HttpResult> {
+  return json(200, { preview: await deps.operator.previewUser(me.email) });
+}
+
+async function myAudit({ deps, me }: RouteCall): Promise<HttpResult> {
+  return json(200, { entries: await deps.operator.auditTrail(me.email, 'own') });
+}
+
+// ---- the organisation (administrators)
+
+async function showOrg({ deps }: RouteCall): Promise<HttpResult> {
+  return json(200, { org: await deps.operator.showOrg() });
+}
+
+async function setUpOrg({ deps, request, me }: RouteCall): Promise<HttpResult> {
+  const body = parseBody(orgSetupBody, request.body);
+  if (!body.ok) return body.result;
+  const { p12Base64, p12Password, ...input } = body.value;
+  const result = await deps.operator.setupOrg({
+    ...input,
+    p12: Buffer.from(p12Base64, 'base64'),
+    ...(p12Password === undefined || p12Password === '' ? {} : { p12Password }),
+  });
+  deps.logger.info('console: organisation set up', { by: me.email, enabled: result.config.enabled });
+  return json(200, { org: await deps.operator.showOrg(), savedSecrets: result.savedSecrets });
+}
+
+async function switchIntegration({ deps, request, me }: RouteCall): Promise<HttpResult> {
+  const body = parseBody(enabledBody, request.body);
+  if (!body.ok) return body.result;
+  await deps.operator.setOrgEnabled(body.value.enabled);
+  deps.logger.info('console: integration switched', { by: me.email, enabled: body.value.enabled });
+  return json(200, { org: await deps.operator.showOrg() });
+}
+
+async function activityTypes({ deps }: RouteCall): Promise<HttpResult> {
+  const types = await deps.activityTypes();
+  return json(200, {
+    types: types
+      .filter((t) => t.isActive)
+      .map((t) => ({
+        guid: t.guid,
+        name: t.name,
+        category: t.category,
+        isProjectTask: t.category === 'Task',
+      })),
+  });
+}
+
+// ---- people (administrators)
+
+async function everyonesStatus({ deps, request }: RouteCall): Promise<HttpResult> {
+  const state = typeof request.query.state === 'string' ? request.query.state : undefined;
+  const people = await deps.operator.listStatuses();
+  return json(200, { people: state === undefined ? people : people.filter((p) => p.state === state) });
+}
+
+async function personAudit({ deps, me, email }: RouteCall): Promise<HttpResult> {
+  return json(200, {
+    entries: await deps.operator.auditTrail(email, email === me.email ? 'own' : 'administrator'),
+  });
+}
+
+async function resyncPerson({ deps, request, email }: RouteCall): Promise<HttpResult> {
+  const body = parseBody(resyncBody, request.body);
+  if (!body.ok) return body.result;
+  return json(200, { resync: await deps.operator.resync(email, { full: body.value.full ?? false }) });
+}
+
+async function decideHold({ deps, request, me, email }: RouteCall): Promise<HttpResult> {
+  const body = parseBody(holdBody, request.body);
+  if (!body.ok) return body.result;
+  return json(200, {
+    hold: await deps.operator.decideHold(email, body.value.decision, `console:${me.email}`),
+  });
+}
+
+async function switchPersonOff({ deps, me, email }: RouteCall): Promise<HttpResult> {
+  const result = await deps.operator.disableUser(email);
+  deps.logger.info('console: sync switched off by an administrator', { by: me.email });
+  return json(200, { enabled: false, wasEnabled: result.wasEnabled });
+}
+
+function refuseSwitchingOn(): Promise<HttpResult> {
+  return Promise.resolve(error(403, 'Each person switches sync on for themselves.'));
+}
+
+function noSuchPage(): Promise<HttpResult> {
+  return Promise.resolve(error(404, 'No such page.'));
 }
 
 /**

@@ -122,15 +122,54 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
     overrides.firestore ?? new Firestore({ ...(config.projectId ? { projectId: config.projectId } : {}) });
   const stores = firestoreStores({ firestore, orgId: config.orgId });
   const secrets = overrides.secrets ?? createSecretStore(config, logger);
-  const publisher =
-    overrides.publisher ??
-    new PubSubSyncRequestPublisher({
-      topic: config.syncRequestsTopic,
-      logger,
-      orgId: config.orgId,
-      ...(config.projectId ? { clientConfig: { projectId: config.projectId } } : {}),
-    });
+  const publisher = overrides.publisher ?? createPublisher(config, logger);
+  const adapters = adapterFactories(config, { clock, sleep, logger }, overrides.severaRateLimiter);
+  const stored: StoredCredentials = { config, stores, secrets, adapters };
+  const rotation = { clock, logger };
 
+  const container: Container = {
+    config,
+    logger,
+    clock,
+    stores,
+    secrets,
+    publisher,
+    adapters,
+    orgConfig: () => storedOrgConfig(stores),
+    severa: rebuiltOnRotation('Severa', rotation, () => storedSeveraCredentials(stored)),
+    calendar: rebuiltOnRotation('Google', rotation, () => storedGoogleCredentials(stored)),
+    workerDeps: () => workerDeps(container, overrides),
+    tickDeps: () => tickDeps(container),
+    async close() {
+      await firestore.terminate();
+      const closable = publisher as SyncRequestPublisher & { close?: () => Promise<void> };
+      if (typeof closable.close === 'function') await closable.close();
+    },
+  };
+  return container;
+}
+
+function createPublisher(config: AppConfig, logger: Logger): SyncRequestPublisher {
+  return new PubSubSyncRequestPublisher({
+    topic: config.syncRequestsTopic,
+    logger,
+    orgId: config.orgId,
+    ...(config.projectId ? { clientConfig: { projectId: config.projectId } } : {}),
+  });
+}
+
+/** What every API adapter is built with besides its credentials. */
+interface AdapterBasics {
+  readonly clock: Clock;
+  readonly sleep: Sleep;
+  readonly logger: Logger;
+}
+
+function adapterFactories(
+  config: AppConfig,
+  { clock, sleep, logger }: AdapterBasics,
+  severaRateLimiter: RateLimiter | undefined,
+): AdapterFactories {
   // The API clients are imported on first use: a function that never calls an API does not load them.
   const makeSevera = async ({ clientId, clientSecret }: SeveraCredentials): Promise<SeveraAdapter> => {
     const [{ SeveraHttpClient }, { SeveraAdapter }] = await Promise.all([
@@ -145,7 +184,7 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
       sleep,
       logger,
       rateLimiter:
-        overrides.severaRateLimiter ??
+        severaRateLimiter ??
         sharedRateLimiter(`${config.severa.apiUrl}|${clientId}`, {
           ratePerSecond: config.severa.ratePerSecond,
           clock,
@@ -173,144 +212,157 @@ export function createContainer(config: AppConfig, overrides: ContainerOverrides
       logger,
     });
   };
-  const adapters: AdapterFactories = { openGoogleKey, makeCalendar, makeSevera };
+  return { openGoogleKey, makeCalendar, makeSevera };
+}
 
-  /**
-   * An API adapter built from the organisation's credentials, kept for the instance and rebuilt when they change: they
-   * are read again at most every {@link CREDENTIALS_RECHECK_MS}, so a key or secret rotated in the console reaches
-   * every running instance within minutes (the secret source caches values for as long again), with no redeploy. A
-   * re-read that fails keeps the adapter in use; only an instance with none yet fails.
-   */
-  const rebuiltOnRotation = <T>(
-    what: string,
-    read: () => Promise<{ readonly fingerprint: string; readonly build: () => Promise<T> }>,
-  ): (() => Promise<T>) => {
-    let current: { adapter: Promise<T>; fingerprint: string; checkedAt: number } | null = null;
-    let checking: Promise<T> | null = null;
-    return () => {
-      const now = clock.now().getTime();
-      if (current !== null && now - current.checkedAt < CREDENTIALS_RECHECK_MS) return current.adapter;
-      checking ??= (async () => {
-        const kept = current;
-        let credentials;
-        try {
-          credentials = await read();
-        } catch (error) {
-          if (kept === null) throw error;
-          logger.warn(`${what} credentials could not be read again; the current ones are kept`, { error });
-          kept.checkedAt = now;
-          return kept.adapter;
-        }
-        if (kept !== null && kept.fingerprint === credentials.fingerprint) {
-          kept.checkedAt = now;
-          return kept.adapter;
-        }
-        const adapter = credentials.build();
-        current = { adapter, fingerprint: credentials.fingerprint, checkedAt: now };
-        if (kept !== null) logger.info(`${what} credentials changed: the adapter is rebuilt`);
-        try {
-          return await adapter;
-        } catch (error) {
-          current = kept;
-          throw error;
-        }
-      })().finally(() => {
-        checking = null;
-      });
-      return checking;
-    };
+/** Credentials as read now, and how to build an adapter from them. */
+interface ReadCredentials<T> {
+  /** Which credentials these are, without keeping them: see {@link fingerprintOf}. */
+  readonly fingerprint: string;
+  readonly build: () => Promise<T>;
+}
+
+/**
+ * An API adapter built from the organisation's credentials, kept for the instance and rebuilt when they change: they
+ * are read again at most every {@link CREDENTIALS_RECHECK_MS}, so a key or secret rotated in the console reaches
+ * every running instance within minutes (the secret source caches values for as long again), with no redeploy. A
+ * re-read that fails keeps the adapter in use; only an instance with none yet fails.
+ */
+function rebuiltOnRotation<T>(
+  what: string,
+  { clock, logger }: { readonly clock: Clock; readonly logger: Logger },
+  read: () => Promise<ReadCredentials<T>>,
+): () => Promise<T> {
+  let current: { adapter: Promise<T>; fingerprint: string; checkedAt: number } | null = null;
+  let checking: Promise<T> | null = null;
+  return () => {
+    const now = clock.now().getTime();
+    if (current !== null && now - current.checkedAt < CREDENTIALS_RECHECK_MS) return current.adapter;
+    checking ??= (async () => {
+      const kept = current;
+      let credentials;
+      try {
+        credentials = await read();
+      } catch (error) {
+        if (kept === null) throw error;
+        logger.warn(`${what} credentials could not be read again; the current ones are kept`, { error });
+        kept.checkedAt = now;
+        return kept.adapter;
+      }
+      if (kept !== null && kept.fingerprint === credentials.fingerprint) {
+        kept.checkedAt = now;
+        return kept.adapter;
+      }
+      const adapter = credentials.build();
+      current = { adapter, fingerprint: credentials.fingerprint, checkedAt: now };
+      if (kept !== null) logger.info(`${what} credentials changed: the adapter is rebuilt`);
+      try {
+        return await adapter;
+      } catch (error) {
+        current = kept;
+        throw error;
+      }
+    })().finally(() => {
+      checking = null;
+    });
+    return checking;
   };
-  /** Which credentials an adapter was built from, without keeping them: a hash of each value. */
-  const fingerprintOf = (...values: readonly string[]): string =>
-    values.map((v) => createHash('sha256').update(v).digest('hex')).join(':');
+}
 
-  const severa = rebuiltOnRotation('Severa', async () => {
-    const stored = await stores.orgConfig.getOrgConfig();
-    const clientId = stored?.severaClientId ?? config.severa.clientId;
-    const clientSecret = await secrets.get(SECRET_NAMES.severaClientSecret);
-    return {
-      fingerprint: fingerprintOf(clientId, clientSecret),
-      build: () => makeSevera({ clientId, clientSecret }),
-    };
-  });
+/** Which credentials an adapter was built from, without keeping them: a hash of each value. */
+function fingerprintOf(...values: readonly string[]): string {
+  return values.map((v) => createHash('sha256').update(v).digest('hex')).join(':');
+}
 
-  const orgConfig = async (): Promise<OrgConfig> => {
-    const stored = await stores.orgConfig.getOrgConfig();
-    if (!stored) {
-      throw new PermanentError(
-        'configuration',
-        'The organisation is not set up yet: run the org setup (npm run cli -- org setup) first.',
-      );
-    }
-    return stored;
+/** Where the organisation's credentials are read from, and what builds an adapter from them. */
+interface StoredCredentials {
+  readonly config: AppConfig;
+  readonly stores: FirestoreStores;
+  readonly secrets: SecretStore;
+  readonly adapters: AdapterFactories;
+}
+
+async function storedSeveraCredentials({
+  config,
+  stores,
+  secrets,
+  adapters,
+}: StoredCredentials): Promise<ReadCredentials<SeveraAdapter>> {
+  const stored = await stores.orgConfig.getOrgConfig();
+  const clientId = stored?.severaClientId ?? config.severa.clientId;
+  const clientSecret = await secrets.get(SECRET_NAMES.severaClientSecret);
+  return {
+    fingerprint: fingerprintOf(clientId, clientSecret),
+    build: () => adapters.makeSevera({ clientId, clientSecret }),
   };
-  const calendar = rebuiltOnRotation('Google', async () => {
-    const { serviceAccountEmail } = await orgConfig();
-    const p12 = await secrets.get(SECRET_NAMES.googleP12);
-    const password = (await optionalSecret(secrets, SECRET_NAMES.googleP12Password)) ?? undefined;
-    return {
-      fingerprint: fingerprintOf(serviceAccountEmail, p12, password ?? ''),
-      build: async () =>
-        makeCalendar({
-          serviceAccountEmail,
-          privateKeyPem: await openGoogleKey(Buffer.from(p12, 'base64'), password),
-        }),
-    };
-  });
+}
 
-  const container: Container = {
-    config,
-    logger,
+async function storedGoogleCredentials({
+  stores,
+  secrets,
+  adapters,
+}: StoredCredentials): Promise<ReadCredentials<GoogleCalendarAdapter>> {
+  const { serviceAccountEmail } = await storedOrgConfig(stores);
+  const p12 = await secrets.get(SECRET_NAMES.googleP12);
+  const password = (await optionalSecret(secrets, SECRET_NAMES.googleP12Password)) ?? undefined;
+  return {
+    fingerprint: fingerprintOf(serviceAccountEmail, p12, password ?? ''),
+    build: async () =>
+      adapters.makeCalendar({
+        serviceAccountEmail,
+        privateKeyPem: await adapters.openGoogleKey(Buffer.from(p12, 'base64'), password),
+      }),
+  };
+}
+
+async function storedOrgConfig(stores: FirestoreStores): Promise<OrgConfig> {
+  const stored = await stores.orgConfig.getOrgConfig();
+  if (!stored) {
+    throw new PermanentError(
+      'configuration',
+      'The organisation is not set up yet: run the org setup (npm run cli -- org setup) first.',
+    );
+  }
+  return stored;
+}
+
+async function workerDeps(container: Container, overrides: ContainerOverrides): Promise<WorkerDeps> {
+  const { config, stores, clock, logger } = container;
+  return {
+    severa: await container.severa(),
+    calendar: await container.calendar(),
+    ...stores,
     clock,
-    stores,
-    secrets,
+    sleep: overrides.leaseSleep ?? realSleep,
+    logger,
+    options: {
+      ...DEFAULT_WORKER_OPTIONS,
+      leaseTtlMs: config.intervals.leaseTtlMs,
+      maxMessageAgeMs: config.intervals.maxMessageAgeMs,
+      instanceId: INSTANCE_ID,
+    },
+    ...(overrides.onStep ? { onStep: overrides.onStep } : {}),
+  };
+}
+
+async function tickDeps(container: Container): Promise<TickDeps> {
+  const { config, stores, publisher, clock, logger } = container;
+  return {
+    severa: await container.severa(),
+    channels: await container.calendar(),
+    store: stores.store,
+    users: stores.users,
+    orgConfig: stores.orgConfig,
     publisher,
-    adapters,
-    orgConfig,
-    severa,
-    calendar,
-    async workerDeps() {
-      return {
-        severa: await container.severa(),
-        calendar: await container.calendar(),
-        ...stores,
-        clock,
-        sleep: overrides.leaseSleep ?? realSleep,
-        logger,
-        options: {
-          ...DEFAULT_WORKER_OPTIONS,
-          leaseTtlMs: config.intervals.leaseTtlMs,
-          maxMessageAgeMs: config.intervals.maxMessageAgeMs,
-          instanceId: INSTANCE_ID,
-        },
-        ...(overrides.onStep ? { onStep: overrides.onStep } : {}),
-      };
-    },
-    async close() {
-      await firestore.terminate();
-      const closable = publisher as SyncRequestPublisher & { close?: () => Promise<void> };
-      if (typeof closable.close === 'function') await closable.close();
-    },
-    async tickDeps() {
-      return {
-        severa: await container.severa(),
-        channels: await container.calendar(),
-        store: stores.store,
-        users: stores.users,
-        orgConfig: stores.orgConfig,
-        publisher,
-        clock,
-        logger,
-        options: {
-          ...DEFAULT_TICK_OPTIONS,
-          safetySyncIntervalMs: config.intervals.safetySyncMs,
-          reconcileIntervalMs: config.intervals.reconcileMs,
-          pushAddress: config.pushAddress,
-        },
-      };
+    clock,
+    logger,
+    options: {
+      ...DEFAULT_TICK_OPTIONS,
+      safetySyncIntervalMs: config.intervals.safetySyncMs,
+      reconcileIntervalMs: config.intervals.reconcileMs,
+      pushAddress: config.pushAddress,
     },
   };
-  return container;
 }
 
 /** Identifies this instance in lease records. */

@@ -1,6 +1,7 @@
 /**
  * Severa REST transport: client-credentials tokens, the two auth headers, pacing, retries and token paging
- * (reference/severa-api.md, cited as §n); a failed response becomes a typed error in severa.errors.ts.
+ * (reference/severa-api.md, cited as §n); a failed response becomes a typed error in severa.errors.ts. The wire
+ * level (the request and response shapes, the query string, reading a body) is severa.http.ts.
  *
  * Secrets: the client secret and the tokens live only in this module's private fields and in request headers/bodies.
  * No log line, error message or error cause built here contains them; text that comes back from Severa is scrubbed
@@ -18,6 +19,20 @@ import {
   missingScopeMessage,
   severaErrorFor,
 } from './severa.errors.js';
+import {
+  buildQuery,
+  isAbort,
+  networkCode,
+  operationOf,
+  readBody,
+  readTokenBody,
+  splitScopes,
+  type HttpMethod,
+  type SeveraRequest,
+  type SeveraResponse,
+} from './severa.http.js';
+
+export type { HttpMethod, QueryValue, SeveraRequest, SeveraResponse } from './severa.http.js';
 
 /** Production base URL (§1; the OpenAPI `servers` entry). Resource paths are `/v1/...`. */
 export const SEVERA_PRODUCTION_BASE_URL = 'https://api.severa.visma.com/rest-api';
@@ -33,36 +48,6 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A listing stops with an error after this many pages rather than loop on a misbehaving page token. */
 export const MAX_PAGES = 10_000;
-
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-export type QueryValue = string | number | boolean | readonly string[] | null | undefined;
-
-export interface SeveraRequest {
-  readonly method: HttpMethod;
-  /** Path under the base URL, e.g. `/v1/activities/{guid}` with the guid already filled in. */
-  readonly path: string;
-  /** Array values become repeated keys (§3, OpenAPI form/explode); null/undefined values are left out. */
-  readonly query?: Readonly<Record<string, QueryValue>>;
-  /** Sent as JSON. */
-  readonly body?: unknown;
-  /** The API scope the route needs (§6, §9, §10), named in the error when Severa refuses it without saying. */
-  readonly scope?: string;
-  /**
-   * Whether repeating the request after an ambiguous failure (5xx, timeout, network error: it may have taken
-   * effect) is safe. Default: every method but POST. A non-idempotent request is retried only after a 429, which
-   * Severa answers before doing anything (§4); otherwise the TransientError goes up, so a create is repeated only
-   * by the runner's redelivery, which first looks for the activity a lost response created (no idempotency key).
-   */
-  readonly idempotent?: boolean;
-}
-
-export interface SeveraResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  /** Parsed JSON, the text of a non-JSON body, or undefined for an empty one. */
-  readonly body: unknown;
-}
 
 export interface SeveraHttpClientOptions {
   readonly clientId: string;
@@ -95,71 +80,6 @@ interface CachedToken {
   /** When to stop using it (expiry minus the renewal margin), clock ms. */
   readonly renewAtMs: number;
   readonly scopes: readonly string[];
-}
-
-/** `GET /v1/activities/0f3…` → `GET /v1/activities/{id}`: log and message text without ids' variety or queries. */
-function operationOf(method: string, path: string): string {
-  const route = path
-    .split('/')
-    .map((segment) => (/^[0-9a-f]{8}-[0-9a-f]{4}-|^[0-9a-f-]{20,}$/i.test(segment) ? '{guid}' : segment))
-    .join('/');
-  return `${method} ${route}`;
-}
-
-function buildQuery(query: SeveraRequest['query']): string {
-  if (query === undefined) return '';
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value === null || value === undefined) continue;
-    if (typeof value === 'string') params.append(key, value);
-    else if (typeof value === 'number' || typeof value === 'boolean') params.append(key, String(value));
-    else for (const item of value) params.append(key, item);
-  }
-  // URLSearchParams encodes `+` as %2B and `:` as %3A, as §3 asks for offsets (`…T13%3A20%3A00%2b02%3A00`).
-  const text = params.toString();
-  return text === '' ? '' : `?${text}`;
-}
-
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (text.trim() === '') return undefined;
-  const type = response.headers.get('content-type') ?? '';
-  if (type.includes('json') || /^\s*[[{"]/.test(text)) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
-}
-
-/** A network-level failure's code (`ECONNREFUSED`, …) without its message, which may carry a URL. */
-function networkCode(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  return typeof cause?.code === 'string' ? cause.code : error instanceof Error ? error.name : 'unknown';
-}
-
-/** `PublicAuthenticationOutputModel` (§2): the fields used; the refresh token is ignored (see `#newToken`). */
-function readTokenBody(
-  body: unknown,
-): { accessToken: string; expiresInS: number; scope: string | null } | null {
-  if (typeof body !== 'object' || body === null) return null;
-  const record = body as Record<string, unknown>;
-  const accessToken = record.access_token;
-  const expires = record.access_token_expires_in;
-  if (typeof accessToken !== 'string' || accessToken === '') return null;
-  const expiresInS = typeof expires === 'number' && expires > 0 ? expires : 3600;
-  const scope = typeof record.scope === 'string' ? record.scope : null;
-  return { accessToken, expiresInS, scope };
-}
-
-function splitScopes(value: string | null): string[] {
-  return value === null ? [] : value.split(/[\s,]+/).filter((s) => s !== '');
 }
 
 /** Carries a transient failure of a non-idempotent request past `withRetry` (which would repeat it). */

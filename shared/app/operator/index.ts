@@ -15,9 +15,13 @@
  * returned, logged or put into a message.
  *
  * One file per use case group, composed here into the {@link Operator} the CLI and the console API use:
- * `org-setup.ts` (S1), `people.ts` (S2 opt-in, B7 status, B3 hold decisions), `preview-resync.ts` (B1, B7 resync),
- * `audit.ts` (B2, a person's trail as a reader may see it),
- * `errors.ts` (the typed refusals), `shared.ts` (what they take from the composition root, and shared lookups).
+ * - `org-setup.ts` (S1), with `org-settings.ts` (the settings as they stand; the integration on or off);
+ * - `people.ts`, composing `people.opt-in.ts` (S2 opt-in and opt-out), `people.status.ts` (B7 status) and
+ *   `people.hold.ts` (B3 hold decisions);
+ * - `preview-resync.ts` (B1, B7 resync);
+ * - `audit.ts` (B2, a person's trail as a reader may see it);
+ * - `errors.ts` (the typed refusals), `shared.ts` (what they take from the composition root, shared lookups, and
+ *   the person's lease).
  */
 import { auditUseCases, type AuditUseCases } from './audit.js';
 import { orgSetupUseCases, type OrgSetupUseCases } from './org-setup.js';
@@ -34,15 +38,11 @@ export {
   type SetupCheck,
   type SetupProblem,
 } from './errors.js';
-export type { OrgSetupInput, OrgSetupResult, OrgView, SecretPresence } from './org-setup.js';
-export type {
-  DisableUserResult,
-  EnableUserResult,
-  HeldItemView,
-  HoldDecisionResult,
-  UserStatusView,
-} from './people.js';
-export { HELD_ITEMS_SHOWN } from './people.js';
+export type { OrgSetupInput, OrgSetupResult } from './org-setup.js';
+export type { OrgView, SecretPresence } from './org-settings.js';
+export type { HoldDecisionResult } from './people.hold.js';
+export type { DisableUserResult, EnableUserResult } from './people.opt-in.js';
+export { HELD_ITEMS_SHOWN, type HeldItemView, type UserStatusView } from './people.status.js';
 export type { PreviewResult, ResyncResult } from './preview-resync.js';
 export type { OperatorContainer, OperatorOptions } from './shared.js';
 export { AUDIT_SHOWN, auditEntryView, type AuditEntryView } from './audit.js';

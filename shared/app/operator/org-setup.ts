@@ -3,18 +3,20 @@
  * token for a test user by domain-wide delegation, the Severa credential and its scopes, the chosen activity types),
  * then saves the secrets through the secret store and the OrgConfig (which never holds a secret). The candidate
  * key is opened and the candidate clients are built by the composition root's factories (`container.adapters`).
- * Also what the organisation's settings are, and switching the integration on or off.
+ * With what the organisation's settings are and switching the integration on or off (`org-settings.ts`), the
+ * {@link OrgSetupUseCases}.
  */
 import { randomBytes } from 'node:crypto';
 
 import { DEFAULT_P12_PASSWORD } from '../../adapters/google-calendar/google.auth.js';
 import { SEVERA_SYNC_SCOPES, missingScopeMessage } from '../../adapters/severa/severa.errors.js';
-import { SecretMissingError } from '../../adapters/secrets/secret-name.js';
 import { SECRET_NAMES } from '../../config.js';
 import { PermanentError, SyncError, type ActivityType, type ActivityTypeRef } from '../../domain/index.js';
 import type { Logger, OrgConfig } from '../../ports/index.js';
 import { defaultSettings } from '../../domain/settings.js';
-import { OperatorError, SetupValidationError, type SetupCheck, type SetupProblem } from './errors.js';
+import type { GoogleCredentials, SeveraCredentials } from '../container.js';
+import { SetupValidationError, type SetupCheck, type SetupProblem } from './errors.js';
+import { secretPresence, setOrgEnabled, showOrg, typeRef, type OrgView } from './org-settings.js';
 import { EMAIL_RE, type OperatorContext } from './shared.js';
 
 export interface OrgSetupInput {
@@ -43,29 +45,6 @@ export interface OrgSetupResult {
   readonly testUserEmail: string;
   /** Severa API scopes the credential's token carries. */
   readonly severaScopes: readonly string[];
-}
-
-export type SecretPresence = 'set' | 'missing' | 'unreadable';
-
-export interface OrgView {
-  readonly orgId: string;
-  readonly config: OrgConfig | null;
-  /** Each secret the sync reads: whether it is there (values are never read out). */
-  readonly secrets: Readonly<Record<string, SecretPresence>>;
-  readonly syncedTypes: readonly ActivityTypeRef[];
-}
-
-/** Secrets the sync reads; the webhook secret is optional until the webhook function exists. */
-const SHOWN_SECRETS = [
-  SECRET_NAMES.severaClientSecret,
-  SECRET_NAMES.googleP12,
-  SECRET_NAMES.googleP12Password,
-  SECRET_NAMES.webhookSecret,
-] as const;
-const REQUIRED_SECRETS = [SECRET_NAMES.severaClientSecret, SECRET_NAMES.googleP12] as const;
-
-function typeRef(type: ActivityType): ActivityTypeRef {
-  return { guid: type.guid, name: type.name, category: type.category };
 }
 
 export interface OrgSetupUseCases {
@@ -200,154 +179,161 @@ function reportFailure(
 }
 
 export function orgSetupUseCases(ctx: OperatorContext): OrgSetupUseCases {
-  const { container, log, nowIso, requireOrg } = ctx;
-  const { config, stores, secrets, adapters } = container;
+  return {
+    setupOrg: (input) => setupOrg(ctx, input),
+    showOrg: () => showOrg(ctx),
+    setOrgEnabled: (enabled) => setOrgEnabled(ctx, enabled),
+  };
+}
 
-  async function setupOrg(input: OrgSetupInput): Promise<OrgSetupResult> {
-    const problems: SetupProblem[] = [];
-    const unchecked: string[] = [];
-    const problem = (check: SetupCheck, code: string, message: string) => {
-      problems.push({ check, code, message });
-    };
-    const failed = (check: 'p12' | 'google' | 'severa', error: unknown, code?: string) => {
-      reportFailure(problem, log, check, error, code);
-    };
+/** Every check first, each problem collected (nothing is saved when there is one), then {@link save}. */
+async function setupOrg(ctx: OperatorContext, input: OrgSetupInput): Promise<OrgSetupResult> {
+  const problems: SetupProblem[] = [];
+  const unchecked: string[] = [];
+  const problem: Report = (check, code, message) => {
+    problems.push({ check, code, message });
+  };
 
-    const { serviceAccountEmail, testUserEmail, severaClientId, emailOk, testUserOk } = checkInput(
-      input,
-      problem,
+  const { serviceAccountEmail, testUserEmail, severaClientId, emailOk, testUserOk } = checkInput(
+    input,
+    problem,
+  );
+  const password = input.p12Password ?? DEFAULT_P12_PASSWORD;
+  const privateKeyPem = await openKey(ctx, input.p12, password, problem);
+
+  // A token for the test user by domain-wide delegation.
+  if (privateKeyPem !== null && emailOk && testUserOk) {
+    await checkDelegation(ctx, { serviceAccountEmail, privateKeyPem }, testUserEmail, problem);
+  } else {
+    unchecked.push(
+      'Domain-wide delegation: it is checked once the key opens and both e-mail addresses are valid.',
     );
-    const password = input.p12Password ?? DEFAULT_P12_PASSWORD;
-
-    // The key opens with the password.
-    let privateKeyPem: string | null = null;
-    try {
-      privateKeyPem = await adapters.openGoogleKey(input.p12, password);
-    } catch (error) {
-      failed('p12', error, 'p12-unreadable');
-    }
-
-    // A token for the test user by domain-wide delegation.
-    if (privateKeyPem !== null && emailOk && testUserOk) {
-      try {
-        const google = await adapters.makeCalendar({ serviceAccountEmail, privateKeyPem });
-        await google.checkDelegation(testUserEmail);
-      } catch (error) {
-        failed('google', error);
-      }
-    } else {
-      unchecked.push(
-        'Domain-wide delegation: it is checked once the key opens and both e-mail addresses are valid.',
-      );
-    }
-
-    // The Severa credential works, has the sync's scopes, and the activity types exist.
-    let types: ActivityType[] | null = null;
-    let severaScopes: readonly string[] = [];
-    if (severaClientId !== '' && input.severaClientSecret !== '') {
-      try {
-        const severa = await adapters.makeSevera({
-          clientId: severaClientId,
-          clientSecret: input.severaClientSecret,
-        });
-        const access = await severa.checkAccess();
-        severaScopes = access.grantedScopes;
-        const missing = SEVERA_SYNC_SCOPES.filter((s) => !access.grantedScopes.includes(s));
-        if (missing.length > 0) {
-          problem('severa', 'missing-scope', missingScopeMessage(missing));
-        } else {
-          types = await severa.listActivityTypes();
-        }
-      } catch (error) {
-        failed('severa', error);
-      }
-    }
-
-    const syncedTypes = types === null ? [] : chooseTypes(types, input.syncedTypeNames, problem);
-    if (types === null) unchecked.push('Activity types: they are checked once the Severa credential works.');
-
-    if (problems.length > 0) throw new SetupValidationError(problems, unchecked);
-
-    // Everything checked: the secrets first (the config refers to them), then the OrgConfig.
-    const saved: Array<readonly [string, string]> = [
-      [SECRET_NAMES.severaClientSecret, input.severaClientSecret],
-      [SECRET_NAMES.googleP12, input.p12.toString('base64')],
-      // Always written, so a password left from an earlier key can never be used with this one.
-      [SECRET_NAMES.googleP12Password, password],
-    ];
-    // The webhook's HMAC key is made once, when there is none: a relay is configured with it (S8).
-    if ((await presence(SECRET_NAMES.webhookSecret)) === 'missing') {
-      saved.push([SECRET_NAMES.webhookSecret, randomBytes(32).toString('base64url')]);
-    }
-    for (const [name, value] of saved) await secrets.putSecret(name, value);
-    const previous = await stores.orgConfig.getOrgConfig();
-    const orgConfig: OrgConfig = {
-      enabled: input.enable ?? previous?.enabled ?? false,
-      serviceAccountEmail,
-      severaClientId,
-      sync: defaultSettings({
-        ...previous?.sync,
-        activityTypes: types ?? [],
-        syncedActivityTypeGuids: syncedTypes.map((t) => t.guid),
-      }),
-      updatedAt: nowIso(),
-    };
-    await stores.orgConfig.putOrgConfig(orgConfig);
-    log.info('organisation settings saved', {
-      enabled: orgConfig.enabled,
-      syncedTypes: syncedTypes.length,
-      secretsSaved: saved.length,
-    });
-    return {
-      config: orgConfig,
-      savedSecrets: saved.map(([name]) => name),
-      syncedTypes: syncedTypes.map(typeRef),
-      testUserEmail,
-      severaScopes,
-    };
   }
 
-  async function presence(name: string): Promise<SecretPresence> {
-    try {
-      await secrets.get(name);
-      return 'set';
-    } catch (error) {
-      if (error instanceof SecretMissingError) return 'missing';
-      return 'unreadable';
+  // The Severa credential works, has the sync's scopes, and the activity types exist.
+  const severa =
+    severaClientId !== '' && input.severaClientSecret !== ''
+      ? await checkSevera(ctx, { clientId: severaClientId, clientSecret: input.severaClientSecret }, problem)
+      : NOT_CHECKED;
+  const { types } = severa;
+  const syncedTypes = types === null ? [] : chooseTypes(types, input.syncedTypeNames, problem);
+  if (types === null) unchecked.push('Activity types: they are checked once the Severa credential works.');
+
+  if (problems.length > 0) throw new SetupValidationError(problems, unchecked);
+
+  const saved = await save(ctx, input, {
+    serviceAccountEmail,
+    severaClientId,
+    password,
+    activityTypes: types ?? [],
+    syncedTypes,
+  });
+  return { ...saved, syncedTypes: syncedTypes.map(typeRef), testUserEmail, severaScopes: severa.scopes };
+}
+
+/** The key opens with the password: its private key (PEM), or null and the problem. */
+async function openKey(
+  ctx: OperatorContext,
+  p12: Buffer,
+  password: string,
+  problem: Report,
+): Promise<string | null> {
+  try {
+    return await ctx.container.adapters.openGoogleKey(p12, password);
+  } catch (error) {
+    reportFailure(problem, ctx.log, 'p12', error, 'p12-unreadable');
+    return null;
+  }
+}
+
+/** Google issues the service account a token for the test user (domain-wide delegation). */
+async function checkDelegation(
+  ctx: OperatorContext,
+  credentials: GoogleCredentials,
+  testUserEmail: string,
+  problem: Report,
+): Promise<void> {
+  try {
+    const google = await ctx.container.adapters.makeCalendar(credentials);
+    await google.checkDelegation(testUserEmail);
+  } catch (error) {
+    reportFailure(problem, ctx.log, 'google', error);
+  }
+}
+
+/** What the Severa check found: the token's scopes, and Severa's activity types once the credential works. */
+interface SeveraCheck {
+  readonly scopes: readonly string[];
+  /** Null until the credential works with every scope the sync needs. */
+  readonly types: ActivityType[] | null;
+}
+
+const NOT_CHECKED: SeveraCheck = { scopes: [], types: null };
+
+/** The Severa credential works and has the sync's scopes: then Severa's activity types. */
+async function checkSevera(
+  ctx: OperatorContext,
+  credentials: SeveraCredentials,
+  problem: Report,
+): Promise<SeveraCheck> {
+  let scopes: readonly string[] = [];
+  try {
+    const severa = await ctx.container.adapters.makeSevera(credentials);
+    const access = await severa.checkAccess();
+    scopes = access.grantedScopes;
+    const missing = SEVERA_SYNC_SCOPES.filter((s) => !access.grantedScopes.includes(s));
+    if (missing.length > 0) {
+      problem('severa', 'missing-scope', missingScopeMessage(missing));
+      return { scopes, types: null };
     }
+    return { scopes, types: await severa.listActivityTypes() };
+  } catch (error) {
+    reportFailure(problem, ctx.log, 'severa', error);
+    return { scopes, types: null };
   }
+}
 
-  async function showOrg(): Promise<OrgView> {
-    const org = await stores.orgConfig.getOrgConfig();
-    const found: Record<string, SecretPresence> = {};
-    for (const name of SHOWN_SECRETS) found[name] = await presence(name);
-    const synced = new Set(org?.sync.syncedActivityTypeGuids ?? []);
-    const types = org?.sync.activityTypes ?? [];
-    return {
-      orgId: config.orgId,
-      config: org,
-      secrets: found,
-      syncedTypes: types.filter((t) => synced.has(t.guid)).map(typeRef),
-    };
+/** Everything checked: the secrets first (the config refers to them), then the OrgConfig. */
+async function save(
+  ctx: OperatorContext,
+  input: OrgSetupInput,
+  checked: {
+    readonly serviceAccountEmail: string;
+    readonly severaClientId: string;
+    readonly password: string;
+    readonly activityTypes: readonly ActivityType[];
+    readonly syncedTypes: readonly ActivityType[];
+  },
+): Promise<Pick<OrgSetupResult, 'config' | 'savedSecrets'>> {
+  const { stores, secrets } = ctx.container;
+  const saved: Array<readonly [string, string]> = [
+    [SECRET_NAMES.severaClientSecret, input.severaClientSecret],
+    [SECRET_NAMES.googleP12, input.p12.toString('base64')],
+    // Always written, so a password left from an earlier key can never be used with this one.
+    [SECRET_NAMES.googleP12Password, checked.password],
+  ];
+  // The webhook's HMAC key is made once, when there is none: a relay is configured with it (S8).
+  if ((await secretPresence(secrets, SECRET_NAMES.webhookSecret)) === 'missing') {
+    saved.push([SECRET_NAMES.webhookSecret, randomBytes(32).toString('base64url')]);
   }
-
-  async function setOrgEnabled(enabled: boolean): Promise<OrgConfig> {
-    const org = await requireOrg();
-    if (enabled) {
-      const missing: string[] = [];
-      for (const name of REQUIRED_SECRETS) if ((await presence(name)) !== 'set') missing.push(name);
-      if (missing.length > 0) {
-        throw new OperatorError(
-          'org-not-set-up',
-          `The integration cannot be switched on: the secret${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing. Run the org setup again (npm run cli -- org setup …).`,
-        );
-      }
-    }
-    const next: OrgConfig = { ...org, enabled, updatedAt: nowIso() };
-    await stores.orgConfig.putOrgConfig(next);
-    log.info('organisation integration switched', { enabled });
-    return next;
-  }
-
-  return { setupOrg, showOrg, setOrgEnabled };
+  for (const [name, value] of saved) await secrets.putSecret(name, value);
+  const previous = await stores.orgConfig.getOrgConfig();
+  const config: OrgConfig = {
+    enabled: input.enable ?? previous?.enabled ?? false,
+    serviceAccountEmail: checked.serviceAccountEmail,
+    severaClientId: checked.severaClientId,
+    sync: defaultSettings({
+      ...previous?.sync,
+      activityTypes: checked.activityTypes,
+      syncedActivityTypeGuids: checked.syncedTypes.map((t) => t.guid),
+    }),
+    updatedAt: ctx.nowIso(),
+  };
+  await stores.orgConfig.putOrgConfig(config);
+  ctx.log.info('organisation settings saved', {
+    enabled: config.enabled,
+    syncedTypes: checked.syncedTypes.length,
+    secretsSaved: saved.length,
+  });
+  return { config, savedSecrets: saved.map(([name]) => name) };
 }

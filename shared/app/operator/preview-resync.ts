@@ -4,14 +4,10 @@
  * cannot write);
  * {@link PreviewResyncUseCases.resync} asks for a run now, a full one after clearing the Google sync token.
  */
-import { randomUUID } from 'node:crypto';
-
 import type { SyncUser } from '../../domain/index.js';
 import { previewOf, type PlanPreview } from '../../sync/preview.js';
 import { syncUser } from '../../sync/runner/index.js';
-import { leaseKey } from '../sync-worker.js';
-import { OperatorError } from './errors.js';
-import { DEFAULT_RESYNC_LEASE_MS, normaliseEmail, type OperatorContext } from './shared.js';
+import { normaliseEmail, syncUserOf, underPersonLease, type OperatorContext } from './shared.js';
 
 export interface PreviewResult {
   readonly user: SyncUser;
@@ -36,77 +32,70 @@ export interface PreviewResyncUseCases {
 }
 
 export function previewResyncUseCases(ctx: OperatorContext): PreviewResyncUseCases {
-  const { container, options, log, nowIso, requireOrg, activeSeveraUser, enabledPerson } = ctx;
-  const { clock, stores, publisher } = container;
+  return {
+    previewUser: (email) => previewUser(ctx, email),
+    resync: (email, options) => resync(ctx, email, options),
+  };
+}
 
-  // ---- B1
+// ---- B1
 
-  async function previewUser(email: string): Promise<PreviewResult> {
-    const address = normaliseEmail(email);
-    const org = await requireOrg();
-    const user = await activeSeveraUser(address);
-    const existing = await stores.users.getUser(user.severaUserGuid);
-    // A dry run reads through read-only views of both APIs and the store (dry-run.ts): nothing can be written.
-    const result = await syncUser(
-      {
-        severa: await container.severa(),
-        calendar: await container.calendar(),
-        store: stores.store,
-        clock,
-        settings: org.sync,
-      },
-      user,
-      { dryRun: true, reconcile: true },
-    );
-    return {
-      user,
-      enabled: existing?.enabled ?? false,
-      firstSync: existing?.lastCompleteRunStartedAt == null,
-      preview: previewOf(result.plan),
-      problems: result.plan.problems,
-    };
-  }
+async function previewUser(ctx: OperatorContext, email: string): Promise<PreviewResult> {
+  const { container } = ctx;
+  const { clock, stores } = container;
+  const address = normaliseEmail(email);
+  const org = await ctx.requireOrg();
+  const user = await ctx.activeSeveraUser(address);
+  const existing = await stores.users.getUser(user.severaUserGuid);
+  // A dry run reads through read-only views of both APIs and the store (dry-run.ts): nothing can be written.
+  const result = await syncUser(
+    {
+      severa: await container.severa(),
+      calendar: await container.calendar(),
+      store: stores.store,
+      clock,
+      settings: org.sync,
+    },
+    user,
+    { dryRun: true, reconcile: true },
+  );
+  return {
+    user,
+    enabled: existing?.enabled ?? false,
+    firstSync: existing?.lastCompleteRunStartedAt == null,
+    preview: previewOf(result.plan),
+    problems: result.plan.problems,
+  };
+}
 
-  async function resync(
-    email: string,
-    resyncOptions: { readonly full?: boolean } = {},
-  ): Promise<ResyncResult> {
-    const address = normaliseEmail(email);
-    const record = await enabledPerson(address, ', so there is nothing to resync:');
-    const full = resyncOptions.full ?? false;
-    const requestedAt = nowIso();
-    if (full) {
-      // Under the person's lease, so a run in progress cannot save its new token over the cleared one.
-      const holder = `operator:${randomUUID()}`;
-      const key = leaseKey(record.severaUserGuid);
-      const ttl = options.resyncLeaseMs ?? DEFAULT_RESYNC_LEASE_MS;
-      if (!(await stores.leases.acquire(key, holder, requestedAt, ttl))) {
-        throw new OperatorError(
-          'user-busy',
-          `A sync of ${record.email} is running right now; try the full resync again in a minute.`,
-        );
-      }
-      try {
-        // Only the Google sync token: the links stay, so the full listing is matched against them (no duplicates).
-        await stores.store.saveSyncToken(record.severaUserGuid, null);
-      } finally {
-        await stores.leases.release(key, holder);
-      }
-    }
-    const requestId = await publisher.publish({
-      user: record.severaUserGuid,
-      reason: 'manual',
+// ---- B7
+
+async function resync(
+  ctx: OperatorContext,
+  email: string,
+  resyncOptions: { readonly full?: boolean } = {},
+): Promise<ResyncResult> {
+  const address = normaliseEmail(email);
+  const record = await ctx.enabledPerson(address, ', so there is nothing to resync:');
+  const full = resyncOptions.full ?? false;
+  const requestedAt = ctx.nowIso();
+  if (full) {
+    // Under the person's lease, so a run in progress cannot save its new token over the cleared one.
+    await underPersonLease(
+      ctx,
+      record.severaUserGuid,
       requestedAt,
-      reconcile: true,
-    });
-    log.info('resync requested', { user: record.severaUserGuid, full });
-    const { severaUserGuid, email: userEmail, timeZone, defaultActivityTypeGuid } = record;
-    return {
-      user: { severaUserGuid, email: userEmail, timeZone, defaultActivityTypeGuid },
-      full,
-      requestId,
-    };
+      `A sync of ${record.email} is running right now; try the full resync again in a minute.`,
+      // Only the Google sync token: the links stay, so the full listing is matched against them (no duplicates).
+      () => ctx.container.stores.store.saveSyncToken(record.severaUserGuid, null),
+    );
   }
-
-  return { previewUser, resync };
+  const requestId = await ctx.container.publisher.publish({
+    user: record.severaUserGuid,
+    reason: 'manual',
+    requestedAt,
+    reconcile: true,
+  });
+  ctx.log.info('resync requested', { user: record.severaUserGuid, full });
+  return { user: syncUserOf(record), full, requestId };
 }
