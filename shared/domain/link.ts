@@ -6,7 +6,7 @@ export const LINK_ORIGINS = ['severa', 'google', 'matched'] as const;
 export type LinkOrigin = (typeof LINK_ORIGINS)[number];
 
 /** How a pair not yet merged came to be (see {@link Link.pendingPair}). */
-export const PENDING_PAIRS = ['join', 'adopt'] as const;
+export const PENDING_PAIRS = ['join', 'adopt', 'match'] as const;
 export type PendingPair = (typeof PENDING_PAIRS)[number];
 
 /** A side's version stamp (Severa `lastUpdatedDateTime`, Google `etag`) and content hash as last synced. */
@@ -63,8 +63,9 @@ export interface Link {
   /**
    * Written just before the sync pairs an event with an activity it did not make from it: `join` adds the user to
    * another attendee's activity for the meeting (B5), `adopt` pairs an activity with the meeting already in the
-   * calendar. If the run stops before the pair is merged, the next one reads the activity and merges the two as
-   * strangers again (the more private wins), never taking either for the other's old state.
+   * calendar, `match` pairs an event with an activity of the same content (S6; it also tells another attendee's
+   * create of the same meeting to wait). If the run stops before the pair is merged, the next one reads the activity
+   * and merges the two as strangers again (the more private wins), never taking either for the other's old state.
    */
   readonly pendingPair?: PendingPair;
 }

@@ -1534,6 +1534,15 @@ const FOUND: readonly (PropertyRun & { readonly what: string })[] = [
     path: '289:3:4:12:14:17:16:29:28:21:21:21:21:21:21:22:22:22:23:23:23:23:23:24:23:23:24:24:24:24:24:24:24',
     replayPath: '//////E:/B',
   },
+  {
+    what:
+      'one attendee pairs a meeting occurrence with an activity of the same content while another attendee, at ' +
+      'the same moment, creates an activity for it: the occurrence became two activities',
+    runs: 1,
+    seed: 208124209,
+    path: '407:7:9:20:25:28:42:36:34:34:34:34:34:34:35:35:37:37:37:37:38:38:38:38:38:38:38:38:38:38:38:41:14:14:9:19:19:19:19:22:20:24:24:24:25',
+    replayPath: '////////u:/H',
+  },
 ];
 
 for (const found of FOUND) {

@@ -12,6 +12,9 @@ import { createGoogle } from './actions.js';
 import { act, createSevera, NOTHING, readFirst, type Decision, type PlanContext } from './decision.js';
 import { pairAction } from './pair.js';
 
+/** Why an initial-sync match pairs an event with an activity (S6). */
+export const MATCHED = 'matched by name, start, end and recurrence (S6)';
+
 /** The unlinked items still to be decided, taken one by one as rows pair them. */
 interface Pool {
   /** Google ids and Severa guids already decided: linked, claimed by a decision, or paired here. */
@@ -103,7 +106,7 @@ function unlinkedEvent(ctx: PlanContext, pool: Pool, g: GoogleRecord): Decision 
   const candidates = pool.severaByKey.get(matchKey(g.content)) ?? [];
   const match = candidates.find((s) => !pool.takenSevera.has(s.guid));
   // Case: the same entry exists on both sides without a link (initial sync, S6) → link them, don't duplicate.
-  if (match) return pair(ctx, pool, match, g, 'matched', 'matched by name, start, end and recurrence (S6)');
+  if (match) return pair(ctx, pool, match, g, 'matched', MATCHED);
   pool.takenGoogle.add(g.id);
   if (!endsAfter(g.content, ctx.cutoffMs)) return NOTHING; // Case: ended more than pastDays ago → not synced (S6).
   // Case: new in Google (a person's own event: also a split or duplicate of our copy) → create in Severa with the

@@ -5,6 +5,7 @@ import { act, readFirst, recreateGoogle, recreateInSevera } from './decision.js'
 import type { Decision, PlanContext } from './decision.js';
 import { pairAction } from './pair.js';
 import { isRefused } from './refusals.js';
+import { MATCHED } from './match-unlinked.js';
 import type { SideChange } from './side-change.js';
 
 /**
@@ -54,13 +55,16 @@ export function resumePair(
     });
   }
   if (!('record' in g)) return readFirst('google', link.googleId);
-  // Case: joined (or adopted) → pair; not joined yet → join again; taken off an adopted activity since → released.
+  // Case: joined (or adopted, or matched) → pair; not joined yet → join again; taken off an adopted or matched
+  // activity since → released.
   if (involved)
     return act(
-      pairAction(record, g.record, 'google', 'paired with the meeting (B5)', ctx.user, ctx.settings),
+      link.pendingPair === 'match'
+        ? pairAction(record, g.record, 'matched', MATCHED, ctx.user, ctx.settings)
+        : pairAction(record, g.record, 'google', 'paired with the meeting (B5)', ctx.user, ctx.settings),
     );
-  if (link.pendingPair === 'adopt')
-    return act({ kind: 'release', link, why: 'adopting: no longer on the activity' });
+  if (link.pendingPair !== 'join')
+    return act({ kind: 'release', link, why: `${link.pendingPair}ing: no longer on the activity` });
   const join: Action = {
     kind: 'join-severa',
     google: g.record,

@@ -20,12 +20,17 @@ import {
   type SyncUser,
 } from '../../domain/index.js';
 import { pairAction } from '../plan/pair.js';
-import type { CreateGoogleAction, CreateSeveraAction, JoinSeveraAction } from '../plan/index.js';
+import type {
+  CreateGoogleAction,
+  CreateSeveraAction,
+  JoinSeveraAction,
+  UpdateAction,
+} from '../plan/index.js';
 import { parseInstanceId } from '../recurrence/index.js';
 import type { ApplyContext } from './apply.js';
 import { applyUpdate } from './apply-update.js';
 import { step, type RunnerDeps } from './deps.js';
-import { MEETING_CLAIM_TTL_MS, resolveIntent } from './intents.js';
+import { MEETING_CLAIM_TTL_MS, othersMayResolve, resolveIntent } from './intents.js';
 
 const DAY_MS = 86_400_000;
 /** A meeting claim older than this is taken over: its holder's run died and never came back (B5). */
@@ -152,6 +157,47 @@ export async function applyCreateSevera(ctx: ApplyContext, action: CreateSeveraA
   await store.releaseMeeting(g.iCalUID, user.severaUserGuid);
 }
 
+/**
+ * S6: an event paired with an activity of the same content. Another attendee's run may be bringing the same meeting
+ * to Severa at this moment (a create under the meeting claim, B5), which would give the meeting a second activity.
+ * So the pair is marked first (a pending link, which that create checks for under its claim) and then checked
+ * against that attendee's open create (its intent) and the links saved since this run planned: whichever of the two
+ * marked first is seen by the other, and one of them waits for the next run.
+ */
+export async function applyMatch(
+  ctx: ApplyContext,
+  action: UpdateAction & { readonly iCalUID: string },
+): Promise<void> {
+  const { deps, user, now } = ctx;
+  const { store } = deps;
+  const me = user.severaUserGuid;
+  const occurrence = parseInstanceId(action.googleId) !== null;
+  const sameMeeting = (googleId: string) =>
+    !occurrence || googleId === action.googleId || parseInstanceId(googleId) === null;
+  const event = { id: action.googleId, iCalUID: action.iCalUID, content: action.content };
+  const pending = await pendingPair(deps, user, action.severaGuid, event, 'match', now);
+  const creating = (await store.findIntentsByICalUID(action.iCalUID)).some(
+    (i) => i.user !== me && !othersMayResolve(i.intent, now) && sameMeeting(i.intent.googleId),
+  );
+  const linked = (await store.findLinksByICalUID(action.iCalUID)).some(
+    (l) =>
+      l.user !== me &&
+      l.dormant !== true &&
+      l.severaGuid !== action.severaGuid &&
+      !ctx.seenPeers.has(`${l.user}|${l.severaGuid}`) &&
+      sameMeeting(l.googleId),
+  );
+  if (creating || linked) {
+    await store.deleteLink(pending);
+    step(deps, 'store.deleteLink');
+    throw new DeferredError(
+      'another attendee is bringing this meeting to Severa; it is paired on the next run',
+    );
+  }
+  await applyUpdate(deps, user, action, now, pending);
+  ctx.audit(action.severaGuid, action.googleId, action.decisions);
+}
+
 /** The user joins the activity that already stands for the meeting (B5), and the pair is merged. */
 export async function applyJoinSevera(ctx: ApplyContext, action: JoinSeveraAction): Promise<void> {
   const { deps, user, now } = ctx;
@@ -213,7 +259,7 @@ async function pendingPair(
   deps: RunnerDeps,
   user: SyncUser,
   severaGuid: string,
-  google: GoogleRecord,
+  google: Pick<GoogleRecord, 'id' | 'iCalUID' | 'content'>,
   kind: PendingPair,
   now: string,
   replaces?: Link,

@@ -14,7 +14,7 @@ import type {
   UnlinkAction,
   UpdateAction,
 } from '../plan/index.js';
-import { applyCreateGoogle, applyCreateSevera, applyJoinSevera } from './apply-create.js';
+import { applyCreateGoogle, applyCreateSevera, applyJoinSevera, applyMatch } from './apply-create.js';
 import { applyUpdate } from './apply-update.js';
 import { step, type RunnerDeps } from './deps.js';
 
@@ -80,6 +80,10 @@ function auditOf(deps: RunnerDeps, user: SyncUser, action: Action): ApplyContext
 }
 
 async function applyUpdateAction(ctx: ApplyContext, action: UpdateAction): Promise<void> {
+  // A new pair by content (S6) may be a meeting another attendee is bringing to Severa right now (B5).
+  const { iCalUID } = action;
+  if (action.link === null && action.origin === 'matched' && iCalUID !== null)
+    return applyMatch(ctx, { ...action, iCalUID });
   await applyUpdate(ctx.deps, ctx.user, action, ctx.now);
   ctx.audit(action.severaGuid, action.googleId, action.decisions);
 }

@@ -427,6 +427,39 @@ describe('participants (S5) and shared meetings (B5)', () => {
     assert.equal(await settled(world), 0);
   });
 
+  it('an attendee pairing a meeting with an activity of the same content waits while another creates it', async () => {
+    const world = new World();
+    // A entered the meeting in Severa herself; B has only the invitation.
+    newSevera(world, 'Kick-off');
+    world.calendar.humanCreateMeeting([A.email, B.email], timed('Kick-off', 2, 9));
+    await world.poll();
+    // B's run creates the meeting's activity; right after Severa's create, before B's link is saved, A's run pairs
+    // her event with her own activity by content (S6). Serialised, one of them brings the meeting to Severa and
+    // the other joins it: never an activity each.
+    const create = world.severa.create.bind(world.severa);
+    let interleaved = false;
+    world.severa.create = async (input) => {
+      const created = await create(input);
+      if (input.ownerGuid === B.severaUserGuid && !interleaved) {
+        interleaved = true;
+        await world.sync(A);
+      }
+      return created;
+    };
+    await world.sync(B);
+    assert.ok(interleaved);
+    await world.cycle();
+    await world.cycle();
+    const meeting = world.store.allLinks().filter((l) => l.iCalUID !== null && !l.googleId.startsWith('sv'));
+    assert.deepEqual(
+      meeting.map((l) => l.user).sort(),
+      [A.severaUserGuid, B.severaUserGuid].sort(),
+      'both attendees linked to the meeting',
+    );
+    assert.equal(new Set(meeting.map((l) => l.severaGuid)).size, 1, 'one activity for the meeting');
+    assert.equal(await settled(world), 0);
+  });
+
   it('an attendee whose run planned before the other finished still makes no second activity', async () => {
     const world = new World();
     world.calendar.humanCreateMeeting([A.email, B.email], timed('Late claim', 4, 12));

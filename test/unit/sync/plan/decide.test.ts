@@ -394,6 +394,22 @@ describe('decide: a pairing the run did not finish (Link.pendingPair)', () => {
       expect: () => ['release: adopting: no longer on the activity'],
     },
     {
+      name: 'matched by content (S6), still on the activity → the two are paired as strangers',
+      google: 'same',
+      severa: 'same',
+      activity: onIt,
+      link: { pendingPair: 'match', origin: 'google' },
+      expect: () => ['update new pair (writes nothing): matched by name, start, end and recurrence (S6)'],
+    },
+    {
+      name: 'taken off a matched activity since → released',
+      google: 'same',
+      severa: 'same',
+      activity: { ownerGuid: BEN },
+      link: { pendingPair: 'match', origin: 'google' },
+      expect: () => ['release: matching: no longer on the activity'],
+    },
+    {
       name: 'joined, refused by Google for good, then taken off → released',
       google: 'same',
       severa: 'same',
