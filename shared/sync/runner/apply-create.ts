@@ -33,7 +33,6 @@ import { step, type RunnerDeps } from './deps.js';
 import { MEETING_CLAIM_TTL_MS, othersMayResolve, resolveIntent } from './intents.js';
 
 const DAY_MS = 86_400_000;
-/** A meeting claim older than this is taken over: its holder's run died and never came back (B5). */
 
 /** The Google copy of an activity, with its deterministic id (B4); or the user's own copy of the meeting, adopted. */
 export async function applyCreateGoogle(ctx: ApplyContext, action: CreateGoogleAction): Promise<void> {

@@ -11,8 +11,9 @@ const DAY_MS = 86_400_000;
 /** Clocks of Severa and of our functions may differ by a few seconds (SPEC §11). */
 const CLOCK_SKEW_MS = 60_000;
 /**
- * How long a meeting claim keeps other attendees out (B5, apply-create.ts), and so how long another attendee's run
- * leaves an intent to the run that wrote it.
+ * How long a meeting claim keeps other attendees out (B5, apply-create.ts): one older than this is taken over, its
+ * holder's run having died and never come back. So too another attendee's run leaves an intent this long to the run
+ * that wrote it.
  */
 export const MEETING_CLAIM_TTL_MS = 10 * 60_000;
 
