@@ -2,10 +2,11 @@
  * Model-based property test of the sync engine (B8). fast-check generates random sequences of what people do on
  * both sides (create, edit, move, delete, change type or participants, save without change, edit series and their
  * occurrences, share a meeting across time zones, reshape a series' rule, zone or all-day state, split a series
- * "this and following", duplicate an event, make entries private or public), in organisations whose Personal type
- * has another name or none, what the infrastructure does (failed writes before or after their effect, lost sync
- * tokens, a worker dying between any two steps, two people's runs at the same time, Severa's whole-second
- * versions) and sync cycles, then lets the system settle and checks the published invariants:
+ * "this and following", duplicate an event, enter in Severa what the calendar already holds, make entries private
+ * or public), in organisations whose Personal type has another name or none, what the infrastructure does (failed
+ * writes before or after their effect, lost sync tokens, a worker dying between any two steps, two people's runs
+ * at the same time, Severa's whole-second versions) and sync cycles, then lets the system settle and checks the
+ * published invariants:
  *   1. the two sides agree for every syncing user (every linked pair has equal content, nothing eligible unlinked);
  *   2. no entry is duplicated (per user, per Severa activity, per shared meeting whoever synced first);
  *   3. no entry a person did not delete disappears from either side, whoever created it (a person or the sync);
@@ -724,6 +725,53 @@ class GoogleDuplicate implements Cmd {
   toString = () => `GoogleDuplicate(${this.user},${this.index},stamp=${this.keepStamp})`;
 }
 
+/**
+ * A person enters in Severa what their calendar already holds (double entry): one event, or one occurrence of a
+ * series, as an activity of the same title and times. The sync must pair the two by content (S6), and a meeting's
+ * other syncing attendee must not bring the same meeting in as a second activity meanwhile (B5).
+ */
+class SeveraEnterEvent implements Cmd {
+  constructor(
+    readonly user: number,
+    readonly index: number,
+    readonly type: number,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await Promise.resolve();
+    const user = SYNCING[this.user % SYNCING.length] ?? USERS.aino;
+    const event = pick(r.world.calendar.live(user.email), this.index);
+    if (!event) return;
+    const nowMs = r.world.clock.now().getTime();
+    const single =
+      event.content.recurrence === null
+        ? event
+        : pick(
+            expandSeriesToInstances(event, { fromMs: nowMs - 60 * DAY, toMs: nowMs + 400 * DAY }),
+            this.index,
+          );
+    if (!single) return;
+    const { timing } = single.content;
+    const type = typeAt(r, this.type);
+    const rec = r.world.severa.humanCreate({
+      ownerGuid: user.severaUserGuid,
+      content: {
+        ...single.content,
+        // Severa reads times in its owner's zone, and holds at most 1,000 characters of location.
+        timing: timing.kind === 'timed' ? { ...timing, timeZone: user.timeZone } : timing,
+        location: single.content.location.slice(0, 1000),
+        recurrence: null,
+        isPrivate: false,
+      },
+      activityTypeGuid: type.guid,
+      isProjectTask: type.category === 'Task',
+    });
+    m.human.set(`S:${rec.guid}`, { mayBeGone: false });
+    if (type.category === 'Personal') m.privateByPerson.add(`S:${rec.guid}`);
+  }
+  toString = () => `SeveraEnterEvent(${this.user},${this.index},${this.type})`;
+}
+
 /** An administrator decides a person's B3 hold: apply the held deletions, or restore the entries. */
 class DecideHold implements Cmd {
   constructor(
@@ -1406,13 +1454,19 @@ const commandArbs = [
     .tuple(fc.nat(1), fc.boolean(), fc.option(fc.nat(12), { freq: 3 }), fc.boolean())
     .map(([u, r, c, p]) => new Sync(u, r, c, p)),
   fc.integer({ min: 1, max: 600 }).map((m) => new AdvanceClock(m)),
+  // New commands go last: a replay recorded before them (FOUND) runs with the list as it was then.
+  fc.tuple(fc.nat(1), fc.nat(20), fc.nat(4)).map(([u, i, t]) => new SeveraEnterEvent(u, i, t)),
 ];
+/** How many commands the model had before SeveraEnterEvent: the replays recorded then use only those. */
+const COMMANDS_BEFORE_ENTER = commandArbs.length - 1;
 
 interface PropertyRun {
   readonly runs: number;
   readonly seed: number;
   readonly path?: string;
   readonly replayPath?: string;
+  /** The first this many commands only: the model as it was when a replay was recorded. */
+  readonly commandCount?: number;
 }
 
 /**
@@ -1422,7 +1476,7 @@ interface PropertyRun {
 const DEFAULT_SEED = 20261204;
 
 /** Runs the model over generated sequences; fails with the shrunk counterexample and how to replay it. */
-async function runModel({ runs, seed, path, replayPath }: PropertyRun): Promise<void> {
+async function runModel({ runs, seed, path, replayPath, commandCount }: PropertyRun): Promise<void> {
   let sequences = 0;
   let commands = 0;
   const result = await fc.check(
@@ -1430,7 +1484,7 @@ async function runModel({ runs, seed, path, replayPath }: PropertyRun): Promise<
       fc.constantFrom<Org>('standard', 'renamed', 'none'),
       // B3: loose never holds; tight holds a deletion of two or more entries at once.
       fc.constantFrom('loose' as const, 'tight' as const),
-      fc.commands(commandArbs, {
+      fc.commands(commandArbs.slice(0, commandCount ?? commandArbs.length), {
         maxCommands: 40,
         size: 'large',
         ...(replayPath === undefined ? {} : { replayPath }),
@@ -1524,6 +1578,7 @@ const FOUND: readonly (PropertyRun & { readonly what: string })[] = [
     seed: -1549928114,
     path: '1727:6:5:10:10:23:24:31:41:24:28:34:27:27:27:27:27:27:28:27:27:27:28:28:28:28:28:28:29:31:32:32:33:33',
     replayPath: '///////Y:/D',
+    commandCount: COMMANDS_BEFORE_ENTER,
   },
   {
     what:
@@ -1533,6 +1588,7 @@ const FOUND: readonly (PropertyRun & { readonly what: string })[] = [
     seed: -1349627419,
     path: '289:3:4:12:14:17:16:29:28:21:21:21:21:21:21:22:22:22:23:23:23:23:23:24:23:23:24:24:24:24:24:24:24',
     replayPath: '//////E:/B',
+    commandCount: COMMANDS_BEFORE_ENTER,
   },
   {
     what:
@@ -1542,6 +1598,7 @@ const FOUND: readonly (PropertyRun & { readonly what: string })[] = [
     seed: 208124209,
     path: '407:7:9:20:25:28:42:36:34:34:34:34:34:34:35:35:37:37:37:37:38:38:38:38:38:38:38:38:38:38:38:41:14:14:9:19:19:19:19:22:20:24:24:24:25',
     replayPath: '////////u:/H',
+    commandCount: COMMANDS_BEFORE_ENTER,
   },
 ];
 
