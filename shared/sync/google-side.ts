@@ -39,6 +39,12 @@ export interface GoogleSide {
   /** Ids of linked events (or fallback occurrences) that are gone. */
   readonly deleted: Set<string>;
   /**
+   * Occurrence links of a person's own activity (paired by content, S6) whose occurrence went with a change to its
+   * whole series (moved, reshaped, held whole again), not cancelled on its own: the pair ends and the activity stays,
+   * since a person's entry goes only by a person's deletion.
+   */
+  readonly unpaired: Set<string>;
+  /**
    * Linked series whose rule or zone Severa cannot hold any more: the pair stays, Severa keeps its series' dates and
    * Google keeps the person's (SPEC §11 "kept on its own side and reported on that entry").
    */
@@ -73,6 +79,7 @@ export function googleSide(input: GoogleSideInput): GoogleSide {
   const side: Building = {
     live: new Map(),
     deleted: new Set(),
+    unpaired: new Set(),
     apart: new Set(),
     leftOut: {},
     readFirst: [],
@@ -159,7 +166,7 @@ function sideOfEvent(input: GoogleSideInput, links: LinkIndex, side: Building, r
   }
   side.live.set(record.id, record);
   // The series became expressible again: its expanded occurrences give way to the series.
-  for (const l of links.occurrencesOf(record.id)) side.deleted.add(l.googleId);
+  for (const l of links.occurrencesOf(record.id)) goneWithSeries(side, record, l);
 }
 
 /**
@@ -191,7 +198,7 @@ function seriesSeveraDoesNotHold(
     // has no occurrences of its own in Severa (any left from before give way).
     side.apart.add(record.id);
     side.live.set(record.id, record);
-    for (const l of links.occurrencesOf(record.id)) side.deleted.add(l.googleId);
+    for (const l of links.occurrencesOf(record.id)) goneWithSeries(side, record, l);
     return;
   }
   // S9 fallback: a series Severa cannot express syncs as its occurrences inside the window, one activity each.
@@ -199,8 +206,20 @@ function seriesSeveraDoesNotHold(
   const ids = new Set(instances.map((i) => i.id));
   for (const i of instances) side.live.set(i.id, i);
   for (const l of links.occurrencesOf(record.id)) {
-    if (!ids.has(l.googleId) && endsAfter(l.base, input.cutoffMs)) side.deleted.add(l.googleId);
+    if (!ids.has(l.googleId) && endsAfter(l.base, input.cutoffMs)) goneWithSeries(side, record, l);
   }
+}
+
+/**
+ * An occurrence link whose occurrence the series no longer has as its own: deleted, unless its activity is a
+ * person's own (paired by content) and the occurrence went with a change to the whole series rather than being
+ * cancelled by itself (an EXDATE); then the pair ends and the activity stays.
+ */
+function goneWithSeries(side: Building, series: GoogleRecord, l: Link): void {
+  const start = parseInstanceId(l.googleId)?.originalStart;
+  const cancelled = start !== undefined && (series.content.recurrence?.exdates.includes(start) ?? false);
+  if (l.origin === 'matched' && !cancelled) side.unpaired.add(l.googleId);
+  else side.deleted.add(l.googleId);
 }
 
 /** A series whose rule or zone is not the pair's any more. */

@@ -57,6 +57,9 @@ export function decideLink(ctx: PlanContext, link: Link): Decision {
   // pair that came from Google: the person's event keeps syncing to its activity, S4.)
   if (exclusion !== null && !(exclusion === 'type-not-synced' && link.origin !== 'severa'))
     return excluded(link, g, exclusion);
+  // Case: a person's own activity paired with an occurrence (S6) that went with a change to its whole series →
+  // the activity stays, as an entry of its own with its own copy: a person's entry goes only by their deletion.
+  if (ctx.sides.unpaired.has(link.googleId)) return unpaired(ctx, link, s);
   // Case: our copy's creation was not confirmed (its answer was lost) → read the event to know.
   if (link.pendingInsert === true && g.state === 'absent') return readFirst('google', link.googleId);
   if (link.pendingInsert === true && g.state === 'deleted' && s.state !== 'deleted') {
@@ -84,6 +87,14 @@ export function decideLink(ctx: PlanContext, link: Link): Decision {
     return act(deleteGoogle(link, g, 'deleted in Severa'));
   }
   return bothSides(ctx, link, g, s);
+}
+
+/** A person's own activity whose occurrence went with its series (google-side.ts `unpaired`). */
+function unpaired(ctx: PlanContext, link: Link, s: SideChange<SeveraRecord>): Decision {
+  const why = 'its occurrence went with a change to the series: the activity is kept as an entry of its own';
+  if (s.state === 'deleted') return act({ kind: 'unlink', link, why: GONE_FROM_BOTH_SIDES });
+  if (!('record' in s) || !ctx.fresh(link.severaGuid)) return readFirst('severa', link.severaGuid);
+  return act(createGoogle(s.record, link, null, why));
 }
 
 /**

@@ -33,6 +33,8 @@ export interface Sides {
   /** Linked events (or fallback occurrences) that are gone, including those a full listing no longer holds. */
   readonly googleDeleted: ReadonlySet<string>;
   /** Linked series whose dates are kept apart (google-side.ts). */
+  /** Occurrence links whose pair ends while the activity stays (google-side.ts `unpaired`). */
+  readonly unpaired: ReadonlySet<string>;
   readonly apart: ReadonlySet<string>;
   readonly peers: PeerIndex;
   /** B3: pairs (link keys) whose deletion is held: the input's, and those an empty listing holds. */
@@ -80,6 +82,7 @@ export function indexSides(input: IndexInput): Sides {
       (l) =>
         !google.live.has(l.googleId) &&
         !google.deleted.has(l.googleId) &&
+        !google.unpaired.has(l.googleId) &&
         !frozen.has(linkKey(l.user, l.severaGuid)) &&
         endsAfter(l.base, input.cutoffMs),
     );
@@ -96,6 +99,7 @@ export function indexSides(input: IndexInput): Sides {
     severaDeleted,
     googleLive: google.live,
     googleDeleted: google.deleted,
+    unpaired: google.unpaired,
     apart: google.apart,
     peers,
     frozen,

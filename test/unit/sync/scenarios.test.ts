@@ -598,6 +598,65 @@ describe('initial sync (S6)', () => {
   });
 });
 
+describe('initial sync (S6) with a series Severa holds as occurrences (S9)', () => {
+  // A rule Severa has no form for: the series is held as one activity per occurrence.
+  const series = (hour: number, exdates: readonly string[] = []) => ({
+    ...timed('Standup', 0, hour),
+    recurrence: {
+      pattern: {
+        kind: 'unsupported' as const,
+        lines: ['RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=TU,TH;BYWEEKNO=10,11,12,13,14,15'],
+      },
+      exdates,
+      overrides: [],
+    },
+  });
+  /** A's own activity for the occurrence of 3 March at 06:00 UTC, entered in Severa by hand. */
+  async function enteredTwice() {
+    const world = new World();
+    const id = world.calendar.humanCreate(A.email, series(6)).id;
+    const own = world.severa.humanCreate({
+      ownerGuid: A.severaUserGuid,
+      content: timed('Standup', 1, 6),
+      activityTypeGuid: TYPES.meeting.guid,
+    });
+    await world.poll();
+    await world.cycle({ reconcile: true });
+    const link = world.store.allLinks().find((l) => l.severaGuid === own.guid);
+    assert.equal(link?.googleId, `${id}_20260303T060000Z`, 'paired with its occurrence');
+    assert.equal(link.origin, 'matched');
+    assert.equal(world.severa.all().length, 4, 'one activity per occurrence, the person’s among them');
+    return { world, id, own };
+  }
+
+  it('keeps a person’s activity paired with an occurrence when the whole series moves', async () => {
+    const { world, id, own } = await enteredTwice();
+    world.calendar.humanUpdate([A.email], id, { timing: series(7).timing });
+    await world.cycle({ reconcile: true });
+    await world.cycle({ reconcile: true });
+    const kept = world.severa.all().find((s) => s.guid === own.guid);
+    assert.ok(kept, 'a person’s entry goes only by a person’s deletion');
+    assert.ok(sameContent(kept.content, own.content));
+    // It is an entry of its own now, with its own copy; the moved occurrences have theirs.
+    const copy = world.store.allLinks().find((l) => l.severaGuid === own.guid);
+    assert.equal(copy?.googleId, googleEventIdFor(own.guid));
+    assert.equal(world.severa.all().length, 5);
+    assert.equal(await settled(world), 0);
+  });
+
+  it('deletes it when the person cancels that occurrence in Google', async () => {
+    const { world, id, own } = await enteredTwice();
+    world.calendar.humanUpdate([A.email], id, { recurrence: series(6, ['2026-03-03T06:00:00Z']).recurrence });
+    await world.cycle({ reconcile: true });
+    assert.equal(
+      world.severa.all().find((s) => s.guid === own.guid),
+      undefined,
+    );
+    assert.equal(world.severa.all().length, 3);
+    assert.equal(await settled(world), 0);
+  });
+});
+
 describe('deletion safety (B3): only the deletions wait', () => {
   const SAFETY = { deletionSafety: { maxCount: 3, maxShare: 0.5, shareFloor: 3 } };
 
