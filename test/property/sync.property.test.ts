@@ -697,9 +697,13 @@ class GoogleSplit implements Cmd {
     };
     const emails = target.severaGuid === null ? copiesOf(r, target.id) : [user.email];
     for (const email of emails) {
+      const before = r.world.calendar.live(email).find((e) => e.id === target.id)?.content;
       const split = r.world.calendar.humanSplit(email, target.id, at.originalStart, tail, this.keepStamp);
       if (split) m.human.set(`G:${email}:${split.id}`, { mayBeGone: false });
-      unmark(m, `G:${email}:${target.id}`);
+      // The head is an edit of that copy only where the split changed it (a copy the sync reshaped since, say
+      // all-day, may keep its content): then it is kept where its activity was deleted (SPEC §6).
+      const after = r.world.calendar.live(email).find((e) => e.id === target.id)?.content;
+      if (before && after) personEdited(m, r, { email, googleId: target.id }, before, after);
     }
   }
   toString = () => `GoogleSplit(${this.user},${this.index},${this.occurrence},stamp=${this.keepStamp})`;
@@ -1457,8 +1461,12 @@ const commandArbs = [
   // New commands go last: a replay recorded before them (FOUND) runs with the list as it was then.
   fc.tuple(fc.nat(1), fc.nat(20), fc.nat(4)).map(([u, i, t]) => new SeveraEnterEvent(u, i, t)),
 ];
-/** How many commands the model had before SeveraEnterEvent: the replays recorded then use only those. */
+/**
+ * How many commands the model had when a replay was recorded: new commands go last, so the first that many are the
+ * model as it was then (a command added later would change what a recorded seed and path generate).
+ */
 const COMMANDS_BEFORE_ENTER = commandArbs.length - 1;
+const COMMANDS_WITH_ENTER = commandArbs.length;
 
 interface PropertyRun {
   readonly runs: number;
@@ -1599,6 +1607,26 @@ const FOUND: readonly (PropertyRun & { readonly what: string })[] = [
     path: '407:7:9:20:25:28:42:36:34:34:34:34:34:34:35:35:37:37:37:37:38:38:38:38:38:38:38:38:38:38:38:41:14:14:9:19:19:19:19:22:20:24:24:24:25',
     replayPath: '////////u:/H',
     commandCount: COMMANDS_BEFORE_ENTER,
+  },
+  {
+    what:
+      "a person's own activity, paired by content with one occurrence of a series Severa holds as occurrences, " +
+      "was deleted when the whole series moved: a person's entry goes only by a person's deletion",
+    runs: 1,
+    seed: 897091623,
+    path: '812:1:12:0:13:12:12:4:5:5:5:5:5:5:6:5:6:6:6:6:6:6:7:8:8:8:8',
+    replayPath: '/7:D',
+    commandCount: COMMANDS_WITH_ENTER,
+  },
+  {
+    what:
+      "an attendee splits a meeting that the sync made all-day in the organiser's calendar, whose activity is " +
+      "then deleted: the organiser's copy kept its content, so its deletion stands (a hole in the model itself)",
+    runs: 1,
+    seed: 1061297324,
+    path: '246:0:6:17:22:21:25:28:29:32:41:41:43:41:41:41:42:41:41:41:42:42:42:42:42:35:19:7:27:26:26:26:26:28:28:28:30:30:30:30:31:31:31:32:31:31:31:31:31:32:13:15:15:18',
+    replayPath: '////////////Z://B',
+    commandCount: COMMANDS_WITH_ENTER,
   },
 ];
 
