@@ -1628,6 +1628,16 @@ const FOUND: readonly (PropertyRun & { readonly what: string })[] = [
     replayPath: '////////////Z://B',
     commandCount: COMMANDS_WITH_ENTER,
   },
+  {
+    what:
+      'an attendee matched a meeting with an activity they had entered (S6), the organiser joined it, and the ' +
+      "attendee then removed their copy: the activity was deleted, and the organiser's own event with it",
+    runs: 1,
+    seed: 2105295257,
+    path: '3628:4:3:6:7:7:9:3:4:6:5:5:5:5:5:5:5:6:7:8:10',
+    replayPath: '///V:P',
+    commandCount: COMMANDS_WITH_ENTER,
+  },
 ];
 
 for (const found of FOUND) {

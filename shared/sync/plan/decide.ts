@@ -159,7 +159,10 @@ function deleteInSevera(ctx: PlanContext, link: Link, record: SeveraRecord): Dec
       record.participantGuids.includes(l.user),
   );
   const owner = record.ownerGuid === userGuid;
-  const handOver = owner && link.origin === 'google' && peer !== undefined;
+  // A meeting (the pair came from a Google event, or matched one) that another syncing attendee holds too is handed
+  // over: one attendee removing their copy never takes the others' events down. An activity our copy was made from
+  // (origin `severa`) is its owner's entry: deleting the copy deletes it, with every participant's copy (S5).
+  const handOver = owner && link.origin !== 'severa' && peer !== undefined;
   return act({
     kind: 'delete-severa',
     link,

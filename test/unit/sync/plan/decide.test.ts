@@ -296,6 +296,26 @@ describe('decide: deleted in Google, the activity still there', () => {
       ],
     },
     {
+      name: 'a meeting matched with the owner’s own activity (S6), which another attendee joined → handed over',
+      google: 'deleted',
+      severa: 'same',
+      activity: { participantGuids: [BEN] },
+      link: { origin: 'matched' },
+      input: (_s, _g, link) => ({ peerLinks: [{ ...link, user: BEN, googleId: 'ben-copy' }] }),
+      expect: () => [
+        `delete-severa participation to ${BEN}: deleted in Google by one attendee of a shared meeting`,
+      ],
+    },
+    {
+      name: 'the owner’s activity our copy was made from, another attendee syncing it too → deleted (S5)',
+      google: 'deleted',
+      severa: 'same',
+      activity: { participantGuids: [BEN] },
+      link: { origin: 'severa' },
+      input: (_s, _g, link) => ({ peerLinks: [{ ...link, user: BEN, googleId: 'ben-copy' }] }),
+      expect: () => ['delete-severa activity: deleted in Google'],
+    },
+    {
       name: 'the user only takes part → leaves the activity',
       google: 'deleted',
       severa: 'same',
