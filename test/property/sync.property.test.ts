@@ -1638,6 +1638,16 @@ const FOUND: readonly (PropertyRun & { readonly what: string })[] = [
     replayPath: '///V:P',
     commandCount: COMMANDS_WITH_ENTER,
   },
+  {
+    what:
+      'two attendees, each with a create intent left by a failed run, pair a meeting with the activity both are ' +
+      "on: each waited for the other's old create, for ever",
+    runs: 1,
+    seed: 1480420570,
+    path: '4624:1:5:5:7:7:12:18:23:18:18:18:18:18:18:18:6:11:12:12:15:15:15:16:16:16:16:16:0:17:18',
+    replayPath: '////e:f',
+    commandCount: COMMANDS_WITH_ENTER,
+  },
 ];
 
 for (const found of FOUND) {

@@ -175,7 +175,14 @@ export async function applyMatch(
     !occurrence || googleId === action.googleId || parseInstanceId(googleId) === null;
   const event = { id: action.googleId, iCalUID: action.iCalUID, content: action.content };
   const pending = await pendingPair(deps, user, action.severaGuid, event, 'match', now);
-  const creating = (await store.findIntentsByICalUID(action.iCalUID)).some(
+  const intents = await store.findIntentsByICalUID(action.iCalUID);
+  // This user's own create intent for the event is void: it is paired, not created (an activity that create made
+  // would have been found before planning, intents.ts). Left open, it would keep the other attendees' pairs waiting.
+  if (intents.some((i) => i.user === me && i.intent.googleId === action.googleId)) {
+    await store.deleteIntent(me, action.googleId);
+    step(deps, 'store.deleteIntent');
+  }
+  const creating = intents.some(
     (i) => i.user !== me && !othersMayResolve(i.intent, now) && sameMeeting(i.intent.googleId),
   );
   const linked = (await store.findLinksByICalUID(action.iCalUID)).some(

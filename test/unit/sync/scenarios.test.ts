@@ -460,6 +460,38 @@ describe('participants (S5) and shared meetings (B5)', () => {
     assert.equal(await settled(world), 0);
   });
 
+  it('two attendees pairing a meeting with the activity both are on do not wait for each other’s old creates', async () => {
+    const world = new World();
+    // B entered the meeting in Severa with A on it; each has a create intent left for the invitation by a run that
+    // failed after writing it (nothing was created).
+    world.severa.humanCreate({
+      ownerGuid: B.severaUserGuid,
+      content: timed('Kick-off', 2, 9),
+      activityTypeGuid: TYPES.meeting.guid,
+      participantGuids: [A.severaUserGuid],
+    });
+    const id = world.calendar.humanCreateMeeting([A.email, B.email], timed('Kick-off', 2, 9));
+    const [event] = world.calendar.live(A.email);
+    for (const user of [A, B]) {
+      await world.store.putIntent(user.severaUserGuid, {
+        googleId: id,
+        iCalUID: event!.iCalUID,
+        content: event!.content,
+        ownerGuid: user.severaUserGuid,
+        from: '2026-03-01T00:00:00Z',
+        to: '2026-03-06T00:00:00Z',
+        at: world.clock.now().toISOString(),
+      });
+    }
+    await world.poll();
+    for (let i = 0; i < 3; i += 1) await world.cycle({ reconcile: true });
+    const links = world.store.allLinks();
+    assert.deepEqual(links.map((l) => l.user).sort(), [A.severaUserGuid, B.severaUserGuid].sort());
+    assert.equal(new Set(links.map((l) => l.severaGuid)).size, 1, 'both paired with the one activity');
+    assert.equal(world.severa.all().length, 1);
+    assert.equal(await settled(world), 0);
+  });
+
   it('an attendee whose run planned before the other finished still makes no second activity', async () => {
     const world = new World();
     world.calendar.humanCreateMeeting([A.email, B.email], timed('Late claim', 4, 12));
