@@ -1648,6 +1648,16 @@ const FOUND: readonly (PropertyRun & { readonly what: string })[] = [
     replayPath: '////e:f',
     commandCount: COMMANDS_WITH_ENTER,
   },
+  {
+    what:
+      "a person's own activity matched with an occurrence, its series deleted in Google while the person changed " +
+      'the activity in Severa: the change must win, yet the activity was deleted',
+    runs: 1,
+    seed: 986816967,
+    path: '1787:0:5:5:5:9:15:10:14:24:25:29:29:0:14:14:14:14:15:14:14:14:18:18:14:5:12:12:11:11:11:11:12:12:12:12:12:13:12:12:12',
+    replayPath: '///////i:/D',
+    commandCount: COMMANDS_WITH_ENTER,
+  },
 ];
 
 for (const found of FOUND) {

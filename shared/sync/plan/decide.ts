@@ -124,10 +124,11 @@ function deletedInGoogle(
   }
   // Case: deleted in Google, changed in Severa as a poll saw it → read it first: it may be gone since.
   if (s.state === 'changed' && !fresh) return readFirst('severa', link.severaGuid);
-  if (s.state === 'changed' && parseInstanceId(link.googleId) === null) {
+  if (s.state === 'changed' && (parseInstanceId(link.googleId) === null || link.origin === 'matched')) {
     // Case: deleted in Google but changed in Severa → the change wins: re-create the Google copy. (Not for an
     // occurrence of a series synced by the fallback: it belongs to its Google series, which holds it, moved,
-    // under another id, or has cancelled it; a standalone copy would be a second one. Its single goes below.)
+    // under another id, or has cancelled it; a standalone copy would be a second one. Its single goes below. An
+    // activity a person entered and matched with an occurrence is their own entry, though: it gets its copy.)
     // The new copy's id is taken: an earlier attempt's copy under it is this pair's, not a stale one.
     return recreateGoogle(s.record, link, 'deleted in Google but changed in Severa: re-created');
   }

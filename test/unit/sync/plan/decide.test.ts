@@ -277,6 +277,14 @@ describe('decide: deleted in Google, the activity still there', () => {
       expect: () => ['delete-severa activity: deleted in Google'],
     },
     {
+      name: 'changed in Severa, a person’s activity matched with an occurrence (S6) → its own copy is made',
+      google: 'deleted',
+      severa: 'changed',
+      event: { id: 'series1_20260304T090000Z' },
+      link: { origin: 'matched' },
+      expect: () => ['create-google: deleted in Google but changed in Severa: re-created'],
+    },
+    {
       name: 'others take part in the activity, who of them syncs is not known → learn that first',
       google: 'deleted',
       severa: 'same',
