@@ -1658,6 +1658,16 @@ const FOUND: readonly (PropertyRun & { readonly what: string })[] = [
     replayPath: '///////i:/D',
     commandCount: COMMANDS_WITH_ENTER,
   },
+  {
+    what:
+      'occurrences whose deletion was held came back when the series was reshaped, and the hold was rejected: ' +
+      'they were made again as standalone copies, and the occurrence itself never synced',
+    runs: 1,
+    seed: 2117109055,
+    path: '2941:0:6:8:24:26:26:20:20:18:18:22:22:24:23:23:6:22:23:23:23:23:24',
+    replayPath: '///Z:P',
+    commandCount: COMMANDS_WITH_ENTER,
+  },
 ];
 
 for (const found of FOUND) {

@@ -10,6 +10,7 @@ import {
   type SyncUser,
 } from '../../domain/index.js';
 import type { DeletionHold, HeldDeletion, HoldReason } from '../../ports/index.js';
+import { parseInstanceId } from '../recurrence/index.js';
 import { readGoogle, type Collected } from './collect.js';
 import { step, type RunnerDeps, type SyncRunOptions } from './deps.js';
 
@@ -84,8 +85,12 @@ export async function releaseHeld(
     const g = googleNews.get(item.link.googleId);
     const s = collected.severa.get(item.link.severaGuid);
     if (decision !== null) {
-      let gone = item.confirmed;
-      if (item.confirmed) told(item);
+      // An occurrence whose series changed since the hold may be there again (the series moved back, or was
+      // reshaped onto it): read, not assumed.
+      const master = parseInstanceId(item.link.googleId)?.masterId;
+      const seriesChanged = master !== undefined && googleNews.get(master)?.kind === 'upsert';
+      let gone = item.confirmed && !seriesChanged;
+      if (gone) told(item);
       else if (g === undefined) {
         const [read] = await readGoogle(deps, user, [item.link.googleId]);
         if (read) google.push(read);

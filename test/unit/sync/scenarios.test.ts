@@ -703,6 +703,48 @@ describe('deletion safety (B3): only the deletions wait', () => {
     return { world, activities, kept: activities.filter((s) => !gone.has(s.guid)) };
   }
 
+  it('a rejected hold of occurrences whose series moved back leaves the occurrences paired, no copies made', async () => {
+    const world = new World({ settings: { deletionSafety: { maxCount: 1, maxShare: 0.3, shareFloor: 1 } } });
+    // A rule Severa has no form for: one activity per occurrence, linked to its instance id.
+    const series = (hour: number) => ({
+      ...timed('Standup', 0, hour),
+      recurrence: {
+        pattern: {
+          kind: 'unsupported' as const,
+          lines: ['RRULE:FREQ=WEEKLY;COUNT=4;BYDAY=TU,TH;BYWEEKNO=10,11,12,13,14,15'],
+        },
+        exdates: [],
+        overrides: [],
+      },
+    });
+    const id = world.calendar.humanCreate(A.email, series(6)).id;
+    await world.cycle();
+    const before = world.store
+      .allLinks()
+      .map((l) => l.googleId)
+      .sort();
+    assert.equal(before.length, 4);
+    // Moved an hour: every occurrence id changes, and their deletions are held. Moved back before anyone decides.
+    world.calendar.humanUpdate([A.email], id, { timing: series(7).timing });
+    await world.cycle();
+    assert.notEqual(await world.store.getHold(A.severaUserGuid), null);
+    world.calendar.humanUpdate([A.email], id, { timing: series(6).timing });
+    const hold = await world.store.getHold(A.severaUserGuid);
+    await world.store.setHold(A.severaUserGuid, {
+      ...hold!,
+      decision: { kind: 'reject', at: world.clock.now().toISOString(), by: 'admin@example.com' },
+    });
+    for (let i = 0; i < 3; i += 1) await world.cycle({ reconcile: true });
+    const live = new Set(world.calendar.live(A.email).map((e) => e.id));
+    assert.deepEqual([...live], [id], 'no standalone copies of the occurrences');
+    const linked = world.store.allLinks().map((l) => l.googleId);
+    assert.ok(
+      before.every((g) => linked.includes(g)),
+      'the series’ occurrences are paired again',
+    );
+    assert.equal(await settled(world), 0);
+  });
+
   it('holds the deletions, syncs everything else, reads nothing of what it holds, and applies them once confirmed', async () => {
     const { world, kept } = await massDeletion(8, 6);
     world.severa.humanUpdate(kept[0]!.guid, { content: { title: 'Entry renamed' } });
