@@ -170,9 +170,7 @@ export async function applyMatch(
   const { deps, user, now } = ctx;
   const { store } = deps;
   const me = user.severaUserGuid;
-  const occurrence = parseInstanceId(action.googleId) !== null;
-  const sameMeeting = (googleId: string) =>
-    !occurrence || googleId === action.googleId || parseInstanceId(googleId) === null;
+  const sameMeeting = samePartOf(action.googleId);
   const event = { id: action.googleId, iCalUID: action.iCalUID, content: action.content };
   const pending = await pendingPair(deps, user, action.severaGuid, event, 'match', now);
   const intents = await store.findIntentsByICalUID(action.iCalUID);
@@ -303,7 +301,6 @@ async function claimMeeting(
 ): Promise<void> {
   const { store } = deps;
   const iCalUID = event.iCalUID;
-  const occurrence = parseInstanceId(event.id) !== null;
   const me = user.severaUserGuid;
   const staleBefore = new Date(Date.parse(now) - MEETING_CLAIM_TTL_MS).toISOString();
   let holder = await store.claimMeeting(iCalUID, me, now, staleBefore);
@@ -326,7 +323,7 @@ async function claimMeeting(
       l.user !== me &&
       l.dormant !== true &&
       !seenPeers.has(`${l.user}|${l.severaGuid}`) &&
-      (!occurrence || l.googleId === event.id || parseInstanceId(l.googleId) === null),
+      samePartOf(event.id)(l.googleId),
   );
   if (peers.length > 0) {
     await store.releaseMeeting(iCalUID, me);
@@ -334,6 +331,15 @@ async function claimMeeting(
       'another attendee brought this meeting to Severa meanwhile; it is joined on the next run',
     );
   }
+}
+
+/**
+ * Whether an attendee's event or intent (by Google id) stands for the same part of the meeting as `eventId`: any, for
+ * a series or single event; for an occurrence, the same occurrence or the meeting as a series.
+ */
+function samePartOf(eventId: string): (googleId: string) => boolean {
+  if (parseInstanceId(eventId) === null) return () => true;
+  return (googleId) => googleId === eventId || parseInstanceId(googleId) === null;
 }
 
 /** Where a Google entry sits in time, widened by a day each way: the window to look for a lost create in. */
